@@ -1,0 +1,84 @@
+import {expect} from '@loopback/testlab';
+import {TestDatabase} from '../fixtures/database';
+
+const CORE_TABLES = [
+  'event_workflows',
+  'events',
+  'outbox_events',
+  'task_workflows',
+  'tasks',
+  'user_tasks',
+  'workflow_versions',
+  'workflows',
+];
+const HTTP_TABLES = ['client_apps', 'webhook_subscriptions'];
+
+describe('PostgreSQL migrations (db-migrate, real database)', () => {
+  let db: TestDatabase;
+
+  before(async () => {
+    db = await TestDatabase.create([]);
+  });
+  after(async () => db?.drop());
+
+  async function tablesInMain(): Promise<string[]> {
+    const rows = await db.query<{table_name: string}>(
+      `SELECT table_name FROM information_schema.tables
+        WHERE table_schema = 'main' ORDER BY table_name`,
+    );
+    return rows.map(r => r.table_name);
+  }
+
+  async function schemaExists(): Promise<boolean> {
+    const rows = await db.query(
+      `SELECT 1 FROM information_schema.schemata WHERE schema_name = 'main'`,
+    );
+    return rows.length === 1;
+  }
+
+  it('creates the core tables, then the HTTP tables, each set on its own', async () => {
+    await db.migrate('up', ['core']);
+    expect(await tablesInMain()).to.eql(CORE_TABLES);
+    await db.migrate('up', ['http']);
+    expect(await tablesInMain()).to.eql(
+      [...CORE_TABLES, ...HTTP_TABLES].sort(),
+    );
+  });
+
+  it('down removes exactly what up made, schema included', async () => {
+    await db.migrate('down', ['core', 'http']);
+    expect(await tablesInMain()).to.eql([]);
+    expect(await schemaExists()).to.be.false();
+  });
+
+  it('runs up again after down', async () => {
+    await db.migrate('up', ['core', 'http']);
+    expect(await tablesInMain()).to.eql(
+      [...CORE_TABLES, ...HTTP_TABLES].sort(),
+    );
+  });
+
+  it('indexes the look-ups the service makes', async () => {
+    const rows = await db.query<{indexdef: string}>(
+      `SELECT indexdef FROM pg_indexes WHERE schemaname = 'main'`,
+    );
+    const defs = rows.map(r => r.indexdef).join('\n');
+    for (const expected of [
+      'tasks USING btree (key)',
+      'tasks USING btree (status)',
+      'tasks USING btree (external_id)',
+      'user_tasks USING btree (task_id)',
+      'user_tasks USING btree (external_id)',
+      'event_workflows USING btree (event_key)',
+      'task_workflows USING btree (task_key)',
+      'events USING btree (key, "timestamp")',
+    ]) {
+      expect(defs).to.containEql(expected);
+    }
+  });
+
+  it('leaves the core tables alone when only the HTTP set goes down', async () => {
+    await db.migrate('down', ['http']);
+    expect(await tablesInMain()).to.eql(CORE_TABLES);
+  });
+});

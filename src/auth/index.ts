@@ -1,0 +1,5 @@
+export * from './decorators';
+export * from './jwt.strategy';
+export * from './permission.authorizer';
+export * from './permissions';
+export * from './security-spec.enhancer';

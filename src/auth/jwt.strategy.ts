@@ -1,0 +1,112 @@
+import {AuthenticationStrategy} from '@loopback/authentication';
+import {BindingKey, inject, injectable, Provider} from '@loopback/core';
+import {HttpErrors, Request} from '@loopback/rest';
+import {securityId, UserProfile} from '@loopback/security';
+import jwt, {Algorithm, JwtPayload} from 'jsonwebtoken';
+
+/** How bearer tokens are verified. */
+export interface JwtVerificationConfig {
+  /** HS256 shared secret. */
+  secret?: string;
+  /** RS256 public key (PEM). Takes precedence over `secret`. */
+  publicKey?: string;
+  /** When set, the token's `iss` must equal it. */
+  issuer?: string;
+}
+
+export const JWT_STRATEGY_NAME = 'bearer';
+
+export namespace TaskAuthBindings {
+  export const JWT_CONFIG = BindingKey.create<JwtVerificationConfig>(
+    'sf.task.auth.jwt.config',
+  );
+}
+
+/** Reads the verification config from `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_ISSUER`. */
+export class JwtConfigFromEnvProvider implements Provider<JwtVerificationConfig> {
+  value(): JwtVerificationConfig {
+    return {
+      secret: process.env.JWT_SECRET,
+      publicKey: process.env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
+      issuer: process.env.JWT_ISSUER,
+    };
+  }
+}
+
+/** The claims the original's tokens carry, as our user profile. */
+export interface TaskUserProfile extends UserProfile {
+  id: string;
+  username?: string;
+  userTenantId?: string;
+  permissions: string[];
+}
+
+@injectable({tags: {namespace: 'authentication.strategies'}})
+export class BearerJwtStrategy implements AuthenticationStrategy {
+  readonly name = JWT_STRATEGY_NAME;
+
+  constructor(
+    @inject(TaskAuthBindings.JWT_CONFIG)
+    private readonly config: JwtVerificationConfig,
+  ) {}
+
+  async authenticate(request: Request): Promise<TaskUserProfile> {
+    const token = this.extractToken(request);
+    const claims = this.verify(token);
+    const id = String(claims.id ?? claims.sub ?? '');
+    if (!id) {
+      throw new HttpErrors.Unauthorized(
+        'Token carries no user id (id or sub).',
+      );
+    }
+    const permissions = Array.isArray(claims.permissions)
+      ? claims.permissions.map(String)
+      : [];
+    return {
+      [securityId]: id,
+      id,
+      username: claims.username as string | undefined,
+      userTenantId: claims.userTenantId as string | undefined,
+      permissions,
+    };
+  }
+
+  private extractToken(request: Request): string {
+    const header = request.headers.authorization;
+    if (!header) {
+      throw new HttpErrors.Unauthorized('Authorization header not found.');
+    }
+    const [scheme, token] = header.split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) {
+      throw new HttpErrors.Unauthorized(
+        "Authorization header is not of the form 'Bearer <token>'.",
+      );
+    }
+    return token;
+  }
+
+  private verify(token: string): JwtPayload {
+    const {publicKey, secret, issuer} = this.config;
+    const key = publicKey ?? secret;
+    if (!key) {
+      throw new HttpErrors.Unauthorized(
+        'Token verification is not configured (JWT_SECRET or JWT_PUBLIC_KEY).',
+      );
+    }
+    const algorithms: Algorithm[] = publicKey ? ['RS256'] : ['HS256'];
+    try {
+      const payload = jwt.verify(token, key, {
+        algorithms,
+        issuer: issuer || undefined,
+      });
+      if (typeof payload === 'string') {
+        throw new Error('payload is not a JSON object');
+      }
+      return payload;
+    } catch (err) {
+      throw new HttpErrors.Unauthorized(
+        `Invalid token: ${(err as Error).message}`,
+      );
+    }
+  }
+}

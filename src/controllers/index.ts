@@ -1,0 +1,3 @@
+export * from './event.controller';
+export * from './task.controller';
+export * from './user-task.controller';

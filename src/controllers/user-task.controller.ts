@@ -1,0 +1,140 @@
+import {inject} from '@loopback/core';
+import {
+  Count,
+  CountSchema,
+  Filter,
+  repository,
+  Where,
+} from '@loopback/repository';
+import {
+  del,
+  get,
+  getModelSchemaRef,
+  HttpErrors,
+  param,
+  patch,
+  response,
+} from '@loopback/rest';
+import {requires} from '../auth';
+import {IUserTaskService} from '../interfaces';
+import {TaskServiceBindings} from '../keys';
+import {UserTask} from '../models';
+import {TaskRepository, UserTaskRepository} from '../repositories';
+
+export const USER_TASK_NOT_FOUND = 'User Task not found';
+
+export class UserTaskController {
+  constructor(
+    @repository(TaskRepository) private readonly tasks: TaskRepository,
+    @repository(UserTaskRepository)
+    private readonly userTasks: UserTaskRepository,
+    @inject(TaskServiceBindings.SUB_TASK_SERVICE)
+    private readonly userTaskService: IUserTaskService,
+  ) {}
+
+  @requires('ViewUserTask')
+  @get('/tasks/{taskId}/user-tasks/count')
+  @response(200, {
+    description: 'Number of user tasks of the task',
+    content: {'application/json': {schema: CountSchema}},
+  })
+  async count(
+    @param.path.string('taskId') taskId: string,
+    @param.where(UserTask) where?: Where<UserTask>,
+  ): Promise<Count> {
+    await this.ensureTask(taskId);
+    return this.userTasks.count(withTask(taskId, where));
+  }
+
+  @requires('ViewUserTask')
+  @get('/tasks/{taskId}/user-tasks')
+  @response(200, {
+    description: 'User tasks of the task',
+    content: {
+      'application/json': {
+        schema: {type: 'array', items: getModelSchemaRef(UserTask)},
+      },
+    },
+  })
+  async find(
+    @param.path.string('taskId') taskId: string,
+    @param.filter(UserTask) filter?: Filter<UserTask>,
+  ): Promise<UserTask[]> {
+    await this.ensureTask(taskId);
+    return this.userTasks.find({
+      ...filter,
+      where: withTask(taskId, filter?.where),
+    });
+  }
+
+  @requires('ViewUserTask')
+  @get('/tasks/{taskId}/user-tasks/{userTaskId}')
+  @response(200, {
+    description: 'A user task',
+    content: {'application/json': {schema: getModelSchemaRef(UserTask)}},
+  })
+  async findById(
+    @param.path.string('taskId') taskId: string,
+    @param.path.string('userTaskId') userTaskId: string,
+  ): Promise<UserTask> {
+    return this.findOwned(taskId, userTaskId);
+  }
+
+  @requires('CompleteUserTask')
+  @patch('/tasks/{taskId}/user-tasks/{userTaskId}/complete')
+  @response(204, {description: 'User task completed'})
+  async complete(
+    @param.path.string('taskId') taskId: string,
+    @param.path.string('userTaskId') userTaskId: string,
+  ): Promise<void> {
+    await this.findOwned(taskId, userTaskId);
+    await this.userTaskService.complete(taskId, userTaskId);
+  }
+
+  @requires('DeleteUserTask')
+  @del('/tasks/{taskId}/user-tasks')
+  @response(200, {
+    description: 'Number of user tasks deleted',
+    content: {'application/json': {schema: CountSchema}},
+  })
+  async deleteAll(@param.path.string('taskId') taskId: string): Promise<Count> {
+    await this.ensureTask(taskId);
+    return this.userTasks.deleteAllHard({taskId});
+  }
+
+  @requires('DeleteUserTask')
+  @del('/tasks/{taskId}/user-tasks/{userTaskId}')
+  @response(204, {description: 'User task deleted'})
+  async deleteById(
+    @param.path.string('taskId') taskId: string,
+    @param.path.string('userTaskId') userTaskId: string,
+  ): Promise<void> {
+    await this.findOwned(taskId, userTaskId);
+    await this.userTasks.deleteByIdHard(userTaskId);
+  }
+
+  private async ensureTask(taskId: string): Promise<void> {
+    if (!(await this.tasks.exists(taskId))) {
+      throw new HttpErrors.NotFound('Task not found');
+    }
+  }
+
+  /** The user task, only if it belongs to the task in the path. */
+  private async findOwned(
+    taskId: string,
+    userTaskId: string,
+  ): Promise<UserTask> {
+    await this.ensureTask(taskId);
+    const userTask = await this.userTasks.findOne({
+      where: {id: userTaskId, taskId},
+    });
+    if (!userTask) throw new HttpErrors.NotFound(USER_TASK_NOT_FOUND);
+    return userTask;
+  }
+}
+
+function withTask(taskId: string, where?: Where<UserTask>): Where<UserTask> {
+  return where && Object.keys(where).length
+    ? {and: [where, {taskId}]}
+    : {taskId};
+}

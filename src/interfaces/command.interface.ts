@@ -1,0 +1,40 @@
+import {AnyObject} from '@loopback/repository';
+
+/**
+ * The external task and the service handed to a command, as
+ * `camunda-external-task-client-js` gives them to a topic handler.
+ */
+export interface ExternalTaskLike {
+  id?: string;
+  topicName?: string;
+  processInstanceId?: string;
+  variables: {
+    get(name: string): unknown;
+    getAll(): AnyObject;
+  };
+}
+
+export interface ExternalTaskServiceLike {
+  complete(task: ExternalTaskLike, variables?: unknown): Promise<void>;
+  handleFailure(
+    task: ExternalTaskLike,
+    options: {
+      errorMessage?: string;
+      errorDetails?: string;
+      retries?: number;
+      retryTimeout?: number;
+    },
+  ): Promise<void>;
+}
+
+export interface CommandParameters {
+  task: ExternalTaskLike;
+  taskService: ExternalTaskServiceLike;
+}
+
+/** A service-task handler, subscribed on its `topic`. */
+export interface ICommand<P = CommandParameters> {
+  topic?: string;
+  parameters: P;
+  execute(): Promise<unknown>;
+}

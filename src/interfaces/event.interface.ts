@@ -1,0 +1,27 @@
+import {AnyObject} from '@loopback/repository';
+
+/** An event as the task service sees it, in or out. */
+export interface IEvent<T = AnyObject> {
+  key: string;
+  payload: T;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  source: string;
+  description?: string;
+}
+
+/** Turns a transport's messages into events and back. */
+export interface IEventAdapter<T, E extends IEvent = IEvent, R = unknown> {
+  adaptTo(message: T): Promise<E>;
+  adaptFrom(event: E): Promise<R>;
+}
+
+/** Decides what an incoming event does (stores it, starts workflows). */
+export interface IEventProcessor<E extends IEvent = IEvent> {
+  handle(event: E): Promise<void>;
+}
+
+/** Returns false to drop an incoming event before it is stored. */
+export type EventFilter<E extends IEvent = IEvent> = (
+  event: E,
+) => boolean | Promise<boolean>;

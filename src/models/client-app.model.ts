@@ -1,0 +1,37 @@
+import {model, property} from '@loopback/repository';
+import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+
+/** A client of the HTTP connector; its secret signs the webhooks it subscribes to. */
+@model({
+  name: 'client_apps',
+  settings: {
+    ...pgTable('client_apps'),
+    strict: true,
+    hiddenProperties: ['apiSecret'],
+  },
+})
+export class ClientApp extends AuditedEntity {
+  @property(uuidId())
+  id?: string;
+
+  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  name: string;
+
+  @property({
+    type: 'string',
+    required: true,
+    postgresql: {columnName: 'api_key'},
+  })
+  apiKey: string;
+
+  @property({
+    type: 'string',
+    required: true,
+    postgresql: {columnName: 'api_secret'},
+  })
+  apiSecret: string;
+
+  constructor(data?: Partial<ClientApp>) {
+    super(data);
+  }
+}

@@ -1,0 +1,31 @@
+import {model, property} from '@loopback/repository';
+import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+
+/** Maps an event key to a workflow that every such event starts. */
+@model({
+  name: 'event_workflows',
+  settings: {...pgTable('event_workflows'), strict: true},
+})
+export class EventWorkflow extends AuditedEntity {
+  @property(uuidId())
+  id?: string;
+
+  @property({
+    type: 'string',
+    required: true,
+    postgresql: {columnName: 'event_key'},
+  })
+  eventKey: string;
+
+  /** The workflow's `externalIdentifier`. */
+  @property({
+    type: 'string',
+    required: true,
+    postgresql: {columnName: 'workflow_key'},
+  })
+  workflowKey: string;
+
+  constructor(data?: Partial<EventWorkflow>) {
+    super(data);
+  }
+}

@@ -1,0 +1,31 @@
+import {model, property} from '@loopback/repository';
+import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+
+/** Maps a task key to the workflow that drives each task of that key. */
+@model({
+  name: 'task_workflows',
+  settings: {...pgTable('task_workflows'), strict: true},
+})
+export class TaskWorkflow extends AuditedEntity {
+  @property(uuidId())
+  id?: string;
+
+  /** The workflow's `externalIdentifier`. */
+  @property({
+    type: 'string',
+    required: true,
+    postgresql: {columnName: 'workflow_key'},
+  })
+  workflowKey: string;
+
+  @property({
+    type: 'string',
+    required: true,
+    postgresql: {columnName: 'task_key'},
+  })
+  taskKey: string;
+
+  constructor(data?: Partial<TaskWorkflow>) {
+    super(data);
+  }
+}

@@ -1,0 +1,194 @@
+import {Getter} from '@loopback/core';
+import {
+  Count,
+  DataObject,
+  DefaultTransactionalRepository,
+  Filter,
+  FilterExcludingWhere,
+  juggler,
+  Options,
+  Where,
+  EntityNotFoundError,
+} from '@loopback/repository';
+import {AuditedEntity} from '../models';
+import {TaskUser} from '../types';
+
+/** Who the current write is done by; `undefined` means the system user. */
+export type CurrentUserGetter = Getter<TaskUser | undefined>;
+
+/**
+ * A transactional repository that fills the audit columns from the current
+ * user (or the system user in background work) and soft-deletes: reads skip
+ * rows marked `deleted`, `delete*` marks them, `delete*Hard` removes them.
+ */
+export class AuditedCrudRepository<
+  T extends AuditedEntity,
+  ID,
+  Relations extends object = {},
+> extends DefaultTransactionalRepository<T, ID, Relations> {
+  constructor(
+    entityClass: typeof AuditedEntity & {prototype: T},
+    dataSource: juggler.DataSource,
+    protected readonly getCurrentUser: CurrentUserGetter,
+    protected readonly systemUser: TaskUser,
+  ) {
+    super(entityClass, dataSource);
+  }
+
+  protected async actorId(): Promise<string> {
+    const user = await this.getCurrentUser();
+    return user?.id ?? this.systemUser.id;
+  }
+
+  protected notDeleted(where?: Where<T>): Where<T> {
+    const live = {deleted: false} as Where<T>;
+    return where && Object.keys(where).length
+      ? ({and: [where, live]} as Where<T>)
+      : live;
+  }
+
+  private liveFilter<F extends Filter<T>>(filter?: F): F {
+    return {...(filter ?? {}), where: this.notDeleted(filter?.where)} as F;
+  }
+
+  override async create(data: DataObject<T>, options?: Options): Promise<T> {
+    const actor = await this.actorId();
+    return super.create(
+      {...data, createdBy: actor, modifiedBy: actor} as DataObject<T>,
+      options,
+    );
+  }
+
+  override async createAll(
+    data: DataObject<T>[],
+    options?: Options,
+  ): Promise<T[]> {
+    const actor = await this.actorId();
+    return super.createAll(
+      data.map(
+        d => ({...d, createdBy: actor, modifiedBy: actor}) as DataObject<T>,
+      ),
+      options,
+    );
+  }
+
+  override async save(entity: T, options?: Options): Promise<T> {
+    const actor = await this.actorId();
+    entity.modifiedBy = actor;
+    entity.modifiedOn = new Date();
+    if (!entity.createdBy) entity.createdBy = actor;
+    return super.save(entity, options);
+  }
+
+  override async update(entity: T, options?: Options): Promise<void> {
+    entity.modifiedBy = await this.actorId();
+    entity.modifiedOn = new Date();
+    return super.update(entity, options);
+  }
+
+  override async updateById(
+    id: ID,
+    data: DataObject<T>,
+    options?: Options,
+  ): Promise<void> {
+    const count = await this.updateAll(data, this.idWhere(id), options);
+    if (count.count === 0) throw new EntityNotFoundError(this.entityClass, id);
+  }
+
+  override async updateAll(
+    data: DataObject<T>,
+    where?: Where<T>,
+    options?: Options,
+  ): Promise<Count> {
+    const stamped = {
+      ...data,
+      modifiedBy: await this.actorId(),
+      modifiedOn: new Date(),
+    } as DataObject<T>;
+    return super.updateAll(stamped, this.notDeleted(where), options);
+  }
+
+  override async replaceById(
+    id: ID,
+    data: DataObject<T>,
+    options?: Options,
+  ): Promise<void> {
+    await this.findById(id, undefined, options);
+    const actor = await this.actorId();
+    return super.replaceById(
+      id,
+      {...data, modifiedBy: actor, modifiedOn: new Date()} as DataObject<T>,
+      options,
+    );
+  }
+
+  override find(filter?: Filter<T>, options?: Options) {
+    return super.find(this.liveFilter(filter), options);
+  }
+
+  override findOne(filter?: Filter<T>, options?: Options) {
+    return super.findOne(this.liveFilter(filter), options);
+  }
+
+  override async findById(
+    id: ID,
+    filter?: FilterExcludingWhere<T>,
+    options?: Options,
+  ): Promise<T & Relations> {
+    const found = await super.findOne(
+      {...(filter ?? {}), where: this.notDeleted(this.idWhere(id))},
+      options,
+    );
+    if (!found) throw new EntityNotFoundError(this.entityClass, id);
+    return found;
+  }
+
+  override count(where?: Where<T>, options?: Options): Promise<Count> {
+    return super.count(this.notDeleted(where), options);
+  }
+
+  override async exists(id: ID, options?: Options): Promise<boolean> {
+    const {count} = await super.count(
+      this.notDeleted(this.idWhere(id)),
+      options,
+    );
+    return count > 0;
+  }
+
+  /** Soft delete: the row stays, marked deleted, and reads skip it. */
+  override async delete(entity: T, options?: Options): Promise<void> {
+    return this.deleteById(entity.getId() as ID, options);
+  }
+
+  override async deleteById(id: ID, options?: Options): Promise<void> {
+    const {count} = await this.deleteAll(this.idWhere(id), options);
+    if (count === 0) throw new EntityNotFoundError(this.entityClass, id);
+  }
+
+  override async deleteAll(
+    where?: Where<T>,
+    options?: Options,
+  ): Promise<Count> {
+    const actor = await this.actorId();
+    return super.updateAll(
+      {deleted: true, deletedOn: new Date(), deletedBy: actor} as DataObject<T>,
+      this.notDeleted(where),
+      options,
+    );
+  }
+
+  /** Removes the row for real. */
+  async deleteByIdHard(id: ID, options?: Options): Promise<void> {
+    return super.deleteById(id, options);
+  }
+
+  /** Removes the matching rows for real. */
+  async deleteAllHard(where?: Where<T>, options?: Options): Promise<Count> {
+    return super.deleteAll(where, options);
+  }
+
+  protected idWhere(id: ID): Where<T> {
+    const idName = this.entityClass.getIdProperties()[0];
+    return {[idName]: id} as Where<T>;
+  }
+}

@@ -1,0 +1,24 @@
+import {inject} from '@loopback/core';
+import {juggler} from '@loopback/repository';
+import {SecurityBindings} from '@loopback/security';
+import {TaskServiceBindings} from '../keys';
+import {TaskWorkflow} from '../models';
+import {TaskDbSourceName, TaskUser} from '../types';
+import {
+  AuditedCrudRepository,
+  CurrentUserGetter,
+} from './audited-crud.repository';
+
+export class TaskWorkflowRepository extends AuditedCrudRepository<
+  TaskWorkflow,
+  typeof TaskWorkflow.prototype.id
+> {
+  constructor(
+    @inject(`datasources.${TaskDbSourceName}`) dataSource: juggler.DataSource,
+    @inject.getter(SecurityBindings.USER, {optional: true})
+    getCurrentUser: CurrentUserGetter,
+    @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
+  ) {
+    super(TaskWorkflow, dataSource, getCurrentUser, systemUser);
+  }
+}

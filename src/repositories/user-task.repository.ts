@@ -1,0 +1,25 @@
+import {inject} from '@loopback/core';
+import {juggler} from '@loopback/repository';
+import {SecurityBindings} from '@loopback/security';
+import {TaskServiceBindings} from '../keys';
+import {UserTask, UserTaskRelations} from '../models';
+import {TaskDbSourceName, TaskUser} from '../types';
+import {
+  AuditedCrudRepository,
+  CurrentUserGetter,
+} from './audited-crud.repository';
+
+export class UserTaskRepository extends AuditedCrudRepository<
+  UserTask,
+  typeof UserTask.prototype.id,
+  UserTaskRelations
+> {
+  constructor(
+    @inject(`datasources.${TaskDbSourceName}`) dataSource: juggler.DataSource,
+    @inject.getter(SecurityBindings.USER, {optional: true})
+    getCurrentUser: CurrentUserGetter,
+    @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
+  ) {
+    super(UserTask, dataSource, getCurrentUser, systemUser);
+  }
+}

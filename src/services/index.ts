@@ -1,0 +1,5 @@
+export * from './event-outbox.service';
+export * from './event-processor.service';
+export * from './task-maintenance.service';
+export * from './user-task.service';
+export * from './workflow-runner.service';

@@ -1,0 +1,118 @@
+import {BindingScope, inject, injectable, service} from '@loopback/core';
+import {Options, repository} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
+import {IUserTaskService, IWorkflowManager} from '../interfaces';
+import {TaskServiceBindings} from '../keys';
+import {EventType, Source, UserTask, UserTaskStatus} from '../models';
+import {TaskRepository, UserTaskRepository} from '../repositories';
+import {EventOutbox} from './event-outbox.service';
+
+/** Raised by an engine adapter when a user task is not (or no longer) there. */
+export class UnknownUserTaskError extends Error {
+  constructor(readonly userTaskId: string) {
+    super(`User task ${userTaskId} is not known to the engine`);
+  }
+}
+
+@injectable({scope: BindingScope.TRANSIENT})
+export class UserTaskService implements IUserTaskService {
+  constructor(
+    @repository(TaskRepository) private readonly tasks: TaskRepository,
+    @repository(UserTaskRepository)
+    private readonly userTasks: UserTaskRepository,
+    @inject(TaskServiceBindings.WORKFLOW_MANAGER)
+    private readonly engine: IWorkflowManager,
+    @service(EventOutbox) private readonly outbox: EventOutbox,
+  ) {}
+
+  /**
+   * Completes the user task in the engine, then, in one transaction, marks
+   * it completed, records the user tasks that became pending and writes the
+   * `user-task-completed` event. If the engine no longer has the task (a
+   * retry after a failure here), the recording still happens.
+   */
+  async complete(taskId: string, userTaskId: string): Promise<UserTask> {
+    const task = await this.tasks.findById(taskId);
+    const userTask = await this.userTasks.findOne({
+      where: {id: userTaskId, taskId},
+    });
+    if (!userTask) throw new HttpErrors.NotFound('User Task not found');
+    if (userTask.status === UserTaskStatus.Completed) {
+      throw new HttpErrors.BadRequest('User Task is already completed');
+    }
+    if (userTask.externalId) {
+      try {
+        await this.engine.completeUserTask(userTask.externalId);
+      } catch (err) {
+        if (!(err instanceof UnknownUserTaskError)) throw err;
+      }
+    }
+    const tx = await this.userTasks.beginTransaction();
+    try {
+      const options = {transaction: tx};
+      await this.userTasks.updateById(
+        userTaskId,
+        {status: UserTaskStatus.Completed},
+        options,
+      );
+      const completed = await this.userTasks.findById(
+        userTaskId,
+        undefined,
+        options,
+      );
+      if (task.externalId) await this.record(taskId, task.externalId, options);
+      await this.outbox.add(
+        {
+          key: EventType.UserTaskCompleted,
+          payload: {task, userTask: completed},
+          timestamp: Date.now(),
+          source: Source.TaskService,
+        },
+        options,
+      );
+      await tx.commit();
+      this.outbox.relaySoon();
+      return completed;
+    } catch (err) {
+      await tx.rollback();
+      throw err;
+    }
+  }
+
+  async updateList(
+    taskId: string,
+    instanceId: string,
+    options?: Options,
+  ): Promise<UserTask[]> {
+    return this.record(taskId, instanceId, options);
+  }
+
+  /** Records the instance's pending user tasks not recorded yet; returns the new rows. */
+  private async record(
+    taskId: string,
+    instanceId: string,
+    options?: Options,
+  ): Promise<UserTask[]> {
+    const pending = await this.engine.pendingUserTasks(instanceId);
+    if (!pending.length) return [];
+    const known = await this.userTasks.find(
+      {
+        where: {externalId: {inq: pending.map(p => p.id)}},
+        fields: {externalId: true},
+      },
+      options,
+    );
+    const knownIds = new Set(known.map(k => k.externalId));
+    const fresh = pending.filter(p => !knownIds.has(p.id));
+    if (!fresh.length) return [];
+    return this.userTasks.createAll(
+      fresh.map(p => ({
+        taskId,
+        name: p.name,
+        externalId: p.id,
+        status: UserTaskStatus.Pending,
+      })),
+      options,
+    );
+  }
+}

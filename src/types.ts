@@ -1,0 +1,43 @@
+import {AnyObject} from '@loopback/repository';
+
+export const TaskDbSourceName = 'taskdb';
+export const WorkflowServiceSourceName = 'workflowDb';
+
+/** Config of `TaskServiceComponent`, bound at `TaskServiceBindings.CONFIG`. */
+export interface TaskServiceConfig {
+  /** true: the host app provides the sequence, authentication and authorization. */
+  useCustomSequence: boolean;
+  /** Accepted for compatibility; the repositories use the juggler datasources. */
+  useSequelize?: boolean;
+}
+
+/** The workflow-engine config, bound at `ExportedWorkflowServiceBindingConfig`. */
+export interface WorkflowServiceConfig {
+  useCustomSequence?: boolean;
+  /** Camunda's REST root, for example `http://localhost:8080/engine-rest`. */
+  workflowEngineBaseUrl: string;
+  /** How often (ms) the external-task workers poll; default 300. */
+  workerPollIntervalMs?: number;
+  /** How long (ms) one fetch-and-lock long-polls; default 10000. */
+  workerAsyncResponseTimeoutMs?: number;
+  /** Retries the engine gives a failing command before an incident; default 3. */
+  commandRetries?: number;
+  /** Backoff (ms) before the first retry of a failing command; doubles each time. */
+  commandRetryBackoffMs?: number;
+}
+
+/** Who did it: fills the audit columns. */
+export interface TaskUser {
+  id: string;
+  username?: string;
+  userTenantId?: string;
+  permissions: string[];
+}
+
+export type Dictionary = AnyObject;
+
+export const DEFAULT_SYSTEM_USER: TaskUser = Object.freeze({
+  id: '00000000-0000-0000-0000-000000000000',
+  username: 'system',
+  permissions: [],
+}) as TaskUser;
