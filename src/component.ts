@@ -12,6 +12,7 @@ import {
   Binding,
   Component,
   CoreBindings,
+  CoreTags,
   createBindingFromClass,
   inject,
   ServiceOrProviderClass,
@@ -33,6 +34,7 @@ import {
   UserTaskController,
 } from './controllers';
 import {TaskServiceBindings} from './keys';
+import {IncomingEventsObserver} from './lifecycle-observers';
 import {
   Event,
   EventWorkflow,
@@ -85,11 +87,7 @@ export class TaskServiceComponent implements Component {
     WorkflowRepository,
     WorkflowVersionRepository,
   ];
-  services: ServiceOrProviderClass[] = [
-    TaskMaintenanceService,
-    WorkflowRunner,
-    EventOutbox,
-  ];
+  services: ServiceOrProviderClass[] = [TaskMaintenanceService, WorkflowRunner];
   lifeCycleObservers: Constructor<LifeCycleObserver>[] = [];
   bindings: Binding[] = [];
 
@@ -113,8 +111,14 @@ export class TaskServiceComponent implements Component {
     this.bindDefault(TaskAuthBindings.JWT_CONFIG, b =>
       b.toProvider(JwtConfigFromEnvProvider),
     );
-    this.bindings.push(createBindingFromClass(BearerSecuritySpecEnhancer));
-    this.app.lifeCycleObserver(EventOutbox);
+    this.bindings.push(
+      createBindingFromClass(BearerSecuritySpecEnhancer),
+      // One outbox per app: the service that writes events is the relay too.
+      createBindingFromClass(EventOutbox, {type: 'service'}).tag(
+        CoreTags.LIFE_CYCLE_OBSERVER,
+      ),
+    );
+    this.app.lifeCycleObserver(IncomingEventsObserver);
 
     // Our strategy is registered either way, so a custom sequence can use it.
     registerAuthenticationStrategy(app, BearerJwtStrategy);

@@ -5,6 +5,7 @@ export * from './controllers';
 export * from './engines/camunda';
 export * from './interfaces';
 export * from './keys';
+export * from './lifecycle-observers';
 export * from './models';
 export * from './repositories';
 export * from './services';

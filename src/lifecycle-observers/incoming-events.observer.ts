@@ -1,0 +1,62 @@
+import {
+  Context,
+  CoreBindings,
+  inject,
+  lifeCycleObserver,
+  LifeCycleObserver,
+} from '@loopback/core';
+import {SecurityBindings, securityId} from '@loopback/security';
+import {IEvent, IIncomingConnector} from '../interfaces';
+import {TaskServiceBindings} from '../keys';
+import {TaskUser} from '../types';
+
+/**
+ * Connects the incoming connector to the event processor on start, and
+ * disconnects it on stop. Each event is handled in a context of its own,
+ * as the system user.
+ */
+@lifeCycleObserver('task-service')
+export class IncomingEventsObserver implements LifeCycleObserver {
+  private connector?: IIncomingConnector;
+
+  constructor(
+    @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
+  ) {}
+
+  async start(): Promise<void> {
+    this.connector = await this.app.get(
+      TaskServiceBindings.INCOMING_CONNECTOR,
+      {
+        optional: true,
+      },
+    );
+    if (!this.connector) return;
+    await this.connector.subscribe(event => this.handle(event));
+  }
+
+  async stop(): Promise<void> {
+    await this.connector?.unsubscribe();
+    this.connector = undefined;
+  }
+
+  private async handle(event: IEvent): Promise<void> {
+    const ctx = await asSystemUser(this.app, 'incoming-event');
+    try {
+      const processor = await ctx.get(TaskServiceBindings.EVENT_PROCESSOR);
+      await processor.handle(event);
+    } finally {
+      ctx.close();
+    }
+  }
+}
+
+/** A child context of `parent` in which the system user is the current user. */
+export async function asSystemUser(
+  parent: Context,
+  name: string,
+): Promise<Context> {
+  const ctx = new Context(parent, name);
+  const user: TaskUser = await parent.get(TaskServiceBindings.SYSTEM_USER);
+  ctx.bind(SecurityBindings.USER).to({[securityId]: user.id, ...user});
+  return ctx;
+}
