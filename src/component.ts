@@ -10,6 +10,7 @@ import {
 } from '@loopback/authorization';
 import {
   Binding,
+  BindingScope,
   Component,
   CoreBindings,
   CoreTags,
@@ -32,9 +33,14 @@ import {
   EventController,
   TaskController,
   UserTaskController,
+  WorkflowController,
 } from './controllers';
+import {CamundaService} from './engines/camunda';
 import {TaskServiceBindings} from './keys';
-import {IncomingEventsObserver} from './lifecycle-observers';
+import {
+  CommandWorkersObserver,
+  IncomingEventsObserver,
+} from './lifecycle-observers';
 import {
   Event,
   EventWorkflow,
@@ -54,8 +60,10 @@ import {
   WorkflowVersionRepository,
 } from './repositories';
 import {
+  CommandLedger,
   EventOutbox,
   EventProcessorService,
+  WorkflowInputValidator,
   TaskMaintenanceService,
   UserTaskService,
   WorkflowRunner,
@@ -68,7 +76,12 @@ import {DEFAULT_SYSTEM_USER, TaskServiceConfig} from './types';
  * binds the datasources, the connectors, the engine config and the commands.
  */
 export class TaskServiceComponent implements Component {
-  controllers = [TaskController, UserTaskController, EventController];
+  controllers = [
+    TaskController,
+    UserTaskController,
+    EventController,
+    WorkflowController,
+  ];
   models: Class<Model>[] = [
     Task,
     UserTask,
@@ -87,7 +100,12 @@ export class TaskServiceComponent implements Component {
     WorkflowRepository,
     WorkflowVersionRepository,
   ];
-  services: ServiceOrProviderClass[] = [TaskMaintenanceService, WorkflowRunner];
+  services: ServiceOrProviderClass[] = [
+    TaskMaintenanceService,
+    WorkflowRunner,
+    WorkflowInputValidator,
+    CommandLedger,
+  ];
   lifeCycleObservers: Constructor<LifeCycleObserver>[] = [];
   bindings: Binding[] = [];
 
@@ -108,6 +126,9 @@ export class TaskServiceComponent implements Component {
       b.toClass(UserTaskService),
     );
     this.bindDefault(TaskServiceBindings.COMMANDS, b => b.to([]));
+    this.bindDefault(TaskServiceBindings.WORKFLOW_MANAGER, b =>
+      b.toClass(CamundaService).inScope(BindingScope.SINGLETON),
+    );
     this.bindDefault(TaskAuthBindings.JWT_CONFIG, b =>
       b.toProvider(JwtConfigFromEnvProvider),
     );
@@ -119,6 +140,7 @@ export class TaskServiceComponent implements Component {
       ),
     );
     this.app.lifeCycleObserver(IncomingEventsObserver);
+    this.app.lifeCycleObserver(CommandWorkersObserver);
 
     // Our strategy is registered either way, so a custom sequence can use it.
     registerAuthenticationStrategy(app, BearerJwtStrategy);

@@ -16,6 +16,12 @@ export interface WorkflowServiceConfig {
   useCustomSequence?: boolean;
   /** Camunda's REST root, for example `http://localhost:8080/engine-rest`. */
   workflowEngineBaseUrl: string;
+  /**
+   * History time to live (days, or an ISO-8601 duration) given to processes
+   * whose BPMN sets none; Camunda 7.20+ refuses to deploy them otherwise.
+   * Default 180.
+   */
+  defaultHistoryTimeToLive?: number | string;
   /** How often (ms) the external-task workers poll; default 300. */
   workerPollIntervalMs?: number;
   /** How long (ms) one fetch-and-lock long-polls; default 10000. */

@@ -1,1 +1,2 @@
-export {};
+export * from './create-task.command';
+export * from './end-task.command';

@@ -8,6 +8,8 @@ export interface ExternalTaskLike {
   id?: string;
   topicName?: string;
   processInstanceId?: string;
+  /** Retries left, as the engine counts them; null before the first failure. */
+  retries?: number | null;
   variables: {
     get(name: string): unknown;
     getAll(): AnyObject;

@@ -30,3 +30,22 @@ export interface IWorkflowManager {
   pendingUserTasks(instanceId: string): Promise<PendingUserTask[]>;
   completeUserTask(userTaskId: string, variables?: AnyObject): Promise<void>;
 }
+
+/** Raised by an engine adapter when it has no such workflow. */
+export class UnknownWorkflowError extends Error {
+  constructor(
+    readonly workflowKey: string,
+    cause?: string,
+  ) {
+    super(
+      `Workflow ${workflowKey} is not known to the engine${cause ? `: ${cause}` : ''}`,
+    );
+  }
+}
+
+/** Raised by an engine adapter when a user task is not (or no longer) there. */
+export class UnknownUserTaskError extends Error {
+  constructor(readonly userTaskId: string) {
+    super(`User task ${userTaskId} is not known to the engine`);
+  }
+}

@@ -1,1 +1,2 @@
+export * from './command-workers.observer';
 export * from './incoming-events.observer';

@@ -3,3 +3,5 @@ export * from './event-processor.service';
 export * from './task-maintenance.service';
 export * from './user-task.service';
 export * from './workflow-runner.service';
+export * from './command-ledger.service';
+export * from './input-validator.service';

@@ -1,18 +1,15 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {Options, repository} from '@loopback/repository';
 import {HttpErrors} from '@loopback/rest';
-import {IUserTaskService, IWorkflowManager} from '../interfaces';
+import {
+  IUserTaskService,
+  IWorkflowManager,
+  UnknownUserTaskError,
+} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {EventType, Source, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
 import {EventOutbox} from './event-outbox.service';
-
-/** Raised by an engine adapter when a user task is not (or no longer) there. */
-export class UnknownUserTaskError extends Error {
-  constructor(readonly userTaskId: string) {
-    super(`User task ${userTaskId} is not known to the engine`);
-  }
-}
 
 @injectable({scope: BindingScope.TRANSIENT})
 export class UserTaskService implements IUserTaskService {

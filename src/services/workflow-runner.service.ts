@@ -1,20 +1,12 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {AnyObject, repository} from '@loopback/repository';
-import {IWorkflowManager, StartedInstance} from '../interfaces';
+import {
+  IWorkflowManager,
+  StartedInstance,
+  UnknownWorkflowError,
+} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {WorkflowRepository, WorkflowVersionRepository} from '../repositories';
-
-/** Raised by an engine adapter when it has no such workflow. */
-export class UnknownWorkflowError extends Error {
-  constructor(
-    readonly workflowKey: string,
-    cause?: string,
-  ) {
-    super(
-      `Workflow ${workflowKey} is not known to the engine${cause ? `: ${cause}` : ''}`,
-    );
-  }
-}
 
 /** Starts workflows by the key a mapping holds. */
 @injectable({scope: BindingScope.TRANSIENT})

@@ -2,6 +2,7 @@ import {expect} from '@loopback/testlab';
 import {TestDatabase} from '../fixtures/database';
 
 const CORE_TABLES = [
+  'command_runs',
   'event_workflows',
   'events',
   'outbox_events',
@@ -11,7 +12,12 @@ const CORE_TABLES = [
   'workflow_versions',
   'workflows',
 ];
-const HTTP_TABLES = ['client_apps', 'webhook_subscriptions'];
+const HTTP_TABLES = [
+  'client_apps',
+  'webhook_deliveries',
+  'webhook_delivery_attempts',
+  'webhook_subscriptions',
+];
 
 describe('PostgreSQL migrations (db-migrate, real database)', () => {
   let db: TestDatabase;

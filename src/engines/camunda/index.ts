@@ -1,1 +1,4 @@
-export {};
+export * from './camunda-variables';
+export * from './camunda.service';
+export * from './command-worker';
+export * from './history-time-to-live';

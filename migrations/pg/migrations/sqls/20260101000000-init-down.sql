@@ -1,4 +1,5 @@
 -- Removes exactly what the init migration made.
+DROP TABLE IF EXISTS main.command_runs;
 DROP TABLE IF EXISTS main.outbox_events;
 DROP TABLE IF EXISTS main.workflow_versions;
 DROP TABLE IF EXISTS main.workflows;

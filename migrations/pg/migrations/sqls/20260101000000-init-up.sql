@@ -126,3 +126,12 @@ CREATE TABLE main.outbox_events (
 );
 CREATE INDEX idx_outbox_events_pending ON main.outbox_events (available_on)
   WHERE published_on IS NULL;
+
+-- External tasks whose command has committed its work: a retry of the same
+-- external task (its completion was lost) completes it without doing the
+-- work twice.
+CREATE TABLE main.command_runs (
+  external_task_id  varchar(255) PRIMARY KEY,
+  topic             varchar(255) NOT NULL,
+  created_on        timestamptz NOT NULL DEFAULT now()
+);

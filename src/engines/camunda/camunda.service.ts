@@ -1,0 +1,260 @@
+import {BindingScope, inject, injectable} from '@loopback/core';
+import {AnyObject} from '@loopback/repository';
+import {
+  DeployedWorkflow,
+  IWorkflowManager,
+  PendingUserTask,
+  StartedInstance,
+  UnknownUserTaskError,
+  UnknownWorkflowError,
+} from '../../interfaces';
+import {ExportedWorkflowServiceBindingConfig} from '../../keys';
+import {WorkflowServiceConfig} from '../../types';
+import {toCamundaVariables} from './camunda-variables';
+import {withHistoryTimeToLive} from './history-time-to-live';
+
+/** An error answered by the engine, with its status and message. */
+export class CamundaError extends Error {
+  constructor(
+    readonly status: number,
+    readonly engineMessage: string,
+    readonly engineType?: string,
+    readonly path?: string,
+  ) {
+    super(`Camunda answered ${status} to ${path}: ${engineMessage}`);
+  }
+}
+
+interface DeploymentResponse {
+  id: string;
+  deployedProcessDefinitions?: Record<
+    string,
+    {id: string; key: string; version: number}
+  > | null;
+}
+
+export interface CamundaProcessDefinition {
+  id: string;
+  key: string;
+  version: number;
+  name?: string;
+  deploymentId: string;
+}
+
+interface CamundaTask {
+  id: string;
+  name: string | null;
+  taskDefinitionKey: string;
+}
+
+/** Camunda 7's REST API, on Node's own fetch, as a workflow manager. */
+@injectable({scope: BindingScope.SINGLETON})
+export class CamundaService implements IWorkflowManager {
+  private readonly baseUrl: string;
+  private readonly historyTimeToLive: string;
+
+  constructor(
+    @inject(ExportedWorkflowServiceBindingConfig)
+    config: WorkflowServiceConfig,
+  ) {
+    if (!config?.workflowEngineBaseUrl) {
+      throw new Error(
+        'workflowEngineBaseUrl is not configured: bind ExportedWorkflowServiceBindingConfig to {workflowEngineBaseUrl: "http://localhost:8080/engine-rest"}.',
+      );
+    }
+    this.baseUrl = config.workflowEngineBaseUrl.replace(/\/+$/, '');
+    this.historyTimeToLive = String(config.defaultHistoryTimeToLive ?? 180);
+  }
+
+  /** Deploys one BPMN file; every deployment makes a new version of its process. */
+  async deploy(name: string, bpmn: string): Promise<DeployedWorkflow> {
+    const form = new FormData();
+    form.append('deployment-name', name);
+    form.append('deployment-source', 'loopback4-task-service');
+    form.append('deploy-changed-only', 'false');
+    form.append(
+      'data',
+      new Blob([withHistoryTimeToLive(bpmn, this.historyTimeToLive)], {
+        type: 'application/xml',
+      }),
+      `${safeFileName(name)}.bpmn`,
+    );
+    const deployment = await this.request<DeploymentResponse>(
+      'POST',
+      '/deployment/create',
+      form,
+    );
+    const definitions = Object.values(
+      deployment.deployedProcessDefinitions ?? {},
+    );
+    if (definitions.length === 0) {
+      throw new CamundaError(
+        400,
+        'The BPMN holds no executable process (isExecutable="true").',
+        'NoProcessDefinition',
+        '/deployment/create',
+      );
+    }
+    return {externalId: definitions[0].id, version: definitions[0].version};
+  }
+
+  /**
+   * Starts a process: by definition id (`key:version:id`, as stored), or by
+   * definition key (its newest version) when the name has no colon.
+   */
+  async start(
+    definitionIdOrKey: string,
+    input: AnyObject,
+  ): Promise<StartedInstance> {
+    const path = definitionIdOrKey.includes(':')
+      ? `/process-definition/${encodeURIComponent(definitionIdOrKey)}/start`
+      : `/process-definition/key/${encodeURIComponent(definitionIdOrKey)}/start`;
+    try {
+      const instance = await this.request<{
+        id: string;
+        definitionId: string;
+        ended: boolean;
+      }>('POST', path, {variables: toCamundaVariables(input)});
+      return {
+        id: instance.id,
+        definitionId: instance.definitionId,
+        ended: instance.ended,
+      };
+    } catch (err) {
+      if (err instanceof CamundaError && isMissingDefinition(err)) {
+        throw new UnknownWorkflowError(definitionIdOrKey, err.engineMessage);
+      }
+      throw err;
+    }
+  }
+
+  async getDefinition(definitionId: string): Promise<CamundaProcessDefinition> {
+    return this.request(
+      'GET',
+      `/process-definition/${encodeURIComponent(definitionId)}`,
+    );
+  }
+
+  /** Deletes definitions with their instances; ones already gone are skipped. */
+  async deleteDefinitions(definitionIds: string[]): Promise<void> {
+    for (const id of definitionIds) {
+      try {
+        await this.request(
+          'DELETE',
+          `/process-definition/${encodeURIComponent(id)}?cascade=true&skipCustomListeners=true`,
+        );
+      } catch (err) {
+        if (!(err instanceof CamundaError && err.status === 404)) throw err;
+      }
+    }
+  }
+
+  /** Deletes a process instance; one already gone (ended or deleted) is fine. */
+  async deleteInstance(instanceId: string): Promise<void> {
+    try {
+      await this.request(
+        'DELETE',
+        `/process-instance/${encodeURIComponent(instanceId)}?skipCustomListeners=true&skipIoMappings=true`,
+      );
+    } catch (err) {
+      if (!(err instanceof CamundaError && err.status === 404)) throw err;
+    }
+  }
+
+  async pendingUserTasks(instanceId: string): Promise<PendingUserTask[]> {
+    const tasks = await this.request<CamundaTask[]>(
+      'GET',
+      `/task?processInstanceId=${encodeURIComponent(instanceId)}&sortBy=created&sortOrder=asc`,
+    );
+    return tasks.map(t => ({id: t.id, name: t.name ?? t.taskDefinitionKey}));
+  }
+
+  async completeUserTask(
+    userTaskId: string,
+    variables: AnyObject = {},
+  ): Promise<void> {
+    try {
+      await this.request(
+        'POST',
+        `/task/${encodeURIComponent(userTaskId)}/complete`,
+        {
+          variables: toCamundaVariables(variables),
+        },
+      );
+    } catch (err) {
+      if (
+        err instanceof CamundaError &&
+        (err.status === 404 || /Cannot find task/i.test(err.engineMessage))
+      ) {
+        throw new UnknownUserTaskError(userTaskId);
+      }
+      throw err;
+    }
+  }
+
+  /** Incidents of an instance (a command that ran out of retries leaves one). */
+  async incidents(
+    instanceId: string,
+  ): Promise<{id: string; incidentMessage: string}[]> {
+    return this.request(
+      'GET',
+      `/incident?processInstanceId=${encodeURIComponent(instanceId)}`,
+    );
+  }
+
+  async request<T = unknown>(
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<T> {
+    const url = `${this.baseUrl}${path}`;
+    const init: RequestInit = {method, headers: {accept: 'application/json'}};
+    if (body instanceof FormData) {
+      init.body = body;
+    } else if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      (init.headers as Record<string, string>)['content-type'] =
+        'application/json';
+    }
+    let response: Response;
+    try {
+      response = await fetch(url, init);
+    } catch (err) {
+      const cause =
+        (err as {cause?: Error}).cause?.message ?? (err as Error).message;
+      throw new CamundaError(
+        503,
+        `engine not reachable at ${this.baseUrl} (${cause})`,
+        'Unreachable',
+        path,
+      );
+    }
+    const text = await response.text();
+    if (!response.ok) {
+      let message = text || response.statusText;
+      let type: string | undefined;
+      try {
+        const parsed = JSON.parse(text) as {message?: string; type?: string};
+        message = parsed.message ?? message;
+        type = parsed.type;
+      } catch {
+        // not JSON: keep the text as the message
+      }
+      throw new CamundaError(response.status, message, type, path);
+    }
+    return (text ? JSON.parse(text) : undefined) as T;
+  }
+}
+
+function isMissingDefinition(err: CamundaError): boolean {
+  return (
+    err.status === 404 ||
+    /no (matching )?(process )?definition|no deployed process definition|found for key|not found/i.test(
+      err.engineMessage,
+    )
+  );
+}
+
+function safeFileName(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, '_') || 'workflow';
+}

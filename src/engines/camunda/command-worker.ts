@@ -1,0 +1,130 @@
+import {Client} from 'camunda-external-task-client-js';
+import {Constructor, Context, instantiateClass} from '@loopback/core';
+import {hostname} from 'os';
+import {randomBytes} from 'crypto';
+import {
+  ExternalTaskLike,
+  ExternalTaskServiceLike,
+  ICommand,
+} from '../../interfaces';
+import {WorkflowServiceConfig} from '../../types';
+
+/** Makes a context, as the system user, for one command run. */
+export type CommandContextFactory = (name: string) => Promise<Context>;
+
+/**
+ * Runs commands as Camunda external-task workers: each command class is
+ * subscribed on its topic; each execution gets its own context; a failure
+ * is reported to the engine with its message and a bounded number of
+ * retries with exponential backoff, and never crashes the process.
+ */
+export class CamundaCommandWorker {
+  private client?: Client;
+  private readonly inFlight = new Set<Promise<void>>();
+  readonly topics: string[] = [];
+
+  constructor(
+    private readonly config: WorkflowServiceConfig,
+    private readonly commands: Constructor<ICommand>[],
+    private readonly newContext: CommandContextFactory,
+  ) {}
+
+  async start(): Promise<void> {
+    if (this.client || !this.commands.length) return;
+    const client = new Client({
+      baseUrl: this.config.workflowEngineBaseUrl.replace(/\/+$/, ''),
+      workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      autoPoll: false,
+      interval: this.config.workerPollIntervalMs ?? 300,
+      asyncResponseTimeout: this.config.workerAsyncResponseTimeoutMs ?? 10000,
+      lockDuration: 60000,
+      maxTasks: 10,
+    });
+    client.on('poll:error', (err: Error) => {
+      console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
+    });
+    for (const command of this.commands) {
+      const topic = await this.topicOf(command);
+      client.subscribe(topic, args =>
+        this.track(this.run(command, topic, args.task, args.taskService)),
+      );
+      this.topics.push(topic);
+    }
+    client.start();
+    this.client = client;
+  }
+
+  /** Stops polling and waits for the commands that are running. */
+  async stop(): Promise<void> {
+    this.client?.stop();
+    this.client = undefined;
+    this.topics.length = 0;
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  private async topicOf(command: Constructor<ICommand>): Promise<string> {
+    const ctx = await this.newContext(`topic-of-${command.name}`);
+    try {
+      const instance = await instantiateClass(command, ctx);
+      if (!instance.topic) {
+        throw new Error(`Command ${command.name} has no topic.`);
+      }
+      return instance.topic;
+    } finally {
+      ctx.close();
+    }
+  }
+
+  private track(run: Promise<void>): Promise<void> {
+    this.inFlight.add(run);
+    return run.finally(() => this.inFlight.delete(run));
+  }
+
+  private async run(
+    command: Constructor<ICommand>,
+    topic: string,
+    task: ExternalTaskLike,
+    taskService: ExternalTaskServiceLike,
+  ): Promise<void> {
+    const ctx = await this.newContext(`command-${topic}-${task.id}`);
+    try {
+      const instance = await instantiateClass(command, ctx);
+      instance.parameters = {task, taskService};
+      await instance.execute();
+    } catch (err) {
+      await this.reportFailure(topic, task, taskService, err as Error);
+    } finally {
+      ctx.close();
+    }
+  }
+
+  private async reportFailure(
+    topic: string,
+    task: ExternalTaskLike,
+    taskService: ExternalTaskServiceLike,
+    err: Error,
+  ) {
+    const maxRetries = this.config.commandRetries ?? 3;
+    const retriesLeft =
+      task.retries == null ? maxRetries : Math.max(task.retries - 1, 0);
+    const backoff =
+      (this.config.commandRetryBackoffMs ?? 1000) *
+      2 ** Math.max(maxRetries - retriesLeft - 1, 0);
+    console.warn(
+      `Command ${topic} failed for external task ${task.id} (${retriesLeft} retries left): ${err.message}`,
+    );
+    try {
+      await taskService.handleFailure(task, {
+        // The engine keeps at most 666 characters of the message.
+        errorMessage: (err.message || String(err)).slice(0, 666),
+        errorDetails: err.stack,
+        retries: retriesLeft,
+        retryTimeout: retriesLeft > 0 ? backoff : 0,
+      });
+    } catch (reportErr) {
+      console.error(
+        `Command ${topic}: could not report the failure of external task ${task.id} to the engine: ${(reportErr as Error).message}`,
+      );
+    }
+  }
+}

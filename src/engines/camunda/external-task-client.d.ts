@@ -1,0 +1,29 @@
+// The parts of camunda-external-task-client-js 2.x that the worker uses
+// (the package ships no types).
+declare module 'camunda-external-task-client-js' {
+  import {EventEmitter} from 'events';
+  import {ExternalTaskLike, ExternalTaskServiceLike} from '../../interfaces';
+
+  export interface ClientOptions {
+    baseUrl: string;
+    workerId?: string;
+    maxTasks?: number;
+    interval?: number;
+    lockDuration?: number;
+    autoPoll?: boolean;
+    asyncResponseTimeout?: number;
+    maxParallelExecutions?: number;
+  }
+
+  export type TopicHandler = (args: {
+    task: ExternalTaskLike;
+    taskService: ExternalTaskServiceLike;
+  }) => Promise<void>;
+
+  export class Client extends EventEmitter {
+    constructor(options: ClientOptions);
+    subscribe(topic: string, handler: TopicHandler): {unsubscribe(): void};
+    start(): void;
+    stop(): void;
+  }
+}

@@ -1,0 +1,61 @@
+import {BindingScope, injectable} from '@loopback/core';
+import {AnyObject} from '@loopback/repository';
+import {HttpErrors} from '@loopback/rest';
+import Ajv, {ValidateFunction} from 'ajv';
+import addFormats from 'ajv-formats';
+
+/** Checks workflow inputs against their version's JSON Schema. */
+@injectable({scope: BindingScope.SINGLETON})
+export class WorkflowInputValidator {
+  private readonly ajv = new Ajv({allErrors: true, strict: false});
+  private readonly compiled = new Map<string, ValidateFunction>();
+
+  constructor() {
+    addFormats(this.ajv);
+  }
+
+  /** 400 unless `schema` is a usable JSON Schema. */
+  assertSchema(schema: unknown): void {
+    if (schema === undefined || schema === null) return;
+    if (typeof schema !== 'object' || Array.isArray(schema)) {
+      throw new HttpErrors.BadRequest(
+        'inputSchema must be a JSON Schema object.',
+      );
+    }
+    try {
+      this.compile(schema as AnyObject);
+    } catch (err) {
+      throw new HttpErrors.BadRequest(
+        `inputSchema is not a valid JSON Schema: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** 400 listing every way `input` breaks `schema`. */
+  assertValid(input: unknown, schema: AnyObject | undefined): void {
+    if (!schema) return;
+    const validate = this.compile(schema);
+    if (validate(input)) return;
+    const errors = (validate.errors ?? []).map(e => ({
+      path: e.instancePath || '/',
+      message: e.message ?? 'is invalid',
+      params: e.params,
+    }));
+    const summary = errors.map(e => `${e.path} ${e.message}`).join('; ');
+    const error = new HttpErrors.BadRequest(
+      `Workflow input is invalid: ${summary}`,
+    );
+    Object.assign(error, {details: errors});
+    throw error;
+  }
+
+  private compile(schema: AnyObject): ValidateFunction {
+    const key = JSON.stringify(schema);
+    let validate = this.compiled.get(key);
+    if (!validate) {
+      validate = this.ajv.compile(schema);
+      this.compiled.set(key, validate);
+    }
+    return validate;
+  }
+}
