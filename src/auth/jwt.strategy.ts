@@ -97,7 +97,7 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     try {
       const payload = jwt.verify(token, key, {
         algorithms,
-        issuer: issuer || undefined,
+        issuer: issuer ? issuer : undefined,
       });
       if (typeof payload === 'string') {
         throw new Error('payload is not a JSON object');

@@ -30,7 +30,7 @@ export class CamundaCommandWorker {
   ) {}
 
   async start(): Promise<void> {
-    if (this.client || !this.commands.length) return;
+    if (this.client ?? !this.commands.length) return;
     const client = new Client({
       baseUrl: this.config.workflowEngineBaseUrl.replace(/\/+$/, ''),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
