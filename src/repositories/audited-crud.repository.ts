@@ -187,6 +187,22 @@ export class AuditedCrudRepository<
     return super.deleteAll(where, options);
   }
 
+  /**
+   * Locks the row until the transaction in `options` ends, so writers that
+   * depend on it run one after the other.
+   */
+  async lockById(id: ID, options: Options): Promise<void> {
+    const {schema, table} = this.entityClass.definition.settings.postgresql as {
+      schema: string;
+      table: string;
+    };
+    await this.dataSource.execute(
+      `SELECT 1 FROM "${schema}"."${table}" WHERE id = $1 FOR UPDATE`,
+      [id],
+      options,
+    );
+  }
+
   protected idWhere(id: ID): Where<T> {
     const idName = this.entityClass.getIdProperties()[0];
     return {[idName]: id} as Where<T>;

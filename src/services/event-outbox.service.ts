@@ -126,7 +126,7 @@ export class EventOutbox implements LifeCycleObserver {
       const rows = (await this.dataSource.execute(
         `SELECT id, event, attempts FROM main.outbox_events
           WHERE published_on IS NULL AND available_on <= now()
-          ORDER BY created_on
+          ORDER BY seq
           LIMIT $1
           FOR UPDATE SKIP LOCKED`,
         [this.config.batchSize],

@@ -23,10 +23,13 @@ export class UserTaskService implements IUserTaskService {
   ) {}
 
   /**
-   * Completes the user task in the engine, then, in one transaction, marks
-   * it completed, records the user tasks that became pending and writes the
-   * `user-task-completed` event. If the engine no longer has the task (a
-   * retry after a failure here), the recording still happens.
+   * Completes the user task in the engine and, in the same database
+   * transaction, marks it completed, records the user tasks that became
+   * pending and writes the `user-task-completed` event. The task row stays
+   * locked meanwhile: the end-task command that the completion may trigger
+   * waits for this commit, so its `task-completed` comes after ours. If the
+   * engine no longer has the user task (a retry after a failed commit), the
+   * recording still happens.
    */
   async complete(taskId: string, userTaskId: string): Promise<UserTask> {
     const task = await this.tasks.findById(taskId);
@@ -37,16 +40,17 @@ export class UserTaskService implements IUserTaskService {
     if (userTask.status === UserTaskStatus.Completed) {
       throw new HttpErrors.BadRequest('User Task is already completed');
     }
-    if (userTask.externalId) {
-      try {
-        await this.engine.completeUserTask(userTask.externalId);
-      } catch (err) {
-        if (!(err instanceof UnknownUserTaskError)) throw err;
-      }
-    }
     const tx = await this.userTasks.beginTransaction();
     try {
       const options = {transaction: tx};
+      await this.tasks.lockById(taskId, options);
+      if (userTask.externalId) {
+        try {
+          await this.engine.completeUserTask(userTask.externalId);
+        } catch (err) {
+          if (!(err instanceof UnknownUserTaskError)) throw err;
+        }
+      }
       await this.userTasks.updateById(
         userTaskId,
         {status: UserTaskStatus.Completed},

@@ -116,6 +116,9 @@ CREATE TABLE main.workflow_versions (
 -- and handed to the outgoing connector by a relay afterwards (an outbox).
 CREATE TABLE main.outbox_events (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+  -- Taken at insert, so it orders events by when they were written, also
+  -- across transactions that started in another order.
+  seq           bigserial NOT NULL,
   key           varchar(255) NOT NULL,
   event         json NOT NULL,
   created_on    timestamptz NOT NULL DEFAULT now(),
@@ -124,7 +127,7 @@ CREATE TABLE main.outbox_events (
   last_error    text,
   published_on  timestamptz
 );
-CREATE INDEX idx_outbox_events_pending ON main.outbox_events (available_on)
+CREATE INDEX idx_outbox_events_pending ON main.outbox_events (seq)
   WHERE published_on IS NULL;
 
 -- External tasks whose command has committed its work: a retry of the same

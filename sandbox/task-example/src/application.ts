@@ -1,0 +1,92 @@
+import {BootMixin} from '@loopback/boot';
+import {ApplicationConfig} from '@loopback/core';
+import {juggler, RepositoryMixin} from '@loopback/repository';
+import {RestApplication} from '@loopback/rest';
+import {RestExplorerComponent} from '@loopback/rest-explorer';
+import {ServiceMixin} from '@loopback/service-proxy';
+import {
+  CreateTaskCommand,
+  EndTaskCommand,
+  ExportedWorkflowServiceBindingConfig,
+  TaskAuthBindings,
+  TaskDbSourceName,
+  TaskServiceBindings,
+  TaskServiceComponent,
+  WorkflowServiceSourceName,
+} from 'loopback4-task-service';
+import {TaskHttpComponent} from 'loopback4-task-service/http';
+import {
+  KafkaEventAdapter,
+  KafkaStreamService,
+  TaskServiceKafkaModule,
+} from 'loopback4-task-service/kafka';
+import {ReadDataCommand} from './commands/read-data.command';
+import {ExampleConfig} from './config';
+
+/** A host app that mounts the task service, configured only by its environment. */
+export class TaskExampleApplication extends BootMixin(
+  ServiceMixin(RepositoryMixin(RestApplication)),
+) {
+  constructor(
+    readonly example: ExampleConfig,
+    options: ApplicationConfig = {},
+  ) {
+    super({
+      ...options,
+      rest: {port: example.port, host: example.host, ...options.rest},
+    });
+    this.projectRoot = __dirname;
+    this.component(RestExplorerComponent);
+
+    // One PostgreSQL database serves both datasources of the service.
+    for (const name of [TaskDbSourceName, WorkflowServiceSourceName]) {
+      this.dataSource(
+        new juggler.DataSource({name, connector: 'postgresql', ...example.db}),
+        name,
+      );
+    }
+    this.bind(TaskAuthBindings.JWT_CONFIG).to({
+      secret: example.jwtSecret,
+      issuer: example.jwtIssuer,
+    });
+    this.bind(ExportedWorkflowServiceBindingConfig).to({
+      useCustomSequence: false,
+      workflowEngineBaseUrl: example.camundaUrl,
+    });
+    this.bind(TaskServiceBindings.COMMANDS).to([
+      CreateTaskCommand,
+      EndTaskCommand,
+      ReadDataCommand,
+    ]);
+    this.component(TaskServiceComponent);
+    this.setUpConnectors();
+  }
+
+  /** HTTP on a side unless TASK_INCOMING / TASK_OUTGOING say kafka. */
+  private setUpConnectors() {
+    const {incoming, outgoing, kafka} = this.example;
+    if (incoming === 'http' || outgoing === 'http') {
+      this.component(TaskHttpComponent);
+    }
+    if (incoming !== 'kafka' && outgoing !== 'kafka') return;
+    this.bind(TaskServiceKafkaModule.CONFIG).to({
+      connection: {
+        clientId: kafka.clientId,
+        brokers: kafka.brokers,
+        ...(kafka.ssl ? {ssl: true} : {}),
+      },
+      consumer: {groupId: kafka.groupId},
+      producer: {},
+      topics: kafka.topics,
+      output: {topic: kafka.outputTopic},
+    });
+    this.bind(TaskServiceKafkaModule.ADAPTER).toClass(KafkaEventAdapter);
+    // Rebinding one side after the HTTP component leaves its other side alone.
+    if (incoming === 'kafka') {
+      this.bind(TaskServiceBindings.INCOMING_CONNECTOR).toClass(KafkaStreamService);
+    }
+    if (outgoing === 'kafka') {
+      this.bind(TaskServiceBindings.OUTGOING_CONNECTOR).toClass(KafkaStreamService);
+    }
+  }
+}
