@@ -1,0 +1,69 @@
+import {service} from '@loopback/core';
+import {AnyObject} from '@loopback/repository';
+import {
+  HttpErrors,
+  post,
+  requestBody,
+  response,
+  SchemaObject,
+} from '@loopback/rest';
+import {requires} from '../../../auth';
+import {HttpStreamService, NoEventHandlerError} from '../services';
+
+/** The body of `POST /events/trigger`. */
+export interface TriggerEventRequest {
+  key: string;
+  payload?: AnyObject;
+  source?: string;
+  description?: string;
+}
+
+const TRIGGER_SCHEMA: SchemaObject = {
+  title: 'TriggerEvent',
+  type: 'object',
+  required: ['key'],
+  additionalProperties: false,
+  properties: {
+    key: {type: 'string', minLength: 1, maxLength: 255},
+    payload: {type: 'object'},
+    source: {type: 'string'},
+    description: {type: 'string'},
+  },
+};
+
+export class EventTriggerController {
+  constructor(
+    @service(HttpStreamService) private readonly stream: HttpStreamService,
+  ) {}
+
+  /**
+   * Hands the event to the event processor (stores it, starts the mapped
+   * workflows) and answers 204 when that is done. The server sets
+   * `timestamp`; `source` defaults to `http`.
+   */
+  @requires('TriggerEvent')
+  @post('/events/trigger')
+  @response(204, {description: 'The event was received and processed'})
+  async trigger(
+    @requestBody({
+      required: true,
+      content: {'application/json': {schema: TRIGGER_SCHEMA}},
+    })
+    body: TriggerEventRequest,
+  ): Promise<void> {
+    try {
+      await this.stream.receive({
+        key: body.key,
+        payload: body.payload ?? {},
+        source: body.source ?? 'http',
+        description: body.description,
+        timestamp: Date.now(),
+      });
+    } catch (err) {
+      if (err instanceof NoEventHandlerError) {
+        throw new HttpErrors.ServiceUnavailable(err.message);
+      }
+      throw err;
+    }
+  }
+}

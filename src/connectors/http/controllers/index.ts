@@ -1,0 +1,3 @@
+export * from './client-app.controller';
+export * from './event-trigger.controller';
+export * from './webhook.controller';

@@ -1,0 +1,2 @@
+export * from './webhook-delivery-attempt.model';
+export * from './webhook-delivery.model';

@@ -1,0 +1,2 @@
+export * from './webhook-delivery-attempt.repository';
+export * from './webhook-delivery.repository';

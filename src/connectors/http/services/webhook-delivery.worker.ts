@@ -1,0 +1,232 @@
+import {
+  BindingScope,
+  inject,
+  injectable,
+  LifeCycleObserver,
+  service,
+} from '@loopback/core';
+import {randomBytes} from 'crypto';
+import {hostname} from 'os';
+import {TaskHttpBindings} from '../keys';
+import {
+  DEFAULT_DELIVERY_CONFIG,
+  TaskHttpConfig,
+  WEBHOOK_HEADERS,
+  WebhookDeliveryConfig,
+} from '../types';
+import {assertPublicHost} from './url-guard';
+import {
+  AttemptOutcome,
+  ClaimedDelivery,
+  WebhookDeliveryStore,
+} from './webhook-delivery.store';
+import {signWebhook} from './webhook-signature';
+
+/** How much of a failing receiver's answer an attempt keeps. */
+const MAX_ERROR_LENGTH = 500;
+
+/**
+ * Posts due webhook deliveries in the background. Claims rows with
+ * `FOR UPDATE SKIP LOCKED` and a time-limited lock committed at once, POSTs
+ * outside any transaction, then records the attempt; so several instances
+ * on one database share the work, none sends a delivery another holds, and
+ * a slow receiver never holds a database transaction.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class WebhookDeliveryWorker implements LifeCycleObserver {
+  /** Names this worker in the attempts it records. */
+  readonly name = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  private readonly config: Required<WebhookDeliveryConfig>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private loop?: Promise<void>;
+  private stopped = true;
+  private woken = false;
+  private wake?: () => void;
+  private lastClaimError?: string;
+
+  constructor(
+    @service(WebhookDeliveryStore)
+    private readonly store: WebhookDeliveryStore,
+    @inject(TaskHttpBindings.CONFIG, {optional: true})
+    private readonly httpConfig: TaskHttpConfig = {},
+  ) {
+    this.config = {...DEFAULT_DELIVERY_CONFIG, ...httpConfig.delivery};
+  }
+
+  start(): void {
+    if (!this.stopped || !this.config.enabled) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  /** Stops claiming, then waits for the POSTs in flight to be recorded. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.notify();
+    await this.loop;
+    await Promise.all(this.inFlight);
+  }
+
+  /** Look for due deliveries now rather than at the next poll. */
+  notify(): void {
+    this.woken = true;
+    this.wake?.();
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const free = this.config.concurrency - this.inFlight.size;
+      let claimed: ClaimedDelivery[] = [];
+      if (free > 0) {
+        try {
+          claimed = await this.store.claim(free, this.lockMs());
+          this.lastClaimError = undefined;
+        } catch (err) {
+          this.logClaimError(err as Error);
+        }
+      }
+      for (const delivery of claimed) this.track(this.deliver(delivery));
+      // All slots busy: wait for one to free. Otherwise nothing more is due
+      // now: wait for the next poll, or a publish or a finished POST.
+      const full = this.inFlight.size >= this.config.concurrency;
+      await this.sleep(full ? undefined : this.config.pollIntervalMs);
+    }
+  }
+
+  /** A claim outlives the POST's timeout, so it cannot expire mid-request. */
+  private lockMs(): number {
+    return this.config.timeoutMs * 2 + 5000;
+  }
+
+  private track(work: Promise<void>) {
+    const tracked: Promise<void> = work
+      .catch(err =>
+        console.error(
+          `Webhook delivery worker: recording an attempt failed (the claim expires and it is retried): ${(err as Error).message}`,
+        ),
+      )
+      .finally(() => {
+        this.inFlight.delete(tracked);
+        this.notify();
+      });
+    this.inFlight.add(tracked);
+  }
+
+  private sleep(ms?: number): Promise<void> {
+    if (this.woken || this.stopped) {
+      this.woken = false;
+      return Promise.resolve();
+    }
+    return new Promise(resolve => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = () => {
+        if (timer) clearTimeout(timer);
+        this.wake = undefined;
+        this.woken = false;
+        resolve();
+      };
+      if (ms !== undefined) timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** One attempt: sign, POST with a timeout, record the outcome. */
+  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+    const started = performance.now();
+    let statusCode: number | undefined;
+    let error: string | undefined;
+    try {
+      if (this.httpConfig.allowPrivateUrls === false) {
+        // Checked again at sending: a name may resolve elsewhere by now.
+        await assertPublicHost(new URL(delivery.url).hostname);
+      }
+      const result = await this.post(delivery);
+      statusCode = result.statusCode;
+      error = result.error;
+    } catch (err) {
+      error = describe(err as Error, this.config.timeoutMs);
+    }
+    const durationMs = performance.now() - started;
+    const delivered =
+      statusCode !== undefined && statusCode >= 200 && statusCode < 300;
+    const dead = !delivered && delivery.attempts + 1 >= this.config.maxAttempts;
+    const outcome: AttemptOutcome = {
+      statusCode,
+      error,
+      durationMs,
+      worker: this.name,
+      delivered,
+      dead,
+      retryInMs: this.backoff(delivery.attempts + 1),
+    };
+    await this.store.record(delivery, outcome);
+  }
+
+  private async post(
+    delivery: ClaimedDelivery,
+  ): Promise<{statusCode: number; error?: string}> {
+    const timestamp = String(Date.now());
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), this.config.timeoutMs);
+    try {
+      const res = await fetch(delivery.url, {
+        method: 'POST',
+        // The exact string that was signed.
+        body: delivery.body,
+        headers: {
+          'content-type': 'application/json',
+          [WEBHOOK_HEADERS.timestamp]: timestamp,
+          [WEBHOOK_HEADERS.signature]: signWebhook(
+            delivery.apiSecret,
+            delivery.body,
+            timestamp,
+          ),
+          [WEBHOOK_HEADERS.deliveryId]: delivery.id,
+        },
+        // A redirect is a failure: following it could reach an unchecked host.
+        redirect: 'manual',
+        signal: controller.signal,
+      });
+      if (res.status >= 200 && res.status < 300) {
+        await res.body?.cancel();
+        return {statusCode: res.status};
+      }
+      const text = await res.text().catch(() => '');
+      return {
+        statusCode: res.status,
+        error: `HTTP ${res.status}${text ? `: ${text.slice(0, MAX_ERROR_LENGTH)}` : ''}`,
+      };
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Wait before attempt `attempt + 1`: initial × 2^(attempt-1), capped. */
+  private backoff(attempt: number): number {
+    return Math.min(
+      this.config.initialBackoffMs * 2 ** (attempt - 1),
+      this.config.maxBackoffMs,
+    );
+  }
+
+  private logClaimError(err: Error) {
+    // Once per distinct failure, not every poll while the database is down.
+    if (err.message === this.lastClaimError) return;
+    this.lastClaimError = err.message;
+    console.error(
+      `Webhook delivery worker ${this.name}: claiming deliveries failed: ${err.message}`,
+    );
+  }
+}
+
+function describe(err: Error, timeoutMs: number): string {
+  if (err.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
+  const cause = (err as Error & {cause?: {code?: string; message?: string}})
+    .cause;
+  const detail = cause?.code ?? cause?.message;
+  return (detail ? `${err.message}: ${detail}` : err.message).slice(
+    0,
+    MAX_ERROR_LENGTH,
+  );
+}

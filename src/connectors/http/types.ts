@@ -1,0 +1,57 @@
+/** How the background worker delivers webhooks. */
+export interface WebhookDeliveryConfig {
+  /** Attempts before a delivery is marked `dead`; default 8. */
+  maxAttempts?: number;
+  /** Wait (ms) after the first failed attempt; doubles each time; default 1000. */
+  initialBackoffMs?: number;
+  /** Longest wait (ms) between attempts; default 300000 (5 min). */
+  maxBackoffMs?: number;
+  /** A POST that has not answered in this time (ms) fails; default 10000. */
+  timeoutMs?: number;
+  /** How often (ms) an idle worker looks for due deliveries; default 250. */
+  pollIntervalMs?: number;
+  /** POSTs in flight at once per service instance; default 8. */
+  concurrency?: number;
+  /** false: this instance does not run a delivery worker (default true). */
+  enabled?: boolean;
+}
+
+/** Config of `TaskHttpComponent`, bound at `TaskHttpBindings.CONFIG`. */
+export interface TaskHttpConfig {
+  /**
+   * Whether subscription URLs may point at loopback, private, link-local or
+   * otherwise non-public addresses. Default true (local development); set
+   * false in production to keep webhooks from reaching internal services.
+   */
+  allowPrivateUrls?: boolean;
+  delivery?: WebhookDeliveryConfig;
+}
+
+export const DEFAULT_DELIVERY_CONFIG: Required<WebhookDeliveryConfig> =
+  Object.freeze({
+    maxAttempts: 8,
+    initialBackoffMs: 1000,
+    maxBackoffMs: 300_000,
+    timeoutMs: 10_000,
+    pollIntervalMs: 250,
+    concurrency: 8,
+    enabled: true,
+  });
+
+/** Delivery status: waiting (or retrying), done, or given up. */
+export enum WebhookDeliveryStatus {
+  Pending = 'pending',
+  Delivered = 'delivered',
+  Dead = 'dead',
+}
+
+/** Webhook request headers. */
+export const WEBHOOK_HEADERS = Object.freeze({
+  signature: 'x-task-signature',
+  timestamp: 'x-task-timestamp',
+  deliveryId: 'x-task-delivery-id',
+});
+
+/** Client-app credential headers of the `/webhooks/*` routes. */
+export const API_KEY_HEADER = 'x-api-key';
+export const API_SECRET_HEADER = 'x-api-secret';
