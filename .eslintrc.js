@@ -1,6 +1,9 @@
 module.exports = {
   extends: '@loopback/eslint-config',
-  parserOptions: {project: './tsconfig.eslint.json', tsconfigRootDir: __dirname},
+  parserOptions: {
+    project: './tsconfig.eslint.json',
+    tsconfigRootDir: __dirname,
+  },
   overrides: [
     {
       // Tests read database rows (snake_case) and use mocha's `this`.

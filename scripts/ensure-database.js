@@ -14,9 +14,14 @@ async function ensureDatabase(connection) {
     );
   }
   try {
-    const {rows} = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [connection.database]);
+    const {rows} = await admin.query(
+      'SELECT 1 FROM pg_database WHERE datname = $1',
+      [connection.database],
+    );
     if (!rows.length) {
-      await admin.query(`CREATE DATABASE "${connection.database.replace(/"/g, '""')}"`);
+      await admin.query(
+        `CREATE DATABASE "${connection.database.replace(/"/g, '""')}"`,
+      );
       console.log(`Created database ${connection.database}.`);
     }
   } finally {
@@ -30,7 +35,10 @@ async function main() {
   const usesHttp = [process.env.TASK_INCOMING, process.env.TASK_OUTGOING].some(
     side => (side || 'http').toLowerCase() === 'http',
   );
-  await migrate('up', {sets: usesHttp ? ['core', 'http'] : ['core'], connection});
+  await migrate('up', {
+    sets: usesHttp ? ['core', 'http'] : ['core'],
+    connection,
+  });
 }
 
 module.exports = {ensureDatabase};

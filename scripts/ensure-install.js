@@ -20,7 +20,13 @@ if (stale()) {
 }
 
 // The example app resolves the package by name, through a link to this repository.
-const link = path.join(root, 'sandbox', 'task-example', 'node_modules', 'loopback4-task-service');
+const link = path.join(
+  root,
+  'sandbox',
+  'task-example',
+  'node_modules',
+  'loopback4-task-service',
+);
 if (!fs.existsSync(link)) {
   fs.mkdirSync(path.dirname(link), {recursive: true});
   fs.symlinkSync(path.relative(path.dirname(link), root), link, 'dir');

@@ -3,46 +3,72 @@
 # Maven Central: a Camunda 7.24 engine (REST at /engine-rest) and a
 # single-node Kafka 3.9 broker in KRaft mode. One already answering is reused.
 #
-#   scripts/services.sh up [camunda] [kafka]     (default: both)
-#   scripts/services.sh down [camunda] [kafka]
-#   scripts/services.sh status
+#   scripts/services.sh up [camunda] [kafka]       (default: both)
+#   scripts/services.sh down [camunda] [kafka]     (stops what this script started)
+#   scripts/services.sh status [camunda] [kafka]
+#
+# Environment: CAMUNDA_PORT (8080), KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT
+# (9093), SERVICES_START_TIMEOUT (240 s), SERVICES_JAVA_OPTS (-Xms128m -Xmx512m),
+# JAVA_HOME (else `java` on PATH). Maven settings come from MAVEN_OPTS as usual.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
 CAMUNDA_PORT=${CAMUNDA_PORT:-8080}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 START_TIMEOUT=${SERVICES_START_TIMEOUT:-240}
-JAVA_OPTS=${SERVICES_JAVA_OPTS:--Xms128m -Xmx512m}
-MVN="mvn -B -q"
+read -r -a JAVA_OPTS <<<"${SERVICES_JAVA_OPTS:--Xms128m -Xmx512m}"
+JAVA=${JAVA_HOME:+$JAVA_HOME/bin/}java
+MVN=(mvn -B -q)
 
 camunda_dir="$ROOT/services/camunda"
 kafka_dir="$ROOT/services/kafka"
 
 log() { echo "[services] $*"; }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-
+# Camunda answers when its REST API lists the default engine.
 camunda_up() { curl -sf -m 3 "http://127.0.0.1:${CAMUNDA_PORT}/engine-rest/engine" >/dev/null 2>&1; }
-kafka_up() { port_open "$KAFKA_PORT"; }
 
-# wait_for NAME CHECK PIDFILE LOGFILE
+# Kafka answers when a Kafka ApiVersions (v0) request on the port gets a reply
+# with our correlation id and error code 0: a broker that serves requests, not
+# just an open port.
+kafka_up() {
+  local reply
+  reply=$(
+    exec 3<>"/dev/tcp/127.0.0.1/${KAFKA_PORT}" || exit 1
+    # size 15 | api_key 18 | api_version 0 | correlation_id 42 | client_id "probe"
+    printf '\x00\x00\x00\x0f\x00\x12\x00\x00\x00\x00\x00\x2a\x00\x05probe' >&3
+    timeout 3 head -c 10 <&3 | od -An -tx1 | tr -d ' \n'
+  ) 2>/dev/null || return 1
+  [[ ${reply:8:12} == 0000002a0000 ]]
+}
+
+# wait_for NAME CHECK PIDFILE STARTED_AT LOGFILE...
 wait_for() {
-  local name=$1 check=$2 pidfile=$3 logfile=$4 started=$SECONDS
+  local name=$1 check=$2 pidfile=$3 began=$4 started=$SECONDS
+  shift 4
   until $check; do
     if ! kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-      log "$name exited while starting; the end of its log ($logfile):"
-      tail -n 50 "$logfile" >&2 || true
+      log "$name exited while starting; the end of its log:"
+      tail -n 50 "$@" >&2 || true
       return 1
     fi
     if ((SECONDS - started > START_TIMEOUT)); then
-      log "$name did not answer within ${START_TIMEOUT}s; the end of its log ($logfile):"
-      tail -n 50 "$logfile" >&2 || true
+      log "$name did not answer within ${START_TIMEOUT}s; the end of its log:"
+      tail -n 50 "$@" >&2 || true
       return 1
     fi
-    sleep 1
+    sleep 0.5
   done
-  log "$name is up after $((SECONDS - started))s"
+  log "$name is up: started in $((SECONDS - started))s ($((SECONDS - began))s with the build)"
+}
+
+# stale FILE PATH...: whether FILE is missing or older than any PATH.
+stale() {
+  local out=$1
+  shift
+  [[ ! -f $out ]] || [[ -n $(find "$@" -newer "$out" -print -quit) ]]
 }
 
 start_camunda() {
@@ -50,18 +76,21 @@ start_camunda() {
     log "camunda already answers on 127.0.0.1:${CAMUNDA_PORT}; reusing it"
     return
   fi
-  local jar="$camunda_dir/target/camunda-engine.jar"
-  if [[ ! -f $jar || $camunda_dir/pom.xml -nt $jar ]]; then
-    log "building the Camunda engine (first run downloads from Maven Central)"
-    (cd "$camunda_dir" && $MVN package -DskipTests)
+  local began=$SECONDS jar="$camunda_dir/target/camunda-engine.jar"
+  if stale "$jar" "$camunda_dir/pom.xml" "$camunda_dir/src"; then
+    log "building the Camunda engine (a first run downloads from Maven Central)"
+    (cd "$camunda_dir" && "${MVN[@]}" package -DskipTests)
+    log "built in $((SECONDS - began))s"
   fi
   mkdir -p "$camunda_dir/data" "$camunda_dir/logs"
-  log "starting camunda on 127.0.0.1:${CAMUNDA_PORT}"
-  # shellcheck disable=SC2086
-  CAMUNDA_PORT=$CAMUNDA_PORT nohup setsid java $JAVA_OPTS -jar "$jar" \
-    >"$camunda_dir/logs/camunda.log" 2>&1 </dev/null &
-  echo $! >"$camunda_dir/data/pid"
-  wait_for camunda camunda_up "$camunda_dir/data/pid" "$camunda_dir/logs/camunda.log"
+  log "starting camunda on 127.0.0.1:${CAMUNDA_PORT} (log: services/camunda/logs/camunda.log)"
+  (
+    cd "$camunda_dir/data"
+    CAMUNDA_PORT=$CAMUNDA_PORT nohup setsid "$JAVA" "${JAVA_OPTS[@]}" -jar "$jar" \
+      >"$camunda_dir/logs/camunda.log" 2>&1 </dev/null &
+    echo $! >"$camunda_dir/data/pid"
+  )
+  wait_for camunda camunda_up "$camunda_dir/data/pid" "$began" "$camunda_dir/logs/camunda.log"
 }
 
 start_kafka() {
@@ -69,44 +98,56 @@ start_kafka() {
     log "kafka already answers on 127.0.0.1:${KAFKA_PORT}; reusing it"
     return
   fi
-  local cp="$kafka_dir/target/classpath.txt"
-  if [[ ! -f $cp || $kafka_dir/pom.xml -nt $cp ]]; then
-    log "resolving the Kafka broker jars (first run downloads from Maven Central)"
-    (cd "$kafka_dir" && $MVN dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
+  local began=$SECONDS cp="$kafka_dir/target/classpath.txt"
+  if stale "$cp" "$kafka_dir/pom.xml"; then
+    log "resolving the Kafka broker jars (a first run downloads from Maven Central)"
+    (cd "$kafka_dir" && "${MVN[@]}" dependency:build-classpath -Dmdep.outputFile=target/classpath.txt)
+    log "resolved in $((SECONDS - began))s"
   fi
   local data="$kafka_dir/data/kraft" logs="$kafka_dir/logs"
+  # Every start is a fresh, empty cluster.
   rm -rf "$data"
   mkdir -p "$data" "$logs"
   sed -e "s|\${KAFKA_PORT}|$KAFKA_PORT|g" -e "s|\${CONTROLLER_PORT}|$CONTROLLER_PORT|g" \
     -e "s|\${KAFKA_DATA}|$data|g" "$kafka_dir/server.properties" >"$kafka_dir/data/server.properties"
-  local java_cmd=(java $JAVA_OPTS -Dlog4j.configuration="file:$kafka_dir/log4j.properties"
+  local java_cmd=("$JAVA" "${JAVA_OPTS[@]}" -Dlog4j.configuration="file:$kafka_dir/log4j.properties"
     -Dkafka.logs.dir="$logs" -cp "$(cat "$cp")")
-  "${java_cmd[@]}" kafka.tools.StorageTool format -t "$(uuid_for_kafka)" \
-    -c "$kafka_dir/data/server.properties" >"$logs/format.log" 2>&1
-  log "starting kafka on 127.0.0.1:${KAFKA_PORT}"
-  nohup setsid "${java_cmd[@]}" kafka.Kafka "$kafka_dir/data/server.properties" \
-    >"$logs/kafka.out" 2>&1 </dev/null &
-  echo $! >"$kafka_dir/data/pid"
-  wait_for kafka kafka_up "$kafka_dir/data/pid" "$logs/kafka.out"
+  if ! "${java_cmd[@]}" kafka.tools.StorageTool format -t "$(kafka_cluster_id)" \
+    -c "$kafka_dir/data/server.properties" >"$logs/format.log" 2>&1; then
+    log "formatting the Kafka log dir failed:"
+    tail -n 50 "$logs/format.log" >&2
+    return 1
+  fi
+  log "starting kafka on 127.0.0.1:${KAFKA_PORT} (logs: services/kafka/logs/)"
+  (
+    cd "$kafka_dir/data"
+    nohup setsid "${java_cmd[@]}" kafka.Kafka "$kafka_dir/data/server.properties" \
+      >"$logs/kafka.out" 2>&1 </dev/null &
+    echo $! >"$kafka_dir/data/pid"
+  )
+  wait_for kafka kafka_up "$kafka_dir/data/pid" "$began" "$logs/kafka.out" "$logs/server.log"
 }
 
 # A KRaft cluster id: 16 random bytes, base64url without padding.
-uuid_for_kafka() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
+kafka_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
 stop_service() {
-  local name=$1 dir=$2 pidfile="$2/data/pid"
-  if [[ -f $pidfile ]] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
-    local pid
-    pid=$(cat "$pidfile")
+  local name=$1 dir=$2 pidfile="$2/data/pid" pid=""
+  [[ -f $pidfile ]] && pid=$(cat "$pidfile")
+  if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
     log "stopping $name (pid $pid)"
-    kill "$pid"
-    for _ in $(seq 1 30); do kill -0 "$pid" 2>/dev/null || break; sleep 1; done
-    kill -9 "$pid" 2>/dev/null || true
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+    if kill -0 "$pid" 2>/dev/null; then
+      log "$name did not stop in 30s; killing it"
+      kill -9 "$pid" 2>/dev/null || true
+      sleep 1
+    fi
   else
-    log "$name was not started by this script; nothing to stop"
+    log "$name: nothing started by this script is running"
   fi
   rm -f "$pidfile"
-  [[ $name == kafka ]] && rm -rf "$dir/data/kraft"
+  if [[ $name == kafka ]]; then rm -rf "$dir/data/kraft"; fi
   return 0
 }
 
@@ -114,29 +155,25 @@ command=${1:-up}
 shift || true
 names=("$@")
 ((${#names[@]})) || names=(camunda kafka)
+for name in "${names[@]}"; do
+  case $name in
+    camunda | kafka) ;;
+    *) log "unknown service '$name' (camunda or kafka)"; exit 2 ;;
+  esac
+done
 
 case $command in
   up)
-    for name in "${names[@]}"; do
-      case $name in
-        camunda) start_camunda ;;
-        kafka) start_kafka ;;
-        *) log "unknown service '$name' (camunda or kafka)"; exit 2 ;;
-      esac
-    done
+    for name in "${names[@]}"; do "start_$name"; done
     ;;
   down)
-    for name in "${names[@]}"; do
-      case $name in
-        camunda) stop_service camunda "$camunda_dir" ;;
-        kafka) stop_service kafka "$kafka_dir" ;;
-        *) log "unknown service '$name'"; exit 2 ;;
-      esac
-    done
+    for name in "${names[@]}"; do stop_service "$name" "$ROOT/services/$name"; done
     ;;
   status)
-    camunda_up && log "camunda: up on ${CAMUNDA_PORT}" || log "camunda: down"
-    kafka_up && log "kafka: up on ${KAFKA_PORT}" || log "kafka: down"
+    for name in "${names[@]}"; do
+      port=$([[ $name == camunda ]] && echo "$CAMUNDA_PORT" || echo "$KAFKA_PORT")
+      if "${name}_up"; then log "$name: answers on 127.0.0.1:$port"; else log "$name: not answering on 127.0.0.1:$port"; fi
+    done
     ;;
   *)
     echo "usage: $0 up|down|status [camunda] [kafka]" >&2

@@ -83,10 +83,14 @@ export class TaskExampleApplication extends BootMixin(
     this.bind(TaskServiceKafkaModule.ADAPTER).toClass(KafkaEventAdapter);
     // Rebinding one side after the HTTP component leaves its other side alone.
     if (incoming === 'kafka') {
-      this.bind(TaskServiceBindings.INCOMING_CONNECTOR).toClass(KafkaStreamService);
+      this.bind(TaskServiceBindings.INCOMING_CONNECTOR).toClass(
+        KafkaStreamService,
+      );
     }
     if (outgoing === 'kafka') {
-      this.bind(TaskServiceBindings.OUTGOING_CONNECTOR).toClass(KafkaStreamService);
+      this.bind(TaskServiceBindings.OUTGOING_CONNECTOR).toClass(
+        KafkaStreamService,
+      );
     }
   }
 }

@@ -37,11 +37,16 @@ function side(name: string, value: string | undefined): 'http' | 'kafka' {
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {
-  const items = (value ?? '').split(',').map(s => s.trim()).filter(Boolean);
+  const items = (value ?? '')
+    .split(',')
+    .map(s => s.trim())
+    .filter(Boolean);
   return items.length ? items : fallback;
 }
 
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ExampleConfig {
+export function configFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): ExampleConfig {
   return {
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '127.0.0.1',

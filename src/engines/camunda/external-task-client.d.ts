@@ -30,7 +30,10 @@ declare module 'camunda-external-task-client-js' {
 
 declare module 'camunda-external-task-client-js' {
   export class Variables {
-    setTyped(name: string, typedValue: {type: string; value: unknown; valueInfo?: object}): Variables;
+    setTyped(
+      name: string,
+      typedValue: {type: string; value: unknown; valueInfo?: object},
+    ): Variables;
     getAllTyped(): Record<string, {type: string; value: unknown}>;
   }
 }

@@ -10,7 +10,10 @@ export function processVariables(values: AnyObject): unknown {
   const variables = new Variables();
   for (const [name, value] of Object.entries(values)) {
     const typed = toCamundaVariable(value);
-    variables.setTyped(name, {type: typed.type.toLowerCase(), value: typed.value});
+    variables.setTyped(name, {
+      type: typed.type.toLowerCase(),
+      value: typed.value,
+    });
   }
   return variables;
 }

@@ -17,7 +17,9 @@ export class ReadDataCommand implements ICommand {
   topic = 'read-data';
   parameters: CommandParameters;
 
-  constructor(@repository(TaskRepository) private readonly tasks: TaskRepository) {}
+  constructor(
+    @repository(TaskRepository) private readonly tasks: TaskRepository,
+  ) {}
 
   async execute(): Promise<void> {
     const {task: externalTask, taskService} = this.parameters;
