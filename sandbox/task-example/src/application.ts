@@ -81,15 +81,19 @@ export class TaskExampleApplication extends BootMixin(
       output: {topic: kafka.outputTopic},
     });
     this.bind(TaskServiceKafkaModule.ADAPTER).toClass(KafkaEventAdapter);
-    // Rebinding one side after the HTTP component leaves its other side alone.
+    // One Kafka service (one consumer, one producer) serves whichever sides
+    // use Kafka; rebinding a side after the HTTP component leaves the other.
+    const kafkaStream = this.bind('connectors.KafkaStreamService').toInjectable(
+      KafkaStreamService,
+    );
     if (incoming === 'kafka') {
-      this.bind(TaskServiceBindings.INCOMING_CONNECTOR).toClass(
-        KafkaStreamService,
+      this.bind(TaskServiceBindings.INCOMING_CONNECTOR).toAlias(
+        kafkaStream.key,
       );
     }
     if (outgoing === 'kafka') {
-      this.bind(TaskServiceBindings.OUTGOING_CONNECTOR).toClass(
-        KafkaStreamService,
+      this.bind(TaskServiceBindings.OUTGOING_CONNECTOR).toAlias(
+        kafkaStream.key,
       );
     }
   }

@@ -1,0 +1,265 @@
+import {expect} from '@loopback/testlab';
+import type {
+  Consumer,
+  ConsumerRunConfig,
+  EachMessagePayload,
+  Kafka,
+  KafkaMessage,
+  Producer,
+  ProducerRecord,
+} from 'kafkajs';
+import {join} from 'path';
+import {KafkaEventAdapter, KafkaStreamService} from '../../connectors/kafka';
+import {IEvent} from '../../interfaces';
+
+function aMessage(value: string | null, offset = '7'): KafkaMessage {
+  return {
+    key: null,
+    value: value === null ? null : Buffer.from(value),
+    timestamp: '1700000000000',
+    attributes: 0,
+    offset,
+    headers: {},
+  };
+}
+
+const event: IEvent = {
+  key: 'task-created',
+  payload: {taskId: 'x'},
+  timestamp: 5,
+  source: 'task-service',
+};
+
+describe('KafkaEventAdapter (unit)', () => {
+  const adapter = new KafkaEventAdapter(undefined);
+
+  it('turns a message into {key: topic, timestamp, source kafka, payload}', async () => {
+    expect(
+      await adapter.adaptTo({
+        topic: 'orders',
+        partition: 0,
+        message: aMessage('{"a":1}'),
+      }),
+    ).to.eql({
+      key: 'orders',
+      timestamp: 1700000000000,
+      source: 'kafka',
+      payload: {a: 1},
+    });
+  });
+
+  it('rejects a value that is not JSON, not an object, or missing, saying where', async () => {
+    const adapt = (value: string | null) =>
+      adapter.adaptTo({
+        topic: 'orders',
+        partition: 2,
+        message: aMessage(value),
+      });
+    await expect(adapt('nope')).to.be.rejectedWith(
+      /^Kafka message orders\[2\]@7 is not JSON/,
+    );
+    await expect(adapt('[1]')).to.be.rejectedWith(/not an object/);
+    await expect(adapt('null')).to.be.rejectedWith(/not an object/);
+    await expect(adapt(null)).to.be.rejectedWith(/has no value/);
+  });
+
+  it('turns an event into a message with the configured key', async () => {
+    const connection = {brokers: ['b:9092']};
+    expect(await adapter.adaptFrom(event)).to.eql({
+      key: undefined,
+      value: JSON.stringify(event),
+    });
+    const fixed = new KafkaEventAdapter({
+      connection,
+      output: {topic: 'o', key: 'k'},
+    });
+    expect((await fixed.adaptFrom(event)).key).to.equal('k');
+    const computed = new KafkaEventAdapter({
+      connection,
+      output: {topic: 'o', key: e => `${e.key}/${e.payload.taskId}`},
+    });
+    expect((await computed.adaptFrom(event)).key).to.equal('task-created/x');
+  });
+});
+
+/** Just enough of kafkajs to drive the service's message loop by hand. */
+class FakeKafka {
+  producers = 0;
+  connects = 0;
+  sent: ProducerRecord[] = [];
+  commits: unknown[] = [];
+  failSends = false;
+  failConnects = 0;
+  calls: string[] = [];
+  eachMessage?: ConsumerRunConfig['eachMessage'];
+
+  producer(): Producer {
+    this.producers++;
+    return {
+      connect: async () => {
+        this.connects++;
+        await new Promise(r => setTimeout(r, 20));
+        if (this.failConnects > 0) {
+          this.failConnects--;
+          throw new Error('broker down');
+        }
+      },
+      disconnect: async () => {},
+      send: async (record: ProducerRecord) => {
+        if (this.failSends) throw new Error('dlq unavailable');
+        this.sent.push(record);
+        return [];
+      },
+    } as unknown as Producer;
+  }
+
+  consumer(): Consumer {
+    return {
+      events: {CRASH: 'consumer.crash'},
+      on: () => () => {},
+      connect: async () => {},
+      subscribe: async () => {},
+      run: async (config: ConsumerRunConfig) => {
+        this.eachMessage = config.eachMessage;
+      },
+      commitOffsets: async (offsets: unknown) => {
+        this.commits.push(offsets);
+      },
+      pause: () => {
+        this.calls.push('pause');
+      },
+      disconnect: async () => {
+        this.calls.push('disconnect');
+      },
+    } as unknown as Consumer;
+  }
+
+  deliver(message: KafkaMessage): Promise<void> {
+    const payload = {
+      topic: 'in',
+      partition: 0,
+      message,
+      heartbeat: async () => {},
+      pause: () => () => {},
+    } as EachMessagePayload;
+    return this.eachMessage!(payload);
+  }
+}
+
+describe('KafkaStreamService (unit, fake kafkajs)', () => {
+  function givenService(fake: FakeKafka) {
+    return new KafkaStreamService(
+      {
+        connection: {brokers: ['b:9092']},
+        consumer: {groupId: 'g'},
+        topics: ['in'],
+        output: {topic: 'out'},
+        retry: {attempts: 2, initialBackoffMs: 1},
+      },
+      fake as unknown as Kafka,
+    );
+  }
+
+  it('does not commit, and rejects, when the dead-letter topic cannot be written', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    await service.subscribe(async () => {
+      throw new Error('handler failed');
+    });
+    fake.failSends = true;
+    await expect(fake.deliver(aMessage('{}'))).to.be.rejectedWith(
+      /failed \(handler failed\) and could not be written to in\.dlq: dlq unavailable/,
+    );
+    expect(fake.commits).to.be.empty();
+
+    fake.failSends = false;
+    await fake.deliver(aMessage('{}'));
+    expect(fake.sent[0].topic).to.equal('in.dlq');
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '8'}]]);
+  });
+
+  it('unsubscribe pauses, lets the message in hand finish and commit, then disconnects', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    let release = () => {};
+    await service.subscribe(async () => {
+      fake.calls.push('handling');
+      await new Promise<void>(r => (release = r));
+      fake.calls.push('handled');
+    });
+    const delivered = fake.deliver(aMessage('{}'));
+    await new Promise(r => setImmediate(r));
+    const unsubscribed = Promise.all([
+      service.unsubscribe(),
+      service.unsubscribe(),
+    ]);
+    // Fetched before the pause took effect: left for the group's next consumer.
+    await fake.deliver(aMessage('{}', '8'));
+    setTimeout(release, 20);
+    await Promise.all([delivered, unsubscribed]);
+    await service.unsubscribe();
+    expect(fake.calls).to.eql(['handling', 'pause', 'handled', 'disconnect']);
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '8'}]]);
+  });
+
+  it('commits offset + 1 after the handler succeeded, also past 2^53', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    await service.subscribe(async () => {});
+    await fake.deliver(aMessage('{}', '9007199254740993'));
+    expect(fake.commits).to.eql([
+      [{topic: 'in', partition: 0, offset: '9007199254740994'}],
+    ]);
+  });
+
+  it('shares one connect between concurrent first publishes; a failed connect is retried by the next publish', async () => {
+    const fake = new FakeKafka();
+    fake.failConnects = 1;
+    const service = givenService(fake);
+    const results = await Promise.allSettled([
+      service.publish(event),
+      service.publish(event),
+      service.publish(event),
+    ]);
+    expect(results.map(r => r.status)).to.eql([
+      'rejected',
+      'rejected',
+      'rejected',
+    ]);
+    expect(fake.connects).to.equal(1);
+    await Promise.all([service.publish(event), service.publish(event)]);
+    expect(fake.connects).to.equal(2);
+    expect(fake.sent).to.have.length(2);
+  });
+
+  it('says what is missing to subscribe or publish', async () => {
+    const fake = new FakeKafka();
+    const bare = new KafkaStreamService(
+      {connection: {brokers: ['b:9092']}},
+      fake as unknown as Kafka,
+    );
+    await expect(bare.subscribe(async () => {})).to.be.rejectedWith(
+      /consumer\.groupId/,
+    );
+    await expect(bare.publish(event)).to.be.rejectedWith(/output\.topic/);
+  });
+});
+
+describe('the kafka subpath', () => {
+  const root = join(__dirname, '../../..');
+
+  it('resolves through the top-level kafka/ folder (older module resolution) and through exports', () => {
+    /* eslint-disable @typescript-eslint/no-var-requires */
+    const direct = require(join(root, 'dist/connectors/kafka'));
+    const viaFolder = require(join(root, 'kafka'));
+    const viaExports = require('loopback4-task-service/kafka');
+    /* eslint-enable @typescript-eslint/no-var-requires */
+    expect(viaFolder.KafkaStreamService).to.equal(direct.KafkaStreamService);
+    expect(viaExports.TaskServiceKafkaModule).to.equal(
+      direct.TaskServiceKafkaModule,
+    );
+    expect(direct.TaskServiceKafkaModule.CONFIG.key).to.equal(
+      'sf.task.kafka.config',
+    );
+  });
+});

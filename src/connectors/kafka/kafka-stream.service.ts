@@ -1,0 +1,311 @@
+import {
+  BindingScope,
+  inject,
+  lifeCycleObserver,
+  LifeCycleObserver,
+} from '@loopback/core';
+import type {
+  CompressionTypes,
+  Consumer,
+  EachMessagePayload,
+  IHeaders,
+  Kafka,
+  Message,
+  Producer,
+} from 'kafkajs';
+import type {
+  EventHandler,
+  IEvent,
+  IEventAdapter,
+  IIncomingConnector,
+  IOutgoingConnector,
+} from '../../interfaces';
+import {createKafkaClient} from './kafka-client.provider';
+import {KafkaEventAdapter} from './kafka-event.adapter';
+import {loadKafkajs} from './kafkajs-loader';
+import {TaskServiceKafkaModule} from './keys';
+import {KafkaCompression, KafkaConfig, KafkaIncomingMessage} from './types';
+
+/** Headers a dead-lettered message carries besides its own. */
+export const DeadLetterHeaders = {
+  ERROR: 'x-dlq-error',
+  SOURCE_TOPIC: 'x-dlq-source-topic',
+  PARTITION: 'x-dlq-partition',
+  OFFSET: 'x-dlq-offset',
+  ATTEMPTS: 'x-dlq-attempts',
+} as const;
+
+const COMPRESSION: Record<KafkaCompression, keyof typeof CompressionTypes> = {
+  none: 'None',
+  gzip: 'GZIP',
+  snappy: 'Snappy',
+  lz4: 'LZ4',
+  zstd: 'ZSTD',
+};
+
+/**
+ * Events in from Kafka topics and out to a Kafka topic.
+ *
+ * In: at-least-once. An offset is committed only after the handler
+ * succeeded, or after the message was safely written to the dead-letter
+ * topic once its retries were spent.
+ * Out: one producer, connected on first use and reused until `stop()`.
+ *
+ * Bind it in singleton scope (`toInjectable`, or `toClass(...).inScope(SINGLETON)`):
+ * each instance owns its own consumer and producer.
+ */
+@lifeCycleObserver('task-service-kafka', {scope: BindingScope.SINGLETON})
+export class KafkaStreamService
+  implements IIncomingConnector, IOutgoingConnector, LifeCycleObserver
+{
+  private readonly kafka: Kafka;
+  private readonly adapter: IEventAdapter<
+    KafkaIncomingMessage,
+    IEvent,
+    Message
+  >;
+  private consumer?: Consumer;
+  private producerReady?: Promise<Producer>;
+  private readonly inFlight = new Set<Promise<void>>();
+  private unsubscribing?: Promise<void>;
+  private stopping = false;
+  private stopped = false;
+
+  constructor(
+    @inject(TaskServiceKafkaModule.CONFIG)
+    private readonly config: KafkaConfig,
+    @inject(TaskServiceKafkaModule.KAFKA_CLIENT, {optional: true})
+    kafka?: Kafka,
+    @inject(TaskServiceKafkaModule.ADAPTER, {optional: true})
+    adapter?: IEventAdapter<KafkaIncomingMessage, IEvent, Message>,
+  ) {
+    this.kafka = kafka ?? createKafkaClient(config);
+    this.adapter = adapter ?? new KafkaEventAdapter(config);
+  }
+
+  async subscribe(handler: EventHandler): Promise<void> {
+    if (this.consumer) {
+      throw new Error('KafkaStreamService: already subscribed');
+    }
+    const {consumer: consumerConfig, topics = []} = this.config;
+    if (!consumerConfig?.groupId) {
+      throw new Error(
+        'KafkaStreamService: KafkaConfig.consumer.groupId is needed to subscribe',
+      );
+    }
+    if (!topics.length) {
+      throw new Error('KafkaStreamService: KafkaConfig.topics is empty');
+    }
+    const consumer = this.kafka.consumer(consumerConfig);
+    this.consumer = consumer;
+    this.stopping = false;
+    consumer.on(consumer.events.CRASH, ({payload}) => {
+      console.error(
+        `Kafka consumer ${consumerConfig.groupId} crashed (restart: ${payload.restart}): ${payload.error.message}`,
+      );
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({
+        topics,
+        fromBeginning: this.config.fromBeginning ?? false,
+      });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: payload =>
+          this.track(this.consume(consumer, payload, handler)),
+      });
+    } catch (err) {
+      this.consumer = undefined;
+      await consumer.disconnect().catch(disconnectErr => {
+        console.error(
+          `Kafka consumer: disconnect after a failed subscribe failed: ${(disconnectErr as Error).message}`,
+        );
+      });
+      throw err;
+    }
+  }
+
+  /** Stops fetching, lets the messages being handled finish, disconnects. */
+  unsubscribe(): Promise<void> {
+    this.unsubscribing ??= this.doUnsubscribe().finally(() => {
+      this.unsubscribing = undefined;
+    });
+    return this.unsubscribing;
+  }
+
+  async publish(event: IEvent): Promise<void> {
+    const topic = this.config.output?.topic;
+    if (!topic) {
+      throw new Error(
+        'KafkaStreamService: KafkaConfig.output.topic is needed to publish',
+      );
+    }
+    const message = await this.adapter.adaptFrom(event);
+    const producer = await this.producer();
+    await producer.send({
+      topic,
+      messages: [message],
+      compression: this.compression(),
+    });
+  }
+
+  /** Lets a service stopped by `stop()` publish again when the app restarts. */
+  async start(): Promise<void> {
+    this.stopped = false;
+  }
+
+  /** Unsubscribes and disconnects the producer. Safe to call more than once. */
+  async stop(): Promise<void> {
+    // In-flight messages may still need the producer for dead letters.
+    await this.unsubscribe();
+    this.stopped = true;
+    const ready = this.producerReady;
+    this.producerReady = undefined;
+    if (!ready) return;
+    // A producer whose connect failed has nothing to disconnect.
+    const producer = await ready.catch(() => undefined);
+    await producer?.disconnect();
+  }
+
+  /** Alias of `stop()`. */
+  disconnect(): Promise<void> {
+    return this.stop();
+  }
+
+  private async doUnsubscribe(): Promise<void> {
+    const consumer = this.consumer;
+    if (!consumer) return;
+    this.stopping = true;
+    try {
+      // Pause rather than stop first: kafkajs drops commits of a stopped
+      // consumer, and the messages being handled still have to commit.
+      consumer.pause((this.config.topics ?? []).map(topic => ({topic})));
+      await Promise.allSettled([...this.inFlight]);
+    } finally {
+      this.consumer = undefined;
+      await consumer.disconnect();
+    }
+  }
+
+  private track(work: Promise<void>): Promise<void> {
+    this.inFlight.add(work);
+    return work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async consume(
+    consumer: Consumer,
+    {topic, partition, message, heartbeat}: EachMessagePayload,
+    handler: EventHandler,
+  ): Promise<void> {
+    // Left uncommitted, so the group's next consumer gets it.
+    if (this.stopping) return;
+    const attempts = Math.max(1, this.config.retry?.attempts ?? 3);
+    const initialBackoffMs = this.config.retry?.initialBackoffMs ?? 200;
+    let lastError: Error | undefined;
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        const event = await this.adapter.adaptTo({topic, partition, message});
+        await handler(event);
+        lastError = undefined;
+        break;
+      } catch (err) {
+        lastError = err instanceof Error ? err : new Error(String(err));
+        console.warn(
+          `Kafka message ${topic}[${partition}]@${message.offset}: try ${attempt} of ${attempts} failed: ${lastError.message}`,
+        );
+        if (attempt === attempts) break;
+        if (this.stopping) return;
+        await sleep(initialBackoffMs * 2 ** (attempt - 1));
+        await heartbeat();
+      }
+    }
+    if (lastError) {
+      // Throws if the dead-letter topic cannot be written: then nothing is
+      // committed and kafkajs delivers the message again.
+      await this.deadLetter(topic, partition, message, lastError, attempts);
+    }
+    await consumer.commitOffsets([
+      {topic, partition, offset: (BigInt(message.offset) + 1n).toString()},
+    ]);
+  }
+
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: EachMessagePayload['message'],
+    error: Error,
+    attempts: number,
+  ): Promise<void> {
+    const dlq = this.deadLetterTopic(topic);
+    const headers: IHeaders = {
+      ...message.headers,
+      [DeadLetterHeaders.ERROR]: error.message,
+      [DeadLetterHeaders.SOURCE_TOPIC]: topic,
+      [DeadLetterHeaders.PARTITION]: String(partition),
+      [DeadLetterHeaders.OFFSET]: message.offset,
+      [DeadLetterHeaders.ATTEMPTS]: String(attempts),
+    };
+    try {
+      const producer = await this.producer();
+      await producer.send({
+        topic: dlq,
+        messages: [
+          {
+            key: message.key,
+            value: message.value,
+            timestamp: message.timestamp,
+            headers,
+          },
+        ],
+        compression: this.compression(),
+      });
+    } catch (err) {
+      throw new Error(
+        `Kafka message ${topic}[${partition}]@${message.offset} failed (${error.message}) and could not be written to ${dlq}: ${(err as Error).message}`,
+        {cause: err},
+      );
+    }
+    console.error(
+      `Kafka message ${topic}[${partition}]@${message.offset} moved to ${dlq} after ${attempts} tries: ${error.message}`,
+    );
+  }
+
+  private deadLetterTopic(topic: string): string {
+    const dlq = this.config.deadLetterTopic;
+    if (typeof dlq === 'function') return dlq(topic);
+    return dlq ?? `${topic}.dlq`;
+  }
+
+  /** The one producer; concurrent first calls share one connect. */
+  private producer(): Promise<Producer> {
+    if (this.stopped) {
+      return Promise.reject(
+        new Error('KafkaStreamService: stopped; it cannot publish any more'),
+      );
+    }
+    this.producerReady ??= this.connectProducer();
+    return this.producerReady;
+  }
+
+  private async connectProducer(): Promise<Producer> {
+    const producer = this.kafka.producer(this.config.producer);
+    try {
+      await producer.connect();
+      return producer;
+    } catch (err) {
+      // The next publish tries a fresh connect.
+      this.producerReady = undefined;
+      throw err;
+    }
+  }
+
+  private compression(): CompressionTypes {
+    const name = COMPRESSION[this.config.compression ?? 'gzip'];
+    return loadKafkajs().CompressionTypes[name];
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise(resolve => setTimeout(resolve, ms));
+}
