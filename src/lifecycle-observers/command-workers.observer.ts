@@ -4,8 +4,10 @@ import {
   lifeCycleObserver,
   LifeCycleObserver,
   Context,
+  instantiateClass,
 } from '@loopback/core';
 import {CamundaCommandWorker} from '../engines/camunda';
+import {UserTaskSync} from '../services';
 import {
   ExportedWorkflowServiceBindingConfig,
   TaskServiceBindings,
@@ -39,8 +41,14 @@ export class CommandWorkersObserver implements LifeCycleObserver {
         'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
       );
     }
-    this.worker = new CamundaCommandWorker(config, commands, name =>
-      asSystemUser(this.app, name),
+    this.worker = new CamundaCommandWorker(
+      config,
+      commands,
+      name => asSystemUser(this.app, name),
+      async (task, ctx) =>
+        (await instantiateClass(UserTaskSync, ctx)).afterStep(
+          task.processInstanceId,
+        ),
     );
     await this.worker.start();
   }

@@ -5,3 +5,4 @@ export * from './user-task.service';
 export * from './workflow-runner.service';
 export * from './command-ledger.service';
 export * from './input-validator.service';
+export * from './user-task-sync.service';

@@ -249,11 +249,9 @@ describe('the kafka subpath', () => {
   const root = join(__dirname, '../../..');
 
   it('resolves through the top-level kafka/ folder (older module resolution) and through exports', () => {
-    /* eslint-disable @typescript-eslint/no-var-requires */
     const direct = require(join(root, 'dist/connectors/kafka'));
     const viaFolder = require(join(root, 'kafka'));
     const viaExports = require('loopback4-task-service/kafka');
-    /* eslint-enable @typescript-eslint/no-var-requires */
     expect(viaFolder.KafkaStreamService).to.equal(direct.KafkaStreamService);
     expect(viaExports.TaskServiceKafkaModule).to.equal(
       direct.TaskServiceKafkaModule,

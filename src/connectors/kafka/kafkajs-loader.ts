@@ -5,7 +5,6 @@
  */
 export function loadKafkajs(): typeof import('kafkajs') {
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     return require('kafkajs') as typeof import('kafkajs');
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;

@@ -12,6 +12,12 @@ import {WorkflowServiceConfig} from '../../types';
 /** Makes a context, as the system user, for one command run. */
 export type CommandContextFactory = (name: string) => Promise<Context>;
 
+/** Runs after a command succeeded, with the context it ran in. */
+export type AfterCommand = (
+  task: ExternalTaskLike,
+  ctx: Context,
+) => Promise<void>;
+
 /**
  * Runs commands as Camunda external-task workers: each command class is
  * subscribed on its topic; each execution gets its own context; a failure
@@ -27,6 +33,7 @@ export class CamundaCommandWorker {
     private readonly config: WorkflowServiceConfig,
     private readonly commands: Constructor<ICommand>[],
     private readonly newContext: CommandContextFactory,
+    private readonly afterCommand?: AfterCommand,
   ) {}
 
   async start(): Promise<void> {
@@ -88,11 +95,20 @@ export class CamundaCommandWorker {
   ): Promise<void> {
     const ctx = await this.newContext(`command-${topic}-${task.id}`);
     try {
-      const instance = await instantiateClass(command, ctx);
-      instance.parameters = {task, taskService};
-      await instance.execute();
-    } catch (err) {
-      await this.reportFailure(topic, task, taskService, err as Error);
+      try {
+        const instance = await instantiateClass(command, ctx);
+        instance.parameters = {task, taskService};
+        await instance.execute();
+      } catch (err) {
+        await this.reportFailure(topic, task, taskService, err as Error);
+        return;
+      }
+      // The command is done; what follows must not report it as failed.
+      await this.afterCommand?.(task, ctx).catch(err =>
+        console.warn(
+          `After command ${topic} (external task ${task.id}): ${(err as Error).message}`,
+        ),
+      );
     } finally {
       ctx.close();
     }
