@@ -5,7 +5,12 @@ import {CamundaService} from '../../engines/camunda';
 import {CommandParameters, ICommand, IEvent} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {Task, UserTask} from '../../models';
-import {givenTestApp, eventually, TestApp} from '../fixtures/app';
+import {
+  eventually,
+  givenTestApp,
+  LOCAL_ENGINE_URL,
+  TestApp,
+} from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
 import {assertCamundaUp, camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
@@ -119,6 +124,18 @@ describe('Workflows on a real Camunda 7 with PostgreSQL: event → tasks → use
         .set(admin)
         .send({taskKey, workflowKey: child.workflow.externalIdentifier})
         .expect(200);
+    });
+
+    it('the engine itself refuses BPMN without a history time to live', async () => {
+      const form = new FormData();
+      form.append('deployment-name', 'raw');
+      form.append('data', new Blob([bpmn('parent').xml]), 'raw.bpmn');
+      const res = await fetch(`${LOCAL_ENGINE_URL}/deployment/create`, {
+        method: 'POST',
+        body: form,
+      });
+      expect(res.status).to.be.within(400, 599);
+      expect(await res.text()).to.match(/historyTimeToLive|time to live/i);
     });
 
     it('deploys BPMN drawn without a history time to live (the engine enforces one)', async () => {

@@ -54,16 +54,13 @@ export class CamundaService implements IWorkflowManager {
   private readonly historyTimeToLive: string;
 
   constructor(
-    @inject(ExportedWorkflowServiceBindingConfig)
-    config: WorkflowServiceConfig,
+    @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
+    config?: WorkflowServiceConfig,
   ) {
-    if (!config?.workflowEngineBaseUrl) {
-      throw new Error(
-        'workflowEngineBaseUrl is not configured: bind ExportedWorkflowServiceBindingConfig to {workflowEngineBaseUrl: "http://localhost:8080/engine-rest"}.',
-      );
-    }
-    this.baseUrl = config.workflowEngineBaseUrl.replace(/\/+$/, '');
-    this.historyTimeToLive = String(config.defaultHistoryTimeToLive ?? 180);
+    // Without a config the routes that need no engine still work; a call
+    // to the engine then says what is missing.
+    this.baseUrl = (config?.workflowEngineBaseUrl ?? '').replace(/\/+$/, '');
+    this.historyTimeToLive = String(config?.defaultHistoryTimeToLive ?? 180);
   }
 
   /** Deploys one BPMN file; every deployment makes a new version of its process. */
@@ -207,6 +204,14 @@ export class CamundaService implements IWorkflowManager {
     path: string,
     body?: unknown,
   ): Promise<T> {
+    if (!this.baseUrl) {
+      throw new CamundaError(
+        503,
+        'no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig to {workflowEngineBaseUrl: "http://localhost:8080/engine-rest"}',
+        'NotConfigured',
+        path,
+      );
+    }
     const url = `${this.baseUrl}${path}`;
     const init: RequestInit = {method, headers: {accept: 'application/json'}};
     if (body instanceof FormData) {
