@@ -7,7 +7,6 @@ import {PG_ADMIN, pgQuery} from '../fixtures/database';
 
 const ROOT = path.resolve(__dirname, '../../..');
 // Plain JavaScript helpers of the repository, as a user runs them.
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const {runWalkthrough} = require(path.join(ROOT, 'scripts', 'demo.js')) as {
   runWalkthrough(options: {
     baseUrl: string;
