@@ -47,6 +47,7 @@ export class TaskExampleApplication extends BootMixin(
     }
     this.bind(TaskAuthBindings.JWT_CONFIG).to({
       secret: example.jwtSecret,
+      publicKey: example.jwtPublicKey,
       issuer: example.jwtIssuer,
     });
     this.bind(ExportedWorkflowServiceBindingConfig).to({

@@ -12,6 +12,8 @@ export interface ExampleConfig {
   };
   camundaUrl: string;
   jwtSecret: string;
+  /** RS256 public key (PEM); takes precedence over the secret. */
+  jwtPublicKey?: string;
   jwtIssuer?: string;
   incoming: 'http' | 'kafka';
   outgoing: 'http' | 'kafka';
@@ -60,6 +62,7 @@ export function configFromEnv(
     },
     camundaUrl: env.CAMUNDA_URL ?? 'http://127.0.0.1:8080/engine-rest',
     jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
+    jwtPublicKey: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
     jwtIssuer: env.JWT_ISSUER,
     incoming: side('TASK_INCOMING', env.TASK_INCOMING),
     outgoing: side('TASK_OUTGOING', env.TASK_OUTGOING),

@@ -6,7 +6,7 @@ export * from './config';
 
 export async function main(): Promise<TaskExampleApplication> {
   const config = configFromEnv();
-  if (config.jwtSecret === DEV_JWT_SECRET) {
+  if (!config.jwtPublicKey && config.jwtSecret === DEV_JWT_SECRET) {
     console.warn(
       'JWT_SECRET is not set: using the development secret. Set it outside development.',
     );

@@ -1,0 +1,91 @@
+import {expect} from '@loopback/testlab';
+import {generateKeyPairSync} from 'crypto';
+import jwt from 'jsonwebtoken';
+import {BearerJwtStrategy, JwtVerificationConfig} from '../../auth';
+
+function request(token?: string) {
+  return {headers: token ? {authorization: `Bearer ${token}`} : {}} as never;
+}
+
+describe('BearerJwtStrategy (unit)', () => {
+  const claims = {
+    id: 'u-1',
+    username: 'ann',
+    userTenantId: 't-1',
+    permissions: ['16003'],
+  };
+
+  it('accepts an HS256 token and maps the original claims', async () => {
+    const strategy = new BearerJwtStrategy({secret: 's'});
+    const user = await strategy.authenticate(
+      request(jwt.sign(claims, 's', {expiresIn: 60})),
+    );
+    expect(user).to.containDeep({
+      id: 'u-1',
+      username: 'ann',
+      userTenantId: 't-1',
+      permissions: ['16003'],
+    });
+  });
+
+  it('takes the user id from sub when there is no id', async () => {
+    const strategy = new BearerJwtStrategy({secret: 's'});
+    const user = await strategy.authenticate(
+      request(jwt.sign({sub: 'u-9', permissions: []}, 's')),
+    );
+    expect(user.id).to.equal('u-9');
+  });
+
+  it('accepts an RS256 token with the public key and refuses an HS256 one signed with it', async () => {
+    const {publicKey, privateKey} = generateKeyPairSync('rsa', {
+      modulusLength: 2048,
+    });
+    const pem = publicKey.export({type: 'spki', format: 'pem'}).toString();
+    const config: JwtVerificationConfig = {publicKey: pem};
+    const strategy = new BearerJwtStrategy(config);
+    const token = jwt.sign(claims, privateKey, {
+      algorithm: 'RS256',
+      expiresIn: 60,
+    });
+    expect((await strategy.authenticate(request(token))).id).to.equal('u-1');
+    // The classic confusion attack: the public key used as an HMAC secret.
+    const forged = jwt.sign(claims, 'not-the-key', {algorithm: 'HS256'});
+    await expect(strategy.authenticate(request(forged))).to.be.rejectedWith({
+      statusCode: 401,
+    });
+  });
+
+  it('enforces exp and the issuer, and needs a user id', async () => {
+    const strategy = new BearerJwtStrategy({secret: 's', issuer: 'me'});
+    const expired = jwt.sign(
+      {...claims, exp: Math.floor(Date.now() / 1000) - 10},
+      's',
+      {issuer: 'me'},
+    );
+    await expect(strategy.authenticate(request(expired))).to.be.rejectedWith(
+      /expired/,
+    );
+    const other = jwt.sign(claims, 's', {issuer: 'you'});
+    await expect(strategy.authenticate(request(other))).to.be.rejectedWith(
+      /issuer/,
+    );
+    const anonymous = jwt.sign({permissions: []}, 's', {issuer: 'me'});
+    await expect(strategy.authenticate(request(anonymous))).to.be.rejectedWith(
+      /no user id/,
+    );
+  });
+
+  it('401 without a header, with another scheme, or without configuration', async () => {
+    await expect(
+      new BearerJwtStrategy({secret: 's'}).authenticate(request()),
+    ).to.be.rejectedWith({statusCode: 401});
+    const basic = {headers: {authorization: 'Basic abc'}} as never;
+    await expect(
+      new BearerJwtStrategy({secret: 's'}).authenticate(basic),
+    ).to.be.rejectedWith({statusCode: 401});
+    const token = jwt.sign(claims, 's');
+    await expect(
+      new BearerJwtStrategy({}).authenticate(request(token)),
+    ).to.be.rejectedWith(/not configured/);
+  });
+});
