@@ -9,7 +9,6 @@ import {
 import {TaskServiceBindings} from '../keys';
 import {
   EventType,
-  Source,
   Task,
   TaskPriority,
   TaskSeverity,
@@ -63,40 +62,27 @@ export class CreateTaskCommand implements ICommand {
     const {task: externalTask, taskService} = this.parameters;
     const values = readTaskValues(externalTask.variables.get('tasks'));
     const started: string[] = [];
-    const tx = await this.tasks.beginTransaction();
-    const options = {transaction: tx};
-    let created: Task[] = [];
-    try {
-      const fresh = await this.ledger.claim(
-        externalTask.id ?? '',
-        this.topic,
-        options,
-      );
-      if (fresh) {
-        created = await this.tasks.createAll(values, options);
-        for (const task of created) {
+    const created = await this.ledger.once(
+      externalTask.id ?? '',
+      this.topic,
+      async options => {
+        const tasks = await this.tasks.createAll(values, options);
+        for (const task of tasks) {
           const instanceId = await this.startTaskWorkflow(task, options);
           if (instanceId) started.push(instanceId);
         }
-        await this.outbox.add(
-          {
-            key: EventType.TaskCreated,
-            payload: {createdTasks: created.map(t => t.toJSON())},
-            timestamp: Date.now(),
-            source: Source.TaskService,
-          },
+        await this.outbox.announce(
+          EventType.TaskCreated,
+          {createdTasks: tasks.map(t => t.toJSON())},
           options,
         );
-      }
-      await tx.commit();
-    } catch (err) {
-      await tx.rollback();
-      await this.discardInstances(started);
-      throw err;
-    }
+        return tasks;
+      },
+      () => this.discardInstances(started),
+    );
     this.outbox.relaySoon();
     await taskService.complete(externalTask);
-    return created;
+    return created ?? [];
   }
 
   /** Starts the workflow mapped to the task's key, if any; returns the instance id. */

@@ -1,7 +1,7 @@
 import {BindingScope, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {CommandParameters, ICommand} from '../interfaces';
-import {EventType, Source, TaskStatus} from '../models';
+import {EventType, TaskStatus} from '../models';
 import {TaskRepository} from '../repositories';
 import {CommandLedger, EventOutbox} from '../services';
 
@@ -27,31 +27,15 @@ export class EndTaskCommand implements ICommand {
     if (typeof taskId !== 'string' || !taskId) {
       throw new Error('Process variable "taskId" is missing.');
     }
-    const tx = await this.tasks.beginTransaction();
-    const options = {transaction: tx};
-    try {
-      if (await this.ledger.claim(externalTask.id ?? '', this.topic, options)) {
-        const task = await this.tasks.findById(taskId, undefined, options);
-        await this.tasks.updateById(
-          taskId,
-          {status: TaskStatus.Completed, endDate: task.endDate ?? new Date()},
-          options,
-        );
-        await this.outbox.add(
-          {
-            key: EventType.TaskCompleted,
-            payload: {taskId},
-            timestamp: Date.now(),
-            source: Source.TaskService,
-          },
-          options,
-        );
-      }
-      await tx.commit();
-    } catch (err) {
-      await tx.rollback();
-      throw err;
-    }
+    await this.ledger.once(externalTask.id ?? '', this.topic, async options => {
+      const task = await this.tasks.findById(taskId, undefined, options);
+      await this.tasks.updateById(
+        taskId,
+        {status: TaskStatus.Completed, endDate: task.endDate ?? new Date()},
+        options,
+      );
+      await this.outbox.announce(EventType.TaskCompleted, {taskId}, options);
+    });
     this.outbox.relaySoon();
     await taskService.complete(externalTask);
   }

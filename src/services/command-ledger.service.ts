@@ -1,5 +1,6 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {juggler, Options} from '@loopback/repository';
+import {Transaction} from 'loopback-datasource-juggler';
 import {TaskDbSourceName} from '../types';
 
 /**
@@ -31,5 +32,32 @@ export class CommandLedger {
       options,
     )) as unknown[];
     return rows.length === 1;
+  }
+
+  /**
+   * Runs `work` in a transaction that also claims the external task; work
+   * already committed for it (a retry) is not run again and gives
+   * `undefined`. On failure the transaction rolls back, `onRollback` cleans
+   * up what cannot roll back (engine calls), and the error goes on.
+   */
+  async once<T>(
+    externalTaskId: string,
+    topic: string,
+    work: (options: Options) => Promise<T>,
+    onRollback?: () => Promise<void>,
+  ): Promise<T | undefined> {
+    const tx = (await this.dataSource.beginTransaction({})) as Transaction;
+    const options = {transaction: tx};
+    try {
+      const result = (await this.claim(externalTaskId, topic, options))
+        ? await work(options)
+        : undefined;
+      await tx.commit();
+      return result;
+    } catch (err) {
+      await tx.rollback();
+      await onRollback?.();
+      throw err;
+    }
   }
 }

@@ -5,9 +5,10 @@ import {
   injectable,
   LifeCycleObserver,
 } from '@loopback/core';
-import {juggler, Options} from '@loopback/repository';
+import {AnyObject, juggler, Options} from '@loopback/repository';
 import {IEvent, IOutgoingConnector} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
+import {EventType, Source} from '../models/enums';
 import {TaskDbSourceName} from '../types';
 
 export interface EventOutboxConfig {
@@ -68,6 +69,14 @@ export class EventOutbox implements LifeCycleObserver {
       options,
     );
     if (!options?.transaction) this.relaySoon();
+  }
+
+  /** Records an event of the service itself (`source: task-service`). */
+  announce(key: EventType, payload: AnyObject, options?: Options) {
+    return this.add(
+      {key, payload, timestamp: Date.now(), source: Source.TaskService},
+      options,
+    );
   }
 
   /** Asks the relay to run now rather than at its next poll (after a commit). */

@@ -7,7 +7,7 @@ import {
   UnknownUserTaskError,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
-import {EventType, Source, UserTask, UserTaskStatus} from '../models';
+import {EventType, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
 import {EventOutbox} from './event-outbox.service';
 
@@ -62,13 +62,9 @@ export class UserTaskService implements IUserTaskService {
         options,
       );
       if (task.externalId) await this.record(taskId, task.externalId, options);
-      await this.outbox.add(
-        {
-          key: EventType.UserTaskCompleted,
-          payload: {task, userTask: completed},
-          timestamp: Date.now(),
-          source: Source.TaskService,
-        },
+      await this.outbox.announce(
+        EventType.UserTaskCompleted,
+        {task, userTask: completed},
         options,
       );
       await tx.commit();
