@@ -21,7 +21,7 @@ import {
   Constructor,
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
-import {RestApplication} from '@loopback/rest';
+import {MiddlewareSequence, RestApplication} from '@loopback/rest';
 import {
   BearerJwtStrategy,
   BearerSecuritySpecEnhancer,
@@ -126,8 +126,12 @@ export class TaskServiceComponent implements Component {
       b.toClass(UserTaskService),
     );
     this.bindDefault(TaskServiceBindings.COMMANDS, b => b.to([]));
+    // A custom engine bound at CUSTOM_BPMN_RUNNER (the original's key) is
+    // the workflow manager; otherwise Camunda.
     this.bindDefault(TaskServiceBindings.WORKFLOW_MANAGER, b =>
-      b.toClass(CamundaService).inScope(BindingScope.SINGLETON),
+      app.isBound(TaskServiceBindings.CUSTOM_BPMN_RUNNER.key)
+        ? b.toAlias(TaskServiceBindings.CUSTOM_BPMN_RUNNER)
+        : b.toClass(CamundaService).inScope(BindingScope.SINGLETON),
     );
     this.bindDefault(TaskAuthBindings.JWT_CONFIG, b =>
       b.toProvider(JwtConfigFromEnvProvider),
@@ -149,6 +153,7 @@ export class TaskServiceComponent implements Component {
 
   /** Authentication as middleware of the default sequence, authorization by permissions. */
   private setupAuth() {
+    this.app.sequence(MiddlewareSequence);
     this.app.component(AuthenticationComponent);
     this.app.configure(AuthorizationBindings.COMPONENT).to({
       precedence: AuthorizationDecision.DENY,

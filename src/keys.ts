@@ -38,7 +38,8 @@ export namespace TaskServiceBindings {
   export const SUB_TASK_SERVICE = BindingKey.create<IUserTaskService>(
     `${PREFIX}.service.user-task`,
   );
-  export const CUSTOM_BPMN_RUNNER = BindingKey.create<unknown>(
+  /** A workflow engine of your own; when bound, it replaces Camunda. */
+  export const CUSTOM_BPMN_RUNNER = BindingKey.create<IWorkflowManager>(
     `${PREFIX}.runner.custom`,
   );
   /** The workflow engine behind `/workflows` and the commands. */

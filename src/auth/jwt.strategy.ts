@@ -102,6 +102,9 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
       if (typeof payload === 'string') {
         throw new Error('payload is not a JSON object');
       }
+      if (typeof payload.exp !== 'number') {
+        throw new Error('the token has no expiry (exp)');
+      }
       return payload;
     } catch (err) {
       throw new HttpErrors.Unauthorized(

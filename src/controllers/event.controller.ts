@@ -1,3 +1,4 @@
+import {intercept} from '@loopback/core';
 import {
   Count,
   CountSchema,
@@ -14,10 +15,16 @@ import {
   requestBody,
   response,
 } from '@loopback/rest';
+import {
+  assertKnownProperties,
+  badValuesAsBadRequest,
+  uuidParam,
+} from './params';
 import {requires, requiresAnyUser} from '../auth';
 import {AUDIT_AND_ID, Event, EventWorkflow} from '../models';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 
+@intercept(badValuesAsBadRequest)
 export class EventController {
   constructor(
     @repository(EventRepository) private readonly events: EventRepository,
@@ -32,6 +39,7 @@ export class EventController {
     content: {'application/json': {schema: CountSchema}},
   })
   count(@param.where(Event) where?: Where<Event>): Promise<Count> {
+    assertKnownProperties(Event, {where});
     return this.events.count(where);
   }
 
@@ -46,6 +54,7 @@ export class EventController {
     },
   })
   find(@param.filter(Event) filter?: Filter<Event>): Promise<Event[]> {
+    assertKnownProperties(Event, filter);
     return this.events.find(filter);
   }
 
@@ -56,7 +65,7 @@ export class EventController {
     content: {'application/json': {schema: getModelSchemaRef(Event)}},
   })
   findById(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @param.filter(Event, {exclude: 'where'})
     filter?: FilterExcludingWhere<Event>,
   ): Promise<Event> {
@@ -82,9 +91,7 @@ export class EventController {
     })
     mapping: Pick<EventWorkflow, 'eventKey' | 'workflowKey'>,
   ): Promise<EventWorkflow> {
-    const existing = await this.eventWorkflows.findOne({
-      where: {eventKey: mapping.eventKey, workflowKey: mapping.workflowKey},
-    });
-    return existing ?? this.eventWorkflows.create(mapping);
+    const pair = {eventKey: mapping.eventKey, workflowKey: mapping.workflowKey};
+    return this.eventWorkflows.findOrCreate(pair, pair);
   }
 }

@@ -1,4 +1,4 @@
-import {service} from '@loopback/core';
+import {intercept, service} from '@loopback/core';
 import {
   Count,
   CountSchema,
@@ -18,6 +18,11 @@ import {
   requestBody,
   response,
 } from '@loopback/rest';
+import {
+  assertKnownProperties,
+  badValuesAsBadRequest,
+  uuidParam,
+} from './params';
 import {requires} from '../auth';
 import {AUDIT_AND_ID, Task, TaskStatus, TaskWorkflow} from '../models';
 import {TaskRepository, TaskWorkflowRepository} from '../repositories';
@@ -26,6 +31,7 @@ import {TaskMaintenanceService} from '../services';
 const TASK_COMPLETION_BY_PATCH =
   'Task completion cannot be done through the PATCH API.';
 
+@intercept(badValuesAsBadRequest)
 export class TaskController {
   constructor(
     @repository(TaskRepository) private readonly tasks: TaskRepository,
@@ -42,6 +48,7 @@ export class TaskController {
     content: {'application/json': {schema: CountSchema}},
   })
   count(@param.where(Task) where?: Where<Task>): Promise<Count> {
+    assertKnownProperties(Task, {where});
     return this.tasks.count(where);
   }
 
@@ -59,6 +66,7 @@ export class TaskController {
     },
   })
   find(@param.filter(Task) filter?: Filter<Task>): Promise<Task[]> {
+    assertKnownProperties(Task, filter);
     return this.tasks.find(filter);
   }
 
@@ -73,7 +81,7 @@ export class TaskController {
     },
   })
   findById(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @param.filter(Task, {exclude: 'where'}) filter?: FilterExcludingWhere<Task>,
   ): Promise<Task> {
     return this.tasks.findById(id, filter);
@@ -98,10 +106,8 @@ export class TaskController {
     })
     mapping: Pick<TaskWorkflow, 'taskKey' | 'workflowKey'>,
   ): Promise<TaskWorkflow> {
-    const existing = await this.taskWorkflows.findOne({
-      where: {taskKey: mapping.taskKey, workflowKey: mapping.workflowKey},
-    });
-    return existing ?? this.taskWorkflows.create(mapping);
+    const pair = {taskKey: mapping.taskKey, workflowKey: mapping.workflowKey};
+    return this.taskWorkflows.findOrCreate(pair, pair);
   }
 
   @requires('UpdateTask')
@@ -126,6 +132,7 @@ export class TaskController {
     @param.where(Task) where?: Where<Task>,
   ): Promise<Count> {
     refuseCompletion(task);
+    assertKnownProperties(Task, {where});
     return this.maintenance.updateTasks(task, where);
   }
 
@@ -133,7 +140,7 @@ export class TaskController {
   @patch('/tasks/{id}')
   @response(204, {description: 'Task updated'})
   async updateById(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @requestBody({
       content: {
         'application/json': {
@@ -156,7 +163,7 @@ export class TaskController {
   @del('/tasks/{id}')
   @response(204, {description: 'Task deleted'})
   async deleteById(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @param.query.boolean('cascade') cascade = true,
   ): Promise<void> {
     await this.tasks.findById(id);
@@ -173,6 +180,7 @@ export class TaskController {
     @param.where(Task) where?: Where<Task>,
     @param.query.boolean('cascade') cascade = true,
   ): Promise<Count> {
+    assertKnownProperties(Task, {where});
     return this.maintenance.deleteTasks(where, cascade);
   }
 }

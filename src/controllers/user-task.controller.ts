@@ -1,4 +1,4 @@
-import {inject} from '@loopback/core';
+import {inject, intercept} from '@loopback/core';
 import {
   Count,
   CountSchema,
@@ -15,6 +15,11 @@ import {
   patch,
   response,
 } from '@loopback/rest';
+import {
+  assertKnownProperties,
+  badValuesAsBadRequest,
+  uuidParam,
+} from './params';
 import {requires} from '../auth';
 import {IUserTaskService} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
@@ -23,6 +28,7 @@ import {TaskRepository, UserTaskRepository} from '../repositories';
 
 export const USER_TASK_NOT_FOUND = 'User Task not found';
 
+@intercept(badValuesAsBadRequest)
 export class UserTaskController {
   constructor(
     @repository(TaskRepository) private readonly tasks: TaskRepository,
@@ -39,9 +45,10 @@ export class UserTaskController {
     content: {'application/json': {schema: CountSchema}},
   })
   async count(
-    @param.path.string('taskId') taskId: string,
+    @uuidParam('taskId') taskId: string,
     @param.where(UserTask) where?: Where<UserTask>,
   ): Promise<Count> {
+    assertKnownProperties(UserTask, {where});
     await this.ensureTask(taskId);
     return this.userTasks.count(withTask(taskId, where));
   }
@@ -57,9 +64,10 @@ export class UserTaskController {
     },
   })
   async find(
-    @param.path.string('taskId') taskId: string,
+    @uuidParam('taskId') taskId: string,
     @param.filter(UserTask) filter?: Filter<UserTask>,
   ): Promise<UserTask[]> {
+    assertKnownProperties(UserTask, filter);
     await this.ensureTask(taskId);
     return this.userTasks.find({
       ...filter,
@@ -74,8 +82,8 @@ export class UserTaskController {
     content: {'application/json': {schema: getModelSchemaRef(UserTask)}},
   })
   async findById(
-    @param.path.string('taskId') taskId: string,
-    @param.path.string('userTaskId') userTaskId: string,
+    @uuidParam('taskId') taskId: string,
+    @uuidParam('userTaskId') userTaskId: string,
   ): Promise<UserTask> {
     return this.findOwned(taskId, userTaskId);
   }
@@ -84,8 +92,8 @@ export class UserTaskController {
   @patch('/tasks/{taskId}/user-tasks/{userTaskId}/complete')
   @response(204, {description: 'User task completed'})
   async complete(
-    @param.path.string('taskId') taskId: string,
-    @param.path.string('userTaskId') userTaskId: string,
+    @uuidParam('taskId') taskId: string,
+    @uuidParam('userTaskId') userTaskId: string,
   ): Promise<void> {
     await this.findOwned(taskId, userTaskId);
     await this.userTaskService.complete(taskId, userTaskId);
@@ -97,7 +105,7 @@ export class UserTaskController {
     description: 'Number of user tasks deleted',
     content: {'application/json': {schema: CountSchema}},
   })
-  async deleteAll(@param.path.string('taskId') taskId: string): Promise<Count> {
+  async deleteAll(@uuidParam('taskId') taskId: string): Promise<Count> {
     await this.ensureTask(taskId);
     return this.userTasks.deleteAllHard({taskId});
   }
@@ -106,8 +114,8 @@ export class UserTaskController {
   @del('/tasks/{taskId}/user-tasks/{userTaskId}')
   @response(204, {description: 'User task deleted'})
   async deleteById(
-    @param.path.string('taskId') taskId: string,
-    @param.path.string('userTaskId') userTaskId: string,
+    @uuidParam('taskId') taskId: string,
+    @uuidParam('userTaskId') userTaskId: string,
   ): Promise<void> {
     await this.findOwned(taskId, userTaskId);
     await this.userTasks.deleteByIdHard(userTaskId);

@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {inject, intercept, service} from '@loopback/core';
 import {
   AnyObject,
   Filter,
@@ -17,8 +17,17 @@ import {
   response,
   SchemaObject,
 } from '@loopback/rest';
+import {
+  assertKnownProperties,
+  badValuesAsBadRequest,
+  uuidParam,
+} from './params';
 import {requires} from '../auth';
-import {IWorkflowManager, StartedInstance} from '../interfaces';
+import {
+  IWorkflowManager,
+  StartedInstance,
+  UnknownWorkflowError,
+} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Workflow, WorkflowVersion} from '../models';
 import {WorkflowRepository, WorkflowVersionRepository} from '../repositories';
@@ -55,6 +64,7 @@ const EXECUTE_SCHEMA = {
 const PROVIDER = 'camunda';
 
 /** Deploy, version, run and remove BPMN workflows on the engine. */
+@intercept(badValuesAsBadRequest)
 export class WorkflowController {
   constructor(
     @repository(WorkflowRepository)
@@ -90,6 +100,7 @@ export class WorkflowController {
     this.validator.assertSchema(dto.inputSchema);
     const deployed = await this.deploy(dto.name, dto.bpmnFile);
     const tx = await this.workflows.beginTransaction();
+    let id: string;
     try {
       const options = {transaction: tx};
       const workflow = await this.workflows.create(
@@ -103,9 +114,10 @@ export class WorkflowController {
         },
         options,
       );
+      id = workflow.id!;
       await this.versions.create(
         {
-          workflowId: workflow.id!,
+          workflowId: id,
           version: 1,
           bpmnDiagram: dto.bpmnFile,
           externalWorkflowId: deployed.externalId,
@@ -114,14 +126,12 @@ export class WorkflowController {
         options,
       );
       await tx.commit();
-      return await this.workflows.findById(workflow.id!, {
-        include: ['workflowVersions'],
-      });
     } catch (err) {
       await tx.rollback();
-      await this.engine.deleteDefinitions([deployed.externalId]);
+      await this.undeploy(deployed.externalId);
       throw err;
     }
+    return this.workflows.findById(id, {include: ['workflowVersions']});
   }
 
   @requires('UpdateWorkflow')
@@ -135,21 +145,24 @@ export class WorkflowController {
     },
   })
   async update(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @requestBody({content: {'application/json': {schema: WORKFLOW_DTO_SCHEMA}}})
     dto: Partial<WorkflowDto>,
   ): Promise<Workflow> {
-    const workflow = await this.workflows.findById(id);
-    const newest = await this.newestVersion(workflow);
+    const current = await this.workflows.findById(id);
+    const newest = await this.newestVersion(current);
     const inputSchema = dto.inputSchema ?? newest.inputSchema;
     this.validator.assertSchema(inputSchema);
     const bpmn = dto.bpmnFile ?? newest.bpmnDiagram ?? '';
-    const name = dto.name ?? workflow.name;
+    const name = dto.name ?? current.name;
     const deployed = await this.deploy(name, bpmn);
-    const version = workflow.workflowVersion + 1;
     const tx = await this.workflows.beginTransaction();
     try {
       const options = {transaction: tx};
+      // Concurrent updates number their versions one after the other.
+      await this.workflows.lockById(id, options);
+      const workflow = await this.workflows.findById(id, undefined, options);
+      const version = workflow.workflowVersion + 1;
       await this.versions.create(
         {
           workflowId: id,
@@ -174,7 +187,7 @@ export class WorkflowController {
       await tx.commit();
     } catch (err) {
       await tx.rollback();
-      await this.engine.deleteDefinitions([deployed.externalId]);
+      await this.undeploy(deployed.externalId);
       throw err;
     }
     return this.workflows.findById(id, {include: ['workflowVersions']});
@@ -198,7 +211,7 @@ export class WorkflowController {
     },
   })
   async execute(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @requestBody({content: {'application/json': {schema: EXECUTE_SCHEMA}}})
     body: {input: AnyObject; workflowVersion?: number},
   ): Promise<StartedInstance> {
@@ -214,7 +227,16 @@ export class WorkflowController {
       );
     }
     this.validator.assertValid(body.input, version.inputSchema);
-    return this.engine.start(version.externalWorkflowId, body.input);
+    try {
+      return await this.engine.start(version.externalWorkflowId, body.input);
+    } catch (err) {
+      if (err instanceof UnknownWorkflowError) {
+        throw new HttpErrors.Conflict(
+          `The engine no longer has version ${version.version} of workflow ${id}.`,
+        );
+      }
+      throw err;
+    }
   }
 
   @requires('ViewWorkflow')
@@ -231,6 +253,7 @@ export class WorkflowController {
     },
   })
   find(@param.filter(Workflow) filter?: Filter<Workflow>): Promise<Workflow[]> {
+    assertKnownProperties(Workflow, filter);
     return this.workflows.find({include: ['workflowVersions'], ...filter});
   }
 
@@ -245,7 +268,7 @@ export class WorkflowController {
     },
   })
   findById(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @param.filter(Workflow, {exclude: 'where'})
     filter?: FilterExcludingWhere<Workflow>,
   ): Promise<Workflow> {
@@ -260,7 +283,7 @@ export class WorkflowController {
   @response(204, {
     description: 'Workflow and all its versions deleted, in the engine too',
   })
-  async deleteById(@param.path.string('id') id: string): Promise<void> {
+  async deleteById(@uuidParam('id') id: string): Promise<void> {
     await this.workflows.findById(id);
     const versions = await this.versions.find({where: {workflowId: id}});
     await this.engine.deleteDefinitions(
@@ -274,7 +297,7 @@ export class WorkflowController {
   @del('/workflows/{id}/version/{version}')
   @response(204, {description: 'Version deleted, in the engine too'})
   async deleteVersion(
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
     @param.path.integer('version') versionNumber: number,
   ): Promise<void> {
     const workflow = await this.workflows.findById(id);
@@ -293,6 +316,17 @@ export class WorkflowController {
     }
     await this.engine.deleteDefinitions([version.externalWorkflowId]);
     await this.versions.deleteById(version.id!);
+  }
+
+  /** Takes back a deployment whose rows did not commit; a failure here is logged, the first error stands. */
+  private async undeploy(definitionId: string) {
+    try {
+      await this.engine.deleteDefinitions([definitionId]);
+    } catch (err) {
+      console.error(
+        `Workflow definition ${definitionId} was deployed but not recorded, and could not be removed: ${(err as Error).message}`,
+      );
+    }
   }
 
   private async newestVersion(workflow: Workflow): Promise<WorkflowVersion> {

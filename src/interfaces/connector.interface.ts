@@ -1,3 +1,4 @@
+import {Options} from '@loopback/repository';
 import {IEvent} from './event.interface';
 
 export type EventHandler<E extends IEvent = IEvent> = (
@@ -12,5 +13,10 @@ export interface IIncomingConnector<E extends IEvent = IEvent> {
 
 /** Where the service announces what happened. */
 export interface IOutgoingConnector<E extends IEvent = IEvent> {
-  publish(event: E): Promise<void>;
+  /**
+   * Publishes an event. The relay passes its database `transaction` in
+   * `options`: a connector that records the event in the database (the HTTP
+   * connector's deliveries) writes inside it, so it commits exactly once.
+   */
+  publish(event: E, options?: Options): Promise<void>;
 }

@@ -177,6 +177,28 @@ export class AuditedCrudRepository<
     );
   }
 
+  /**
+   * The live row matching `where`, created from `data` if there is none. A
+   * concurrent create of the same row (a unique index says so) yields the
+   * row that won.
+   */
+  async findOrCreate(
+    where: Where<T>,
+    data: DataObject<T>,
+    options?: Options,
+  ): Promise<T> {
+    const existing = await this.findOne({where}, options);
+    if (existing) return existing;
+    try {
+      return await this.create(data, options);
+    } catch (err) {
+      if ((err as {code?: string}).code !== '23505') throw err;
+      const winner = await this.findOne({where}, options);
+      if (!winner) throw err;
+      return winner;
+    }
+  }
+
   /** Removes the row for real. */
   async deleteByIdHard(id: ID, options?: Options): Promise<void> {
     return super.deleteById(id, options);

@@ -46,6 +46,9 @@ export class CommandLedger {
     work: (options: Options) => Promise<T>,
     onRollback?: () => Promise<void>,
   ): Promise<T | undefined> {
+    if (!externalTaskId) {
+      throw new Error(`Command ${topic}: the external task has no id.`);
+    }
     const tx = (await this.dataSource.beginTransaction({})) as Transaction;
     const options = {transaction: tx};
     try {

@@ -40,6 +40,7 @@ export class EventOutbox implements LifeCycleObserver {
   private running?: Promise<void>;
   private stopped = true;
   private readonly config: Required<EventOutboxConfig>;
+  private resolvedConnector?: IOutgoingConnector;
 
   constructor(
     @inject(`datasources.${TaskDbSourceName}`)
@@ -126,34 +127,66 @@ export class EventOutbox implements LifeCycleObserver {
     }
   }
 
-  /** One round: lock a batch no other instance holds, publish it, record the outcome. */
+  /**
+   * The outgoing connector, resolved once: a connector bound in transient
+   * scope (as the original's README binds Kafka) must not become a new
+   * client, with a new producer, on every round.
+   */
+  private async connector(): Promise<IOutgoingConnector> {
+    this.resolvedConnector ??= await this.getConnector();
+    return this.resolvedConnector;
+  }
+
+  /**
+   * One round: lock a batch no other instance holds, publish it in order,
+   * record the outcome. Events stay in order: the batch ends before an event
+   * that is waiting out a backoff, and at the first failure.
+   */
   private async relayBatch(): Promise<number> {
-    const connector = await this.getConnector();
+    const connector = await this.connector();
     const tx = await this.dataSource.beginTransaction({});
     const options = {transaction: tx};
     try {
       const rows = (await this.dataSource.execute(
         `SELECT id, event, attempts FROM main.outbox_events
           WHERE published_on IS NULL AND available_on <= now()
+            AND seq < COALESCE((SELECT min(seq) FROM main.outbox_events
+                                 WHERE published_on IS NULL AND available_on > now()),
+                               9223372036854775807)
           ORDER BY seq
           LIMIT $1
           FOR UPDATE SKIP LOCKED`,
         [this.config.batchSize],
         options,
       )) as OutboxRow[];
+      let handled = 0;
       for (const row of rows) {
         const event =
           typeof row.event === 'string'
             ? (JSON.parse(row.event) as IEvent)
             : row.event;
+        // A savepoint keeps a connector that writes in this transaction (the
+        // HTTP connector's delivery rows) from aborting the whole batch.
+        await this.dataSource.execute('SAVEPOINT publish', [], options);
         try {
-          await connector.publish(event);
+          await connector.publish(event, options);
+          await this.dataSource.execute(
+            'RELEASE SAVEPOINT publish',
+            [],
+            options,
+          );
           await this.dataSource.execute(
             'UPDATE main.outbox_events SET published_on = now(), attempts = attempts + 1 WHERE id = $1',
             [row.id],
             options,
           );
+          handled++;
         } catch (err) {
+          await this.dataSource.execute(
+            'ROLLBACK TO SAVEPOINT publish',
+            [],
+            options,
+          );
           const backoff = Math.min(
             this.config.initialBackoffMs * 2 ** row.attempts,
             this.config.maxBackoffMs,
@@ -169,10 +202,12 @@ export class EventOutbox implements LifeCycleObserver {
           console.warn(
             `Outgoing event ${event.key} (${row.id}) not published, retry in ${backoff} ms: ${(err as Error).message}`,
           );
+          break;
         }
       }
       await tx.commit();
-      return rows.length;
+      // A short round means nothing more is due now.
+      return handled === rows.length ? rows.length : 0;
     } catch (err) {
       await tx.rollback();
       throw err;

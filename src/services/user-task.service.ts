@@ -92,24 +92,6 @@ export class UserTaskService implements IUserTaskService {
   ): Promise<UserTask[]> {
     const pending = await this.engine.pendingUserTasks(instanceId);
     if (!pending.length) return [];
-    const known = await this.userTasks.find(
-      {
-        where: {externalId: {inq: pending.map(p => p.id)}},
-        fields: {externalId: true},
-      },
-      options,
-    );
-    const knownIds = new Set(known.map(k => k.externalId));
-    const fresh = pending.filter(p => !knownIds.has(p.id));
-    if (!fresh.length) return [];
-    return this.userTasks.createAll(
-      fresh.map(p => ({
-        taskId,
-        name: p.name,
-        externalId: p.id,
-        status: UserTaskStatus.Pending,
-      })),
-      options,
-    );
+    return this.userTasks.recordPending(taskId, pending, options);
   }
 }

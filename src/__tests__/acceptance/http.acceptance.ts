@@ -155,13 +155,26 @@ describe('HTTP connector routes (PostgreSQL)', () => {
       const unknown = await client
         .post('/events/trigger')
         .set(admin)
-        .send({key: 'x', timestamp: 1})
+        .send({key: 'x', tenant: 1})
         .expect(422);
       expect(JSON.stringify(unknown.body.error.details)).to.match(
         /additional properties|additionalProperties/i,
       );
       const rows = await db.query("SELECT 1 FROM main.events WHERE key = 'x'");
       expect(rows).to.have.length(0);
+    });
+
+    it('accepts a client timestamp for compatibility but stores the server time', async () => {
+      const before = Date.now();
+      await client
+        .post('/events/trigger')
+        .set(admin)
+        .send({key: 'client-time', timestamp: 1})
+        .expect(204);
+      const [row] = await db.query<{timestamp: string}>(
+        `SELECT "timestamp" FROM main.events WHERE key = 'client-time'`,
+      );
+      expect(Number(row.timestamp)).to.be.greaterThanOrEqual(before);
     });
 
     it('401 without a token, 403 without TriggerEvent', async () => {

@@ -120,6 +120,51 @@ describe('Tasks, user tasks and events over HTTP (PostgreSQL)', () => {
     });
   });
 
+  describe('bad input is a 400 with a message, never a 500 or a silent match-all', () => {
+    it('a malformed id in the path', async () => {
+      const res = await client.get('/tasks/not-a-uuid').set(admin).expect(400);
+      expect(JSON.stringify(res.body.error)).to.match(/uuid/);
+      await client.del('/tasks/not-a-uuid').set(admin).expect(400);
+      await client.get('/tasks/not-a-uuid/user-tasks').set(admin).expect(400);
+      await client.get('/events/42').set(admin).expect(400);
+    });
+
+    it('a misspelt property in a where clause does not delete or change every task', async () => {
+      await givenTask({key: 'keep-me'});
+      const del = await client
+        .del('/tasks')
+        .query({where: JSON.stringify({keyy: 'x'})})
+        .set(admin)
+        .expect(400);
+      expect(del.body.error.message).to.match(
+        /Unknown tasks property in the filter: keyy/,
+      );
+      await client
+        .patch('/tasks')
+        .query({where: JSON.stringify({or: [{key: 'a'}, {nme: 'b'}]})})
+        .set(admin)
+        .send({priority: 'low'})
+        .expect(400);
+      expect(await db.query('SELECT key, priority FROM main.tasks')).to.eql([
+        {key: 'keep-me', priority: null},
+      ]);
+    });
+
+    it('an unknown order property and a malformed value in a where', async () => {
+      await client
+        .get('/tasks')
+        .query({filter: JSON.stringify({order: ['bogus DESC']})})
+        .set(admin)
+        .expect(400);
+      const res = await client
+        .get('/tasks')
+        .query({filter: JSON.stringify({where: {id: 'x'}})})
+        .set(admin)
+        .expect(400);
+      expect(res.body.error.message).to.match(/Invalid value/);
+    });
+  });
+
   describe('GET /tasks', () => {
     it('lists, filters, counts and reads one task with its user tasks', async () => {
       const a = await givenTask({key: 'a', priority: 'high'});

@@ -1,4 +1,4 @@
-import {BindingScope, injectable} from '@loopback/core';
+import {BindingScope, Context, injectable} from '@loopback/core';
 import {Client, expect} from '@loopback/testlab';
 import {CreateTaskCommand, EndTaskCommand} from '../../commands';
 import {CamundaService} from '../../engines/camunda';
@@ -25,7 +25,12 @@ class AlwaysFailingCommand implements ICommand {
   topic = FAILING_TOPIC;
   parameters: CommandParameters;
   static runs = 0;
+  // As the original constructs commands: with the context, not injected.
+  constructor(readonly context: Context) {}
   async execute() {
+    if (!(this.context instanceof Context)) {
+      throw new Error('the command was not given its context');
+    }
     AlwaysFailingCommand.runs++;
     throw new Error('the data source said no');
   }

@@ -31,7 +31,7 @@ describe('BearerJwtStrategy (unit)', () => {
   it('takes the user id from sub when there is no id', async () => {
     const strategy = new BearerJwtStrategy({secret: 's'});
     const user = await strategy.authenticate(
-      request(jwt.sign({sub: 'u-9', permissions: []}, 's')),
+      request(jwt.sign({sub: 'u-9', permissions: []}, 's', {expiresIn: 60})),
     );
     expect(user.id).to.equal('u-9');
   });
@@ -49,7 +49,10 @@ describe('BearerJwtStrategy (unit)', () => {
     });
     expect((await strategy.authenticate(request(token))).id).to.equal('u-1');
     // The classic confusion attack: the public key used as an HMAC secret.
-    const forged = jwt.sign(claims, 'not-the-key', {algorithm: 'HS256'});
+    const forged = jwt.sign(claims, 'not-the-key', {
+      algorithm: 'HS256',
+      expiresIn: 60,
+    });
     await expect(strategy.authenticate(request(forged))).to.be.rejectedWith({
       statusCode: 401,
     });
@@ -69,10 +72,20 @@ describe('BearerJwtStrategy (unit)', () => {
     await expect(strategy.authenticate(request(other))).to.be.rejectedWith(
       /issuer/,
     );
-    const anonymous = jwt.sign({permissions: []}, 's', {issuer: 'me'});
+    const anonymous = jwt.sign({permissions: []}, 's', {
+      issuer: 'me',
+      expiresIn: 60,
+    });
     await expect(strategy.authenticate(request(anonymous))).to.be.rejectedWith(
       /no user id/,
     );
+  });
+
+  it('refuses a token that never expires', async () => {
+    const strategy = new BearerJwtStrategy({secret: 's'});
+    await expect(
+      strategy.authenticate(request(jwt.sign(claims, 's'))),
+    ).to.be.rejectedWith(/no expiry/);
   });
 
   it('401 without a header, with another scheme, or without configuration', async () => {

@@ -72,7 +72,7 @@ export class CamundaCommandWorker {
   private async topicOf(command: Constructor<ICommand>): Promise<string> {
     const ctx = await this.newContext(`topic-of-${command.name}`);
     try {
-      const instance = await instantiateClass(command, ctx);
+      const instance = await instantiateClass(command, ctx, undefined, [ctx]);
       if (!instance.topic) {
         throw new Error(`Command ${command.name} has no topic.`);
       }
@@ -96,7 +96,7 @@ export class CamundaCommandWorker {
     const ctx = await this.newContext(`command-${topic}-${task.id}`);
     try {
       try {
-        const instance = await instantiateClass(command, ctx);
+        const instance = await instantiateClass(command, ctx, undefined, [ctx]);
         instance.parameters = {task, taskService};
         await instance.execute();
       } catch (err) {

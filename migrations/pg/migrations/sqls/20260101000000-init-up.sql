@@ -69,6 +69,9 @@ CREATE TABLE main.event_workflows (
   deleted_by    varchar(255)
 );
 CREATE INDEX idx_event_workflows_event_key ON main.event_workflows (event_key);
+-- Mapping the same pair twice would start the workflow twice per event.
+CREATE UNIQUE INDEX uq_event_workflows_pair
+  ON main.event_workflows (event_key, workflow_key) WHERE NOT deleted;
 
 CREATE TABLE main.task_workflows (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
@@ -83,6 +86,8 @@ CREATE TABLE main.task_workflows (
   deleted_by    varchar(255)
 );
 CREATE INDEX idx_task_workflows_task_key ON main.task_workflows (task_key);
+CREATE UNIQUE INDEX uq_task_workflows_pair
+  ON main.task_workflows (task_key, workflow_key) WHERE NOT deleted;
 
 CREATE TABLE main.workflows (
   id                   uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -16,6 +16,8 @@ export interface TriggerEventRequest {
   payload?: AnyObject;
   source?: string;
   description?: string;
+  /** Ignored: the server sets the time. */
+  timestamp?: number;
 }
 
 const TRIGGER_SCHEMA: SchemaObject = {
@@ -28,6 +30,11 @@ const TRIGGER_SCHEMA: SchemaObject = {
     payload: {type: 'object'},
     source: {type: 'string'},
     description: {type: 'string'},
+    timestamp: {
+      type: 'number',
+      description:
+        'Accepted for compatibility and ignored: the server sets it.',
+    },
   },
 };
 
