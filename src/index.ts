@@ -10,3 +10,8 @@ export * from './models';
 export * from './repositories';
 export * from './services';
 export * from './types';
+
+// Names the original package exported, for a switch by changing imports.
+export {UserTaskController as TaskUserTaskController} from './controllers';
+export type {CommandParameters as CamundaTaskParameters} from './interfaces';
+export {TaskWorkflowRepository as TaskWorkFlowRepository} from './repositories';
