@@ -61,6 +61,18 @@ describe('KafkaStreamService on a real broker', function () {
   }
 
   describe('incoming', () => {
+    it('subscribes to a topic that does not exist yet (a fresh broker)', async () => {
+      const topic = uniqueName('new');
+      const {service} = givenService(incomingConfig(topic));
+      const handled: IEvent[] = [];
+      await service.subscribe(async event => {
+        handled.push(event);
+      });
+      await produce(topic, [{value: JSON.stringify({first: true})}]);
+      await until(() => handled.length === 1, 'the event on the new topic');
+      expect(handled[0].payload).to.eql({first: true});
+    });
+
     it('hands the adapted event to the handler, then commits its offset', async () => {
       const topic = uniqueName('in');
       await createTopics(topic);

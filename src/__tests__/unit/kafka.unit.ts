@@ -92,6 +92,18 @@ class FakeKafka {
   failConnects = 0;
   calls: string[] = [];
   eachMessage?: ConsumerRunConfig['eachMessage'];
+  createdTopics: string[] = [];
+
+  admin() {
+    return {
+      connect: async () => undefined,
+      createTopics: async ({topics}: {topics: {topic: string}[]}) => {
+        this.createdTopics.push(...topics.map(t => t.topic));
+        return true;
+      },
+      disconnect: async () => undefined,
+    };
+  }
 
   producer(): Producer {
     this.producers++;

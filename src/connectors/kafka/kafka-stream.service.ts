@@ -105,6 +105,7 @@ export class KafkaStreamService
       );
     });
     try {
+      await this.ensureTopics(topics);
       await consumer.connect();
       await consumer.subscribe({
         topics,
@@ -171,6 +172,29 @@ export class KafkaStreamService
   /** Alias of `stop()`. */
   disconnect(): Promise<void> {
     return this.stop();
+  }
+
+  /**
+   * Creates the incoming topics that do not exist yet: a consumer cannot
+   * subscribe to a missing topic on a fresh broker. A cluster that forbids
+   * topic creation answers with an error, which is logged; subscribing then
+   * says whether the topics are there.
+   */
+  private async ensureTopics(topics: string[]): Promise<void> {
+    const admin = this.kafka.admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({
+        topics: topics.map(topic => ({topic})),
+        waitForLeaders: true,
+      });
+    } catch (err) {
+      console.warn(
+        `Kafka: could not create the topics ${topics.join(', ')}: ${(err as Error).message}`,
+      );
+    } finally {
+      await admin.disconnect();
+    }
   }
 
   private async doUnsubscribe(): Promise<void> {
