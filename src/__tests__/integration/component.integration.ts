@@ -1,3 +1,4 @@
+import {AuthenticationBindings} from '@loopback/authentication';
 import {MiddlewareSequence, RestBindings} from '@loopback/rest';
 import {expect} from '@loopback/testlab';
 import {IWorkflowManager} from '../../interfaces';
@@ -26,6 +27,21 @@ describe('TaskServiceComponent bindings', () => {
     try {
       const sequence = t.app.restServer.getBinding(RestBindings.SEQUENCE);
       expect(sequence.valueConstructor).to.equal(MiddlewareSequence);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('with useCustomSequence, leaves authentication to the host', async () => {
+    const t = await givenTestApp({
+      db,
+      before: app =>
+        app.bind(TaskServiceBindings.CONFIG).to({useCustomSequence: true}),
+    });
+    try {
+      expect(t.app.isBound(AuthenticationBindings.COMPONENT.key)).to.be.false();
+      // No authentication installed: the host's sequence decides, here none.
+      await t.client.get('/tasks/count').expect(200);
     } finally {
       await t.stop();
     }
