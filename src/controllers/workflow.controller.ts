@@ -3,6 +3,7 @@ import {
   AnyObject,
   Filter,
   FilterExcludingWhere,
+  Options,
   repository,
 } from '@loopback/repository';
 import {
@@ -99,38 +100,33 @@ export class WorkflowController {
   ): Promise<Workflow> {
     this.validator.assertSchema(dto.inputSchema);
     const deployed = await this.deploy(dto.name, dto.bpmnFile);
-    const tx = await this.workflows.beginTransaction();
-    let id: string;
-    try {
-      const options = {transaction: tx};
-      const workflow = await this.workflows.create(
-        {
-          name: dto.name,
-          description: dto.description,
-          workflowVersion: 1,
-          externalIdentifier: deployed.externalId,
-          provider: PROVIDER,
-          inputSchema: dto.inputSchema,
-        },
-        options,
-      );
-      id = workflow.id!;
-      await this.versions.create(
-        {
-          workflowId: id,
-          version: 1,
-          bpmnDiagram: dto.bpmnFile,
-          externalWorkflowId: deployed.externalId,
-          inputSchema: dto.inputSchema,
-        },
-        options,
-      );
-      await tx.commit();
-    } catch (err) {
-      await tx.rollback();
-      await this.undeploy(deployed.externalId);
-      throw err;
-    }
+    const id = await this.recordDeployment(
+      deployed.externalId,
+      async options => {
+        const workflow = await this.workflows.create(
+          {
+            name: dto.name,
+            description: dto.description,
+            workflowVersion: 1,
+            externalIdentifier: deployed.externalId,
+            provider: PROVIDER,
+            inputSchema: dto.inputSchema,
+          },
+          options,
+        );
+        await this.versions.create(
+          {
+            workflowId: workflow.id!,
+            version: 1,
+            bpmnDiagram: dto.bpmnFile,
+            externalWorkflowId: deployed.externalId,
+            inputSchema: dto.inputSchema,
+          },
+          options,
+        );
+        return workflow.id!;
+      },
+    );
     return this.workflows.findById(id, {include: ['workflowVersions']});
   }
 
@@ -156,9 +152,7 @@ export class WorkflowController {
     const bpmn = dto.bpmnFile ?? newest.bpmnDiagram ?? '';
     const name = dto.name ?? current.name;
     const deployed = await this.deploy(name, bpmn);
-    const tx = await this.workflows.beginTransaction();
-    try {
-      const options = {transaction: tx};
+    await this.recordDeployment(deployed.externalId, async options => {
       // Concurrent updates number their versions one after the other.
       await this.workflows.lockById(id, options);
       const workflow = await this.workflows.findById(id, undefined, options);
@@ -184,12 +178,7 @@ export class WorkflowController {
         },
         options,
       );
-      await tx.commit();
-    } catch (err) {
-      await tx.rollback();
-      await this.undeploy(deployed.externalId);
-      throw err;
-    }
+    });
     return this.workflows.findById(id, {include: ['workflowVersions']});
   }
 
@@ -316,6 +305,26 @@ export class WorkflowController {
     }
     await this.engine.deleteDefinitions([version.externalWorkflowId]);
     await this.versions.deleteById(version.id!);
+  }
+
+  /**
+   * Records a deployment in one transaction; if that fails, the deployment
+   * is taken back so the engine holds no definition we do not know of.
+   */
+  private async recordDeployment<T>(
+    definitionId: string,
+    work: (options: Options) => Promise<T>,
+  ): Promise<T> {
+    const tx = await this.workflows.beginTransaction();
+    try {
+      const result = await work({transaction: tx});
+      await tx.commit();
+      return result;
+    } catch (err) {
+      await tx.rollback();
+      await this.undeploy(definitionId);
+      throw err;
+    }
   }
 
   /** Takes back a deployment whose rows did not commit; a failure here is logged, the first error stands. */

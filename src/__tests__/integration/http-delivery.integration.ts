@@ -1,7 +1,5 @@
 import {juggler} from '@loopback/repository';
 import {Client, expect} from '@loopback/testlab';
-import {createHmac, timingSafeEqual} from 'crypto';
-import {IncomingHttpHeaders} from 'http';
 import {
   HttpStreamService,
   TaskHttpBindings,
@@ -15,7 +13,7 @@ import {TaskDbSourceName} from '../../types';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
-import {WebhookReceiver} from '../fixtures/webhook-receiver';
+import {WebhookReceiver, verifySignature} from '../fixtures/webhook-receiver';
 
 const CONFIG: TaskHttpConfig = {
   delivery: {
@@ -27,22 +25,6 @@ const CONFIG: TaskHttpConfig = {
     concurrency: 4,
   },
 };
-
-/** A receiver checks a webhook exactly as docs/webhooks.md tells it to. */
-function verifySignature(
-  rawBody: string,
-  headers: IncomingHttpHeaders,
-  secret: string,
-): boolean {
-  const signature = String(headers['x-task-signature'] ?? '');
-  const timestamp = String(headers['x-task-timestamp'] ?? '');
-  const expected = createHmac('sha256', secret)
-    .update(`${rawBody}:${timestamp}`)
-    .digest('hex');
-  const a = Buffer.from(signature, 'hex');
-  const b = Buffer.from(expected, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 function givenHttpApp(db: TestDatabase, config = CONFIG) {
   return givenTestApp({

@@ -1,6 +1,4 @@
 import {Client, expect} from '@loopback/testlab';
-import {createHmac, timingSafeEqual} from 'crypto';
-import {IncomingHttpHeaders} from 'http';
 import {
   HttpStreamService,
   TaskHttpBindings,
@@ -18,7 +16,7 @@ import {EventOutbox} from '../../services';
 import {eventually, givenTestApp, TestApp, TestTaskApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
-import {WebhookReceiver} from '../fixtures/webhook-receiver';
+import {WebhookReceiver, verifySignature} from '../fixtures/webhook-receiver';
 import {
   createTopics,
   ensureKafka,
@@ -69,22 +67,6 @@ function mountMixed(
         : TaskServiceBindings.OUTGOING_CONNECTOR,
     )
     .toAlias(kafkaStream.key);
-}
-
-/** A receiver checks a webhook exactly as docs/webhooks.md tells it to. */
-function verifySignature(
-  rawBody: string,
-  headers: IncomingHttpHeaders,
-  secret: string,
-): boolean {
-  const signature = String(headers['x-task-signature'] ?? '');
-  const timestamp = String(headers['x-task-timestamp'] ?? '');
-  const expected = createHmac('sha256', secret)
-    .update(`${rawBody}:${timestamp}`)
-    .digest('hex');
-  const a = Buffer.from(signature, 'hex');
-  const b = Buffer.from(expected, 'hex');
-  return a.length === b.length && timingSafeEqual(a, b);
 }
 
 const admin = bearer(tokenWith(ALL_PERMISSIONS));
