@@ -8,6 +8,12 @@ export interface IEvent<T = AnyObject> {
   timestamp: number;
   source: string;
   description?: string;
+  /**
+   * Identifies this event at its source (a Kafka topic, partition and
+   * offset; a client's Idempotency-Key): a redelivery with the same id is
+   * stored once and starts each mapped workflow once.
+   */
+  id?: string;
 }
 
 /** Turns a transport's messages into events and back. */

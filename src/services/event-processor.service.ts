@@ -21,29 +21,48 @@ export class EventProcessorService implements IEventProcessor {
     private readonly runner: WorkflowRunner,
   ) {}
 
+  /**
+   * An event with a source id (`event.id`) is handled once however often it
+   * is delivered: it is stored once, and each mapped workflow it started is
+   * recorded, so a redelivery after a failure starts only the rest.
+   */
   async handle(event: IEvent): Promise<void> {
     if (this.filter && !(await this.filter(event))) return;
     const payload: AnyObject = event.payload ?? {};
-    await this.events.create({
-      key: event.key,
-      payload,
-      timestamp: Number(event.timestamp ?? Date.now()),
-      source: stringOr(payload.source, event.source),
-      description:
-        stringOr(payload.description, event.description) ??
-        `Task for ${event.key}`,
+    const stored = await this.events.storeOnce(
+      {
+        key: event.key,
+        payload,
+        timestamp: Number(event.timestamp ?? Date.now()),
+        source: stringOr(payload.source, event.source),
+        description:
+          stringOr(payload.description, event.description) ??
+          `Task for ${event.key}`,
+      },
+      event.id,
+    );
+    // In the order they were made, so a redelivery retries in the same order.
+    const mappings = await this.mappings.find({
+      where: {eventKey: event.key},
+      order: ['createdOn ASC', 'id ASC'],
     });
-    const mappings = await this.mappings.find({where: {eventKey: event.key}});
     if (!mappings.length) {
       console.info(`Event ${event.key}: stored; no workflow is mapped to it.`);
       return;
     }
-    for (const mapping of mappings) {
-      await this.runner.startIfKnown(
-        mapping.workflowKey,
+    for (const {workflowKey} of mappings) {
+      if (
+        !stored.fresh &&
+        (await this.events.hasStarted(stored.id, workflowKey))
+      ) {
+        continue;
+      }
+      const instance = await this.runner.startIfKnown(
+        workflowKey,
         payload,
         `event ${event.key}`,
       );
+      await this.events.recordStart(stored.id, workflowKey, instance?.id);
     }
   }
 }

@@ -164,6 +164,21 @@ describe('HTTP connector routes (PostgreSQL)', () => {
       expect(rows).to.have.length(0);
     });
 
+    it('a retry with the same Idempotency-Key is stored once', async () => {
+      for (let i = 0; i < 2; i++) {
+        await client
+          .post('/events/trigger')
+          .set(admin)
+          .set('Idempotency-Key', 'order-7')
+          .send({key: 'idempotent', payload: {n: 7}})
+          .expect(204);
+      }
+      const rows = await db.query(
+        "SELECT 1 FROM main.events WHERE key = 'idempotent'",
+      );
+      expect(rows).to.have.length(1);
+    });
+
     it('accepts a client timestamp for compatibility but stores the server time', async () => {
       const before = Date.now();
       await client

@@ -3,6 +3,8 @@ import {TestDatabase} from '../fixtures/database';
 
 const CORE_TABLES = [
   'command_runs',
+  'event_receipts',
+  'event_workflow_runs',
   'event_workflows',
   'events',
   'outbox_events',

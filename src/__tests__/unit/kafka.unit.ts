@@ -41,6 +41,7 @@ describe('KafkaEventAdapter (unit)', () => {
         message: aMessage('{"a":1}'),
       }),
     ).to.eql({
+      id: 'kafka:orders:0:7',
       key: 'orders',
       timestamp: 1700000000000,
       source: 'kafka',

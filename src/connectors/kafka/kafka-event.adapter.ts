@@ -43,6 +43,7 @@ export class KafkaEventAdapter implements IEventAdapter<
       throw new Error(`${where} is JSON but not an object`);
     }
     const event: IEvent = {
+      id: `kafka:${topic}:${partition}:${message.offset}`,
       key: topic,
       timestamp: Number(message.timestamp),
       source: Source.Kafka,

@@ -5,6 +5,8 @@ DROP TABLE IF EXISTS main.workflow_versions;
 DROP TABLE IF EXISTS main.workflows;
 DROP TABLE IF EXISTS main.task_workflows;
 DROP TABLE IF EXISTS main.event_workflows;
+DROP TABLE IF EXISTS main.event_workflow_runs;
+DROP TABLE IF EXISTS main.event_receipts;
 DROP TABLE IF EXISTS main.events;
 DROP TABLE IF EXISTS main.user_tasks;
 DROP TABLE IF EXISTS main.tasks;

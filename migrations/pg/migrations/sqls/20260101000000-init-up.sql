@@ -56,6 +56,25 @@ CREATE TABLE main.events (
 );
 CREATE INDEX idx_events_key_timestamp ON main.events (key, "timestamp");
 
+-- Incoming events that carry an id at their source (Kafka offset, client
+-- idempotency key): a redelivery finds its event here instead of storing it
+-- again.
+CREATE TABLE main.event_receipts (
+  source_id   varchar(512) PRIMARY KEY,
+  event_id    uuid NOT NULL REFERENCES main.events (id) ON DELETE CASCADE,
+  created_on  timestamptz NOT NULL DEFAULT now()
+);
+
+-- The mapped workflows an event has started: a redelivery starts only the
+-- ones that had not started yet.
+CREATE TABLE main.event_workflow_runs (
+  event_id      uuid NOT NULL REFERENCES main.events (id) ON DELETE CASCADE,
+  workflow_key  varchar(255) NOT NULL,
+  instance_id   varchar(255),
+  created_on    timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (event_id, workflow_key)
+);
+
 CREATE TABLE main.event_workflows (
   id            uuid PRIMARY KEY DEFAULT gen_random_uuid(),
   event_key     varchar(255) NOT NULL,

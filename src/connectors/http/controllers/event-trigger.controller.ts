@@ -2,6 +2,7 @@ import {service} from '@loopback/core';
 import {AnyObject} from '@loopback/repository';
 import {
   HttpErrors,
+  param,
   post,
   requestBody,
   response,
@@ -46,7 +47,8 @@ export class EventTriggerController {
   /**
    * Hands the event to the event processor (stores it, starts the mapped
    * workflows) and answers 204 when that is done. The server sets
-   * `timestamp`; `source` defaults to `http`.
+   * `timestamp`; `source` defaults to `http`. With an `Idempotency-Key`
+   * header, a retried request is handled once.
    */
   @requires('TriggerEvent')
   @post('/events/trigger')
@@ -57,9 +59,15 @@ export class EventTriggerController {
       content: {'application/json': {schema: TRIGGER_SCHEMA}},
     })
     body: TriggerEventRequest,
+    @param.header.string('idempotency-key', {
+      description:
+        'Optional: a retry with the same key is stored once and starts each mapped workflow once.',
+    })
+    idempotencyKey?: string,
   ): Promise<void> {
     try {
       await this.stream.receive({
+        id: idempotencyKey ? `http:${idempotencyKey}` : undefined,
         key: body.key,
         payload: body.payload ?? {},
         source: body.source ?? 'http',
