@@ -41,6 +41,7 @@ export class EventOutbox implements LifeCycleObserver {
   private stopped = true;
   private readonly config: Required<EventOutboxConfig>;
   private resolvedConnector?: IOutgoingConnector;
+  private lastRelayError?: string;
 
   constructor(
     @inject(`datasources.${TaskDbSourceName}`)
@@ -84,7 +85,7 @@ export class EventOutbox implements LifeCycleObserver {
   relaySoon(): void {
     if (this.stopped) return;
     setImmediate(() => {
-      this.relay().catch(err => logRelayError(err));
+      this.relay().catch(err => this.logRelayError(err));
     });
   }
 
@@ -115,7 +116,7 @@ export class EventOutbox implements LifeCycleObserver {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.relay()
-        .catch(err => logRelayError(err))
+        .catch(err => this.logRelayError(err))
         .finally(() => this.schedule());
     }, this.config.pollIntervalMs);
   }
@@ -125,6 +126,7 @@ export class EventOutbox implements LifeCycleObserver {
     while (handled === this.config.batchSize && !this.stopped) {
       handled = await this.relayBatch();
     }
+    this.lastRelayError = undefined;
   }
 
   /**
@@ -213,8 +215,18 @@ export class EventOutbox implements LifeCycleObserver {
       throw err;
     }
   }
-}
 
-function logRelayError(err: unknown) {
-  console.error(`Outbox relay failed: ${(err as Error).message}`);
+  /**
+   * Logs a failed round once per distinct error: a relay that cannot reach
+   * its connector (say none is bound) would otherwise log every poll. The
+   * events wait in the table meanwhile.
+   */
+  private logRelayError(err: unknown) {
+    const message = (err as Error).message;
+    if (message === this.lastRelayError) return;
+    this.lastRelayError = message;
+    console.error(
+      `Outbox relay failed (events wait until it works): ${message}`,
+    );
+  }
 }
