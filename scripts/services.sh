@@ -124,7 +124,7 @@ start_kafka() {
     -e "s|\${KAFKA_DATA}|$data|g" "$kafka_dir/server.properties" >"$kafka_dir/data/server.properties"
   local java_cmd=("$JAVA" "${JAVA_OPTS[@]}" -Dlog4j.configuration="file:$kafka_dir/log4j.properties"
     -Dkafka.logs.dir="$logs" -cp "$(cat "$cp")")
-  if ! "${java_cmd[@]}" kafka.tools.StorageTool format -t "$(kafka_cluster_id)" \
+  if ! "${java_cmd[@]}" kafka.tools.StorageTool format --cluster-id="$(kafka_cluster_id)" \
     -c "$kafka_dir/data/server.properties" >"$logs/format.log" 2>&1; then
     log "formatting the Kafka log dir failed:"
     tail -n 50 "$logs/format.log" >&2
@@ -140,7 +140,8 @@ start_kafka() {
   wait_for kafka kafka_up "$kafka_dir/data/pid" "$began" "$logs/kafka.out" "$logs/server.log"
 }
 
-# A KRaft cluster id: 16 random bytes, base64url without padding.
+# A KRaft cluster id: 16 random bytes, base64url without padding. It may start
+# with "-", so it is passed as --cluster-id=ID, never as a separate argument.
 kafka_cluster_id() { head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'; }
 
 stop_service() {
