@@ -24,9 +24,8 @@ import {requires} from '../auth';
 import {IUserTaskService} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {UserTask} from '../models';
-import {TaskRepository, UserTaskRepository} from '../repositories';
-
-export const USER_TASK_NOT_FOUND = 'User Task not found';
+import {andWhere, TaskRepository, UserTaskRepository} from '../repositories';
+import {USER_TASK_NOT_FOUND} from '../services';
 
 @intercept(badValuesAsBadRequest)
 export class UserTaskController {
@@ -50,7 +49,7 @@ export class UserTaskController {
   ): Promise<Count> {
     assertKnownProperties(UserTask, {where});
     await this.ensureTask(taskId);
-    return this.userTasks.count(withTask(taskId, where));
+    return this.userTasks.count(andWhere(where, {taskId}));
   }
 
   @requires('ViewUserTask')
@@ -71,7 +70,7 @@ export class UserTaskController {
     await this.ensureTask(taskId);
     return this.userTasks.find({
       ...filter,
-      where: withTask(taskId, filter?.where),
+      where: andWhere(filter?.where, {taskId}),
     });
   }
 
@@ -139,10 +138,4 @@ export class UserTaskController {
     if (!userTask) throw new HttpErrors.NotFound(USER_TASK_NOT_FOUND);
     return userTask;
   }
-}
-
-function withTask(taskId: string, where?: Where<UserTask>): Where<UserTask> {
-  return where && Object.keys(where).length
-    ? {and: [where, {taskId}]}
-    : {taskId};
 }

@@ -13,6 +13,16 @@ import {
 import {AuditedEntity} from '../models';
 import {TaskUser} from '../types';
 
+/** `where` narrowed by `condition` (just `condition` when `where` is empty). */
+export function andWhere<T extends object>(
+  where: Where<T> | undefined,
+  condition: Where<T>,
+): Where<T> {
+  return where && Object.keys(where).length
+    ? ({and: [where, condition]} as Where<T>)
+    : condition;
+}
+
 /** Who the current write is done by; `undefined` means the system user. */
 export type CurrentUserGetter = Getter<TaskUser | undefined>;
 
@@ -41,10 +51,7 @@ export class AuditedCrudRepository<
   }
 
   protected notDeleted(where?: Where<T>): Where<T> {
-    const live = {deleted: false} as Where<T>;
-    return where && Object.keys(where).length
-      ? ({and: [where, live]} as Where<T>)
-      : live;
+    return andWhere(where, {deleted: false} as Where<T>);
   }
 
   private liveFilter<F extends Filter<T>>(filter?: F): F {

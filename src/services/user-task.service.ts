@@ -11,6 +11,8 @@ import {EventType, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
 import {EventOutbox} from './event-outbox.service';
 
+export const USER_TASK_NOT_FOUND = 'User Task not found';
+
 @injectable({scope: BindingScope.TRANSIENT})
 export class UserTaskService implements IUserTaskService {
   constructor(
@@ -36,7 +38,7 @@ export class UserTaskService implements IUserTaskService {
     const userTask = await this.userTasks.findOne({
       where: {id: userTaskId, taskId},
     });
-    if (!userTask) throw new HttpErrors.NotFound('User Task not found');
+    if (!userTask) throw new HttpErrors.NotFound(USER_TASK_NOT_FOUND);
     if (userTask.status === UserTaskStatus.Completed) {
       throw new HttpErrors.BadRequest('User Task is already completed');
     }
