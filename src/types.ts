@@ -22,6 +22,20 @@ export interface WorkflowServiceConfig {
    * Default 180.
    */
   defaultHistoryTimeToLive?: number | string;
+  /**
+   * The engine tenant this deployment of the service owns. Workflows it
+   * deploys carry it, it starts only definitions of this tenant, and its
+   * command workers fetch only this tenant's external tasks, so several
+   * deployments (each with its own database) can share one engine. Without
+   * it the service takes every external task of its topics on the engine.
+   */
+  engineTenantId?: string;
+  /**
+   * How long (ms) a command holds an external task before another worker may
+   * take it; a running command extends it. Short, so the jobs of a crashed
+   * instance are taken over quickly. Default 10000.
+   */
+  commandLockMs?: number;
   /** How often (ms) the external-task workers poll; default 300. */
   workerPollIntervalMs?: number;
   /** How long (ms) one fetch-and-lock long-polls; default 10000. */

@@ -17,7 +17,11 @@ export interface ExternalTaskLike {
 }
 
 export interface ExternalTaskServiceLike {
-  complete(task: ExternalTaskLike, variables?: unknown): Promise<void>;
+  complete(
+    task: ExternalTaskLike,
+    variables?: unknown,
+    localVariables?: unknown,
+  ): Promise<void>;
   handleFailure(
     task: ExternalTaskLike,
     options: {
@@ -27,6 +31,8 @@ export interface ExternalTaskServiceLike {
       retryTimeout?: number;
     },
   ): Promise<void>;
+  /** Renews the lock on the external task for `newDuration` ms from now. */
+  extendLock(task: ExternalTaskLike, newDuration: number): Promise<void>;
 }
 
 export interface CommandParameters {

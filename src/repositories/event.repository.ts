@@ -7,6 +7,9 @@ import {
 import {Event} from '../models';
 import {TaskDbSourceName} from '../types';
 
+/** Model classes whose `timestamp` is already converted on load. */
+const numericTimestamps = new WeakSet<object>();
+
 export class EventRepository extends DefaultTransactionalRepository<
   Event,
   typeof Event.prototype.id,
@@ -16,12 +19,17 @@ export class EventRepository extends DefaultTransactionalRepository<
     @inject(`datasources.${TaskDbSourceName}`) dataSource: juggler.DataSource,
   ) {
     super(Event, dataSource);
-    // PostgreSQL hands bigint columns over as strings; the model says number.
-    this.modelClass.observe('loaded', async ctx => {
-      if (ctx.data?.timestamp != null) {
-        ctx.data.timestamp = Number(ctx.data.timestamp);
-      }
-    });
+    // The datasource's model class is shared by every repository instance
+    // (one per request): its observer is registered once, not per instance.
+    if (!numericTimestamps.has(this.modelClass)) {
+      numericTimestamps.add(this.modelClass);
+      // PostgreSQL hands bigint columns over as strings; the model says number.
+      this.modelClass.observe('loaded', async ctx => {
+        if (ctx.data?.timestamp != null) {
+          ctx.data.timestamp = Number(ctx.data.timestamp);
+        }
+      });
+    }
   }
 
   /**

@@ -53,6 +53,7 @@ export class TaskExampleApplication extends BootMixin(
     this.bind(ExportedWorkflowServiceBindingConfig).to({
       useCustomSequence: false,
       workflowEngineBaseUrl: example.camundaUrl,
+      engineTenantId: example.camundaTenantId,
     });
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,

@@ -11,6 +11,8 @@ export interface ExampleConfig {
     schema: string;
   };
   camundaUrl: string;
+  /** The engine tenant this deployment owns (default: the database name). */
+  camundaTenantId: string;
   jwtSecret: string;
   /** RS256 public key (PEM); takes precedence over the secret. */
   jwtPublicKey?: string;
@@ -26,6 +28,8 @@ export interface ExampleConfig {
     outputTopic: string;
   };
 }
+
+const DEFAULT_DATABASE = 'taskdb';
 
 /** The development secret, used only when JWT_SECRET is not set. */
 export const DEV_JWT_SECRET = 'task-service-development-secret';
@@ -57,10 +61,12 @@ export function configFromEnv(
       port: Number(env.DB_PORT ?? 5432),
       user: env.DB_USER ?? 'postgres',
       password: env.DB_PASSWORD,
-      database: env.DB_DATABASE ?? 'taskdb',
+      database: env.DB_DATABASE ?? DEFAULT_DATABASE,
       schema: env.DB_SCHEMA ?? 'main',
     },
     camundaUrl: env.CAMUNDA_URL ?? 'http://127.0.0.1:8080/engine-rest',
+    camundaTenantId:
+      env.CAMUNDA_TENANT_ID ?? env.DB_DATABASE ?? DEFAULT_DATABASE,
     jwtSecret: env.JWT_SECRET ?? DEV_JWT_SECRET,
     jwtPublicKey: env.JWT_PUBLIC_KEY?.replace(/\\n/g, '\n'),
     jwtIssuer: env.JWT_ISSUER,

@@ -438,6 +438,7 @@ describe('Workflows on a real Camunda 7 with PostgreSQL: event → tasks → use
           completions.push(externalTask.id);
         },
         handleFailure: async () => undefined,
+        extendLock: async () => undefined,
       };
       for (let run = 0; run < 2; run++) {
         const command = await t.app

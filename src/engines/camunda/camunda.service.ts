@@ -39,7 +39,11 @@ export interface CamundaProcessDefinition {
   version: number;
   name?: string;
   deploymentId: string;
+  tenantId?: string | null;
 }
+
+/** How many definition ids the tenant check remembers (ids never change owner). */
+const OWN_DEFINITIONS_CACHED = 1000;
 
 interface CamundaTask {
   id: string;
@@ -52,6 +56,9 @@ interface CamundaTask {
 export class CamundaService implements IWorkflowManager {
   private readonly baseUrl: string;
   private readonly historyTimeToLive: string;
+  private readonly tenantId?: string;
+  /** Definition ids known to belong to our tenant, oldest first. */
+  private readonly ownDefinitions = new Set<string>();
 
   constructor(
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
@@ -61,6 +68,8 @@ export class CamundaService implements IWorkflowManager {
     // to the engine then says what is missing.
     this.baseUrl = (config?.workflowEngineBaseUrl ?? '').replace(/\/+$/, '');
     this.historyTimeToLive = String(config?.defaultHistoryTimeToLive ?? 180);
+    // An empty tenant means none.
+    this.tenantId = config?.engineTenantId ? config.engineTenantId : undefined;
   }
 
   /** Deploys one BPMN file; every deployment makes a new version of its process. */
@@ -69,6 +78,7 @@ export class CamundaService implements IWorkflowManager {
     form.append('deployment-name', name);
     form.append('deployment-source', 'loopback4-task-service');
     form.append('deploy-changed-only', 'false');
+    if (this.tenantId) form.append('tenant-id', this.tenantId);
     form.append(
       'data',
       new Blob([withHistoryTimeToLive(bpmn, this.historyTimeToLive)], {
@@ -97,16 +107,20 @@ export class CamundaService implements IWorkflowManager {
 
   /**
    * Starts a process: by definition id (`key:version:id`, as stored), or by
-   * definition key (its newest version) when the name has no colon.
+   * definition key (its newest version) when the name has no colon. With a
+   * tenant, only definitions of that tenant are started: a key is looked up
+   * in the tenant, and a definition id of another tenant is unknown here.
    */
   async start(
     definitionIdOrKey: string,
     input: AnyObject,
   ): Promise<StartedInstance> {
-    const path = definitionIdOrKey.includes(':')
+    const byId = definitionIdOrKey.includes(':');
+    const path = byId
       ? `/process-definition/${encodeURIComponent(definitionIdOrKey)}/start`
-      : `/process-definition/key/${encodeURIComponent(definitionIdOrKey)}/start`;
+      : `/process-definition/key/${encodeURIComponent(definitionIdOrKey)}${this.tenantPath()}/start`;
     try {
+      if (byId) await this.assertOwnDefinition(definitionIdOrKey);
       const instance = await this.request<{
         id: string;
         definitionId: string;
@@ -130,6 +144,31 @@ export class CamundaService implements IWorkflowManager {
       'GET',
       `/process-definition/${encodeURIComponent(definitionId)}`,
     );
+  }
+
+  private tenantPath(): string {
+    return this.tenantId
+      ? `/tenant-id/${encodeURIComponent(this.tenantId)}`
+      : '';
+  }
+
+  /** With a tenant: a definition of another tenant is, for us, not there. */
+  private async assertOwnDefinition(definitionId: string): Promise<void> {
+    if (!this.tenantId || this.ownDefinitions.has(definitionId)) return;
+    const definition = await this.getDefinition(definitionId);
+    if (definition.tenantId !== this.tenantId) {
+      throw new CamundaError(
+        404,
+        `process definition ${definitionId} belongs to ${definition.tenantId ? `tenant ${definition.tenantId}` : 'no tenant'}, not to this service's tenant ${this.tenantId}`,
+        'ForeignDefinition',
+        `/process-definition/${definitionId}`,
+      );
+    }
+    this.ownDefinitions.add(definitionId);
+    if (this.ownDefinitions.size > OWN_DEFINITIONS_CACHED) {
+      const [oldest] = this.ownDefinitions;
+      this.ownDefinitions.delete(oldest);
+    }
   }
 
   /** Deletes definitions with their instances; ones already gone are skipped. */

@@ -44,16 +44,25 @@ export class CamundaCommandWorker {
       autoPoll: false,
       interval: this.config.workerPollIntervalMs ?? 300,
       asyncResponseTimeout: this.config.workerAsyncResponseTimeoutMs ?? 10000,
-      lockDuration: 60000,
+      lockDuration: this.lockMs(),
       maxTasks: 10,
     });
+    // One error listener per engine call in flight (see engineCall).
+    client.setMaxListeners(0);
     client.on('poll:error', (err: Error) => {
       console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
     });
     for (const command of this.commands) {
       const topic = await this.topicOf(command);
-      client.subscribe(topic, args =>
-        this.track(this.run(command, topic, args.task, args.taskService)),
+      const tenantId = this.config.engineTenantId;
+      client.subscribe(
+        topic,
+        // Only this deployment's external tasks, when it owns a tenant.
+        tenantId ? {tenantIdIn: [tenantId]} : {},
+        args =>
+          this.track(
+            this.run(client, command, topic, args.task, args.taskService),
+          ),
       );
       this.topics.push(topic);
     }
@@ -67,6 +76,59 @@ export class CamundaCommandWorker {
     this.client = undefined;
     this.topics.length = 0;
     await Promise.allSettled([...this.inFlight]);
+  }
+
+  private lockMs(): number {
+    return this.config.commandLockMs ?? 10000;
+  }
+
+  /**
+   * The task service a command gets: the lock on its external task is
+   * renewed at half its length while the command runs (the lock stays short,
+   * so a crashed instance's jobs are soon free), renewal stops before the
+   * command completes or fails the task (a renewal racing a completion makes
+   * the engine refuse the completion), and an engine refusal, which the
+   * client library only emits as an event, is thrown to the caller.
+   */
+  private holdLock(
+    client: Client,
+    task: ExternalTaskLike,
+    inner: ExternalTaskServiceLike,
+  ): {service: ExternalTaskServiceLike; release(): Promise<void>} {
+    const lockMs = this.lockMs();
+    let renewing: Promise<void> = Promise.resolve();
+    const timer = setInterval(() => {
+      renewing = engineCall(client, 'extendLock', task, () =>
+        inner.extendLock(task, lockMs),
+      ).catch(err =>
+        console.warn(
+          `Could not extend the lock on external task ${task.id}: ${(err as Error).message}`,
+        ),
+      );
+    }, lockMs / 2);
+    const release = async () => {
+      clearInterval(timer);
+      await renewing;
+    };
+    const service: ExternalTaskServiceLike = {
+      complete: async (t, ...variables) => {
+        await release();
+        return engineCall(client, 'complete', t, () =>
+          inner.complete(t, ...variables),
+        );
+      },
+      handleFailure: async (t, options) => {
+        await release();
+        return engineCall(client, 'handleFailure', t, () =>
+          inner.handleFailure(t, options),
+        );
+      },
+      extendLock: (t, newDuration) =>
+        engineCall(client, 'extendLock', t, () =>
+          inner.extendLock(t, newDuration),
+        ),
+    };
+    return {service, release};
   }
 
   private async topicOf(command: Constructor<ICommand>): Promise<string> {
@@ -88,11 +150,17 @@ export class CamundaCommandWorker {
   }
 
   private async run(
+    client: Client,
     command: Constructor<ICommand>,
     topic: string,
     task: ExternalTaskLike,
-    taskService: ExternalTaskServiceLike,
+    engineTaskService: ExternalTaskServiceLike,
   ): Promise<void> {
+    const {service: taskService, release} = this.holdLock(
+      client,
+      task,
+      engineTaskService,
+    );
     const ctx = await this.newContext(`command-${topic}-${task.id}`);
     try {
       try {
@@ -110,6 +178,7 @@ export class CamundaCommandWorker {
         ),
       );
     } finally {
+      await release();
       ctx.close();
     }
   }
@@ -143,4 +212,30 @@ export class CamundaCommandWorker {
       );
     }
   }
+}
+
+type EngineCall = 'complete' | 'handleFailure' | 'extendLock';
+
+/**
+ * Runs one call of the client library's task service and throws what the
+ * engine answered: the library catches the error and only emits it as
+ * `<call>:error` with the task.
+ */
+async function engineCall(
+  client: Client,
+  call: EngineCall,
+  task: ExternalTaskLike,
+  work: () => Promise<void>,
+): Promise<void> {
+  let failure: Error | undefined;
+  const listener = (failed: ExternalTaskLike, err: Error) => {
+    if (failed?.id === task.id) failure = err;
+  };
+  client.on(`${call}:error`, listener);
+  try {
+    await work();
+  } finally {
+    client.off(`${call}:error`, listener);
+  }
+  if (failure) throw failure;
 }

@@ -20,9 +20,23 @@ declare module 'camunda-external-task-client-js' {
     taskService: ExternalTaskServiceLike;
   }) => Promise<void>;
 
+  /** What a subscription fetches; the engine's fetch-and-lock topic filters. */
+  export interface SubscribeOptions {
+    lockDuration?: number;
+    variables?: string[];
+    tenantIdIn?: string[];
+    withoutTenantId?: boolean;
+    processDefinitionKeyIn?: string[];
+  }
+
   export class Client extends EventEmitter {
     constructor(options: ClientOptions);
     subscribe(topic: string, handler: TopicHandler): {unsubscribe(): void};
+    subscribe(
+      topic: string,
+      options: SubscribeOptions,
+      handler: TopicHandler,
+    ): {unsubscribe(): void};
     start(): void;
     stop(): void;
   }
