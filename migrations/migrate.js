@@ -1,40 +1,80 @@
 'use strict';
 /**
- * Runs the task service's PostgreSQL migrations with db-migrate.
+ * Runs the task service's migrations with db-migrate, on PostgreSQL or MySQL.
  *
  *   node migrations/migrate.js up|down [core|http ...]
  *
- * Connection from DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_DATABASE.
- * `up` runs the named sets in order (default: core); `down` undoes them in
- * reverse order. Each set keeps its own db-migrate table, so the HTTP tables
- * can be added or removed without touching the core ones.
+ * DB_CONNECTOR picks the database: `postgresql` (default, migrations/pg) or
+ * `mysql` (MySQL 8 or MariaDB, migrations/mysql). Connection from DB_HOST,
+ * DB_PORT (5432 or 3306), DB_USER (postgres or root), DB_PASSWORD and
+ * DB_DATABASE. `up` runs the named sets in order (default: core); `down`
+ * undoes them in reverse order. Each set keeps its own db-migrate table, so
+ * the HTTP tables can be added or removed without touching the core ones.
  */
 const path = require('path');
 
-const SETS = {
-  core: {dir: path.join(__dirname, 'pg', 'migrations'), table: 'migrations'},
-  http: {dir: path.join(__dirname, 'pg', 'http'), table: 'migrations_http'},
+const CONNECTORS = {
+  postgresql: {
+    folder: 'pg',
+    driver: 'pg',
+    defaults: {port: 5432, user: 'postgres'},
+    options: {},
+  },
+  mysql: {
+    folder: 'mysql',
+    driver: 'mysql',
+    defaults: {port: 3306, user: 'root'},
+    // A migration file holds several statements.
+    options: {multipleStatements: true},
+  },
 };
 
-function connectionFromEnv(env = process.env) {
+function setsOf(connector) {
+  const folder = path.join(__dirname, CONNECTORS[connector].folder);
+  return {
+    core: {dir: path.join(folder, 'migrations'), table: 'migrations'},
+    http: {dir: path.join(folder, 'http'), table: 'migrations_http'},
+  };
+}
+
+/** The PostgreSQL sets, as this module has always exported them. */
+const SETS = setsOf('postgresql');
+
+/** `postgresql` when unset; throws on a name it does not know. */
+function connectorFrom(value) {
+  const name = String(value || 'postgresql').toLowerCase();
+  if (!CONNECTORS[name]) {
+    throw new Error(
+      `Unknown DB_CONNECTOR "${value}": use ${Object.keys(CONNECTORS).join(' or ')}`,
+    );
+  }
+  return name;
+}
+
+function connectionFromEnv(
+  env = process.env,
+  connector = connectorFrom(env.DB_CONNECTOR),
+) {
+  const {defaults} = CONNECTORS[connectorFrom(connector)];
   return {
     host: env.DB_HOST || '127.0.0.1',
-    port: Number(env.DB_PORT || 5432),
-    user: env.DB_USER || 'postgres',
+    port: Number(env.DB_PORT || defaults.port),
+    user: env.DB_USER || defaults.user,
     password: env.DB_PASSWORD || undefined,
     database: env.DB_DATABASE || 'taskdb',
   };
 }
 
-function instance(set, connection) {
+function instance(connector, set, connection) {
   const DBMigrate = require('db-migrate');
+  const {driver, options} = CONNECTORS[connector];
   return DBMigrate.getInstance(true, {
     cwd: __dirname,
-    env: 'pg',
-    config: {pg: {driver: 'pg', ...connection}},
+    env: connector,
+    config: {[connector]: {driver, ...options, ...connection}},
     cmdOptions: {
-      'migrations-dir': SETS[set].dir,
-      table: SETS[set].table,
+      'migrations-dir': set.dir,
+      table: set.table,
     },
     throwUncatched: true,
   });
@@ -42,25 +82,41 @@ function instance(set, connection) {
 
 /**
  * @param {'up'|'down'} direction
- * @param {{sets?: string[], connection?: object, silent?: boolean}} [options]
+ * @param {{sets?: string[], connection?: object, silent?: boolean,
+ *   connector?: 'postgresql'|'mysql'}} [options] `connector` defaults to
+ *   DB_CONNECTOR, `connection` to the DB_* variables.
  */
 async function migrate(direction, options = {}) {
+  if (direction !== 'up' && direction !== 'down') {
+    throw new Error(`Unknown direction "${direction}": use up or down`);
+  }
+  const connector = connectorFrom(
+    options.connector ?? process.env.DB_CONNECTOR,
+  );
+  const available = setsOf(connector);
   const sets = options.sets || ['core'];
   for (const set of sets) {
-    if (!SETS[set]) throw new Error(`Unknown migration set "${set}"`);
+    if (!available[set]) throw new Error(`Unknown migration set "${set}"`);
   }
-  const connection = options.connection || connectionFromEnv();
+  const connection =
+    options.connection || connectionFromEnv(process.env, connector);
   const ordered = direction === 'down' ? [...sets].reverse() : sets;
   for (const set of ordered) {
-    const dbm = instance(set, connection);
+    const dbm = instance(connector, available[set], connection);
     if (options.silent) dbm.silence(true);
     if (direction === 'up') await dbm.up();
-    else if (direction === 'down') await dbm.reset();
-    else throw new Error(`Unknown direction "${direction}": use up or down`);
+    else await dbm.reset();
   }
 }
 
-module.exports = {migrate, connectionFromEnv, SETS};
+module.exports = {
+  migrate,
+  connectionFromEnv,
+  connectorFrom,
+  setsOf,
+  SETS,
+  CONNECTORS: Object.keys(CONNECTORS),
+};
 
 if (require.main === module) {
   const [direction = 'up', ...sets] = process.argv.slice(2);

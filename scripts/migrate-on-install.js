@@ -2,7 +2,8 @@
 /**
  * The package's postinstall, as the original's:
  * - TASK_SERVICE_MIGRATION (or SOURCELOOP_MIGRATION) set: run the migrations
- *   against DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_DATABASE. The value may
+ *   against DB_HOST/DB_PORT/DB_USER/DB_PASSWORD/DB_DATABASE, on the database
+ *   DB_CONNECTOR names (`postgresql`, the default, or `mysql`). The value may
  *   name the sets (`core` or `core,http`); `true` or any other value runs both.
  * - TASK_SERVICE_MIGRATION_COPY set: copy the migrations folder into the
  *   installing project, at migrations/task-service.
@@ -35,11 +36,20 @@ async function main(env = process.env) {
     console.log(`loopback4-task-service: migrations copied to ${target}`);
   }
   if (migration) {
-    const {migrate} = require('../migrations/migrate');
+    const {
+      migrate,
+      connectorFrom,
+      connectionFromEnv,
+    } = require('../migrations/migrate');
     const sets = setsFrom(migration);
-    await migrate('up', {sets});
+    const connector = connectorFrom(env.DB_CONNECTOR);
+    await migrate('up', {
+      sets,
+      connector,
+      connection: connectionFromEnv(env, connector),
+    });
     console.log(
-      `loopback4-task-service: migrations (${sets.join(', ')}) are up to date`,
+      `loopback4-task-service: ${connector} migrations (${sets.join(', ')}) are up to date`,
     );
   }
 }

@@ -1,5 +1,5 @@
 'use strict';
-module.exports = require('../sql-migration')(
+module.exports = require('../../sql-migration')(
   __dirname,
   '20260101000002-webhook-deliveries',
 );

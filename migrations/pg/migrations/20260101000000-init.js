@@ -1,2 +1,5 @@
 'use strict';
-module.exports = require('../sql-migration')(__dirname, '20260101000000-init');
+module.exports = require('../../sql-migration')(
+  __dirname,
+  '20260101000000-init',
+);

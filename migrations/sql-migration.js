@@ -1,5 +1,6 @@
 'use strict';
-// Shared body of every migration here: run `sqls/<name>-up.sql` or `-down.sql`.
+// Shared body of every migration (PostgreSQL and MySQL): run
+// `sqls/<name>-up.sql` or `-down.sql` next to the migration file.
 const fs = require('fs');
 const path = require('path');
 

@@ -1,0 +1,3 @@
+-- Removes exactly what the http migration made.
+DROP TABLE IF EXISTS webhook_subscriptions;
+DROP TABLE IF EXISTS client_apps;
