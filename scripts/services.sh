@@ -352,15 +352,17 @@ reset_service() {
 }
 
 status_service() {
-  local name=$1 port pid owner="not started by this script"
+  local name=$1 port pid state
   port=$(port_of "$name")
-  if pid=$(running_pid "$name"); then owner="started by this script, pid $pid"; fi
-  local where=""
-  [[ $name == camunda ]] && where=", database $DB_NAME on $DB_HOST:$DB_PORT"
-  if "${name}_up"; then
-    log "$name: answers on 127.0.0.1:$port ($owner$where)"
+  local db=""
+  [[ $name == camunda ]] && db=", database $DB_NAME on $DB_HOST:$DB_PORT"
+  if pid=$(running_pid "$name"); then
+    if "${name}_up"; then state=answers; else state="is starting"; fi
+    log "$name $state on 127.0.0.1:$port (started by this script, pid $pid$db)"
+  elif "${name}_up"; then
+    log "$name answers on 127.0.0.1:$port (not started by this script from this checkout)"
   else
-    log "$name: not answering on 127.0.0.1:$port ($owner$where)"
+    log "$name is not running on 127.0.0.1:$port (up would start it$db)"
   fi
 }
 
