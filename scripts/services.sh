@@ -13,7 +13,7 @@
 # Every command acts on the port in CAMUNDA_PORT (8080) / KAFKA_PORT (9092).
 # State is kept per port, so engines and brokers on several ports run side by
 # side from one checkout: services/<name>/data/<port>/ (pid file; Kafka's
-# config and log dirs, emptied on every start), services/camunda/logs/
+# config and its data, which every start empties), services/camunda/logs/
 # camunda-<port>.log, services/kafka/logs/<port>/.
 #
 # The engine's database, created by `up` if missing, is one per port:
