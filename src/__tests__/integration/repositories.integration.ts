@@ -4,6 +4,10 @@ import {SecurityBindings} from '@loopback/security';
 import {expect} from '@loopback/testlab';
 import {
   ClientApp,
+  ClientAppRepository,
+  WebhookSubscriptionRepository,
+} from '../../connectors/http';
+import {
   EventType,
   TaskPriority,
   TaskSeverity,
@@ -11,13 +15,11 @@ import {
   UserTaskStatus,
 } from '../../models';
 import {
-  ClientAppRepository,
   EventRepository,
   EventWorkflowRepository,
   TaskRepository,
   TaskWorkflowRepository,
   UserTaskRepository,
-  WebhookSubscriptionRepository,
   WorkflowRepository,
   WorkflowVersionRepository,
 } from '../../repositories';
