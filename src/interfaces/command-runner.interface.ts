@@ -20,8 +20,8 @@ export interface CommandSubscription {
  * its runner at `TaskServiceBindings.COMMAND_RUNNER`.
  */
 export interface ICommandRunner {
-  /** Starts fetching work for the subscriptions. */
-  start(subscriptions: CommandSubscription[]): Promise<void>;
+  /** Starts fetching the work of the subscribed topics. */
+  subscribe(subscriptions: CommandSubscription[]): Promise<void>;
   /** Stops fetching, then waits for the commands that are running. */
-  stop(): Promise<void>;
+  unsubscribe(): Promise<void>;
 }

@@ -31,12 +31,12 @@ export class CommandWorkersObserver implements LifeCycleObserver {
     const commands = await this.getCommands();
     if (!commands.length) return;
     const runner = await this.getRunner();
-    await runner.start(await this.executor.subscriptionsFor(commands));
+    await runner.subscribe(await this.executor.subscriptionsFor(commands));
     this.runner = runner;
   }
 
   async stop(): Promise<void> {
-    await this.runner?.stop();
+    await this.runner?.unsubscribe();
     this.runner = undefined;
   }
 }

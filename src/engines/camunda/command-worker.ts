@@ -31,7 +31,7 @@ export class CamundaCommandWorker implements ICommandRunner {
     private readonly config: Partial<WorkflowServiceConfig> = {},
   ) {}
 
-  async start(subscriptions: CommandSubscription[]): Promise<void> {
+  async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
     if (this.client ?? !subscriptions.length) return;
     const baseUrl = this.config.workflowEngineBaseUrl;
     if (!baseUrl) {
@@ -69,7 +69,7 @@ export class CamundaCommandWorker implements ICommandRunner {
   }
 
   /** Stops polling and waits for the commands that are running. */
-  async stop(): Promise<void> {
+  async unsubscribe(): Promise<void> {
     this.client?.stop();
     this.client = undefined;
     this.topics.length = 0;
