@@ -8,7 +8,7 @@ import {Client, expect} from '@loopback/testlab';
 import {CreateTaskCommand} from '../../commands';
 import {CommandParameters, ICommand} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
-import {eventually, TestApp} from '../fixtures/app';
+import {eventually, mapWorkflows, TestApp} from '../fixtures/app';
 import {camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {withWorkflowApp} from '../fixtures/workflow-app';
@@ -73,17 +73,13 @@ describe('Failing commands on a real Camunda 7 with PostgreSQL: incidents, rollb
       const taskKey = `broken-${process.pid}`;
       const parent = await deploy('parent');
       const child = await deploy('child');
-      await client
-        .post('/events/mapping')
-        .set(admin)
-        .send({eventKey, workflowKey: parent.workflow.externalIdentifier})
-        .expect(200);
       // The second task's workflow cannot start: the whole run must roll back.
-      await client
-        .post('/tasks/mapping')
-        .set(admin)
-        .send({taskKey, workflowKey: 'missing-process:1:x'})
-        .expect(200);
+      await mapWorkflows(client, admin, {
+        eventKey,
+        eventWorkflow: parent.workflow.externalIdentifier,
+        taskKey,
+        taskWorkflow: 'missing-process:1:x',
+      });
       const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
       await processor.handle(
         eventFor(eventKey, [

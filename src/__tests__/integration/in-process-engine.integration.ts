@@ -2,7 +2,7 @@ import {Client, expect} from '@loopback/testlab';
 import {CreateTaskCommand, EndTaskCommand} from '../../commands';
 import {TaskServiceBindings} from '../../keys';
 import {Task, UserTask} from '../../models';
-import {eventually, givenTestApp, TestApp} from '../fixtures/app';
+import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
 import {TestDatabase} from '../fixtures/database';
 import {InProcessEngine} from '../fixtures/in-process-engine';
@@ -71,16 +71,12 @@ describe('The engine ports are the only seam: the whole flow on an in-process en
   });
 
   it('event → create-tasks → child instance with user tasks → end-task → completed', async () => {
-    await client
-      .post('/events/mapping')
-      .set(admin)
-      .send({eventKey, workflowKey: await deploy('parent')})
-      .expect(200);
-    await client
-      .post('/tasks/mapping')
-      .set(admin)
-      .send({taskKey, workflowKey: await deploy('child')})
-      .expect(200);
+    await mapWorkflows(client, admin, {
+      eventKey,
+      eventWorkflow: await deploy('parent'),
+      taskKey,
+      taskWorkflow: await deploy('child'),
+    });
 
     const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
     await processor.handle({

@@ -1,6 +1,11 @@
 import {Client, expect} from '@loopback/testlab';
 import {TaskServiceBindings} from '../../keys';
-import {eventually, LOCAL_ENGINE_URL, TestApp} from '../fixtures/app';
+import {
+  eventually,
+  LOCAL_ENGINE_URL,
+  mapWorkflows,
+  TestApp,
+} from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
 import {camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
@@ -29,16 +34,12 @@ describe('Workflows on a real Camunda 7 with PostgreSQL: event → tasks → use
     before(async () => {
       parent = await deploy('parent');
       child = await deploy('child');
-      await client
-        .post('/events/mapping')
-        .set(admin)
-        .send({eventKey, workflowKey: parent.workflow.externalIdentifier})
-        .expect(200);
-      await client
-        .post('/tasks/mapping')
-        .set(admin)
-        .send({taskKey, workflowKey: child.workflow.externalIdentifier})
-        .expect(200);
+      await mapWorkflows(client, admin, {
+        eventKey,
+        eventWorkflow: parent.workflow.externalIdentifier,
+        taskKey,
+        taskWorkflow: child.workflow.externalIdentifier,
+      });
     });
 
     it('the engine itself refuses BPMN without a history time to live', async () => {
