@@ -10,6 +10,7 @@ import {
 } from '@loopback/authorization';
 import {
   Binding,
+  BindingKey,
   BindingScope,
   Component,
   CoreBindings,
@@ -17,8 +18,6 @@ import {
   createBindingFromClass,
   inject,
   ServiceOrProviderClass,
-  LifeCycleObserver,
-  Constructor,
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
 import {MiddlewareSequence, RestApplication} from '@loopback/rest';
@@ -35,12 +34,13 @@ import {
   UserTaskController,
   WorkflowController,
 } from './controllers';
-import {CamundaService} from './engines/camunda';
+import {CamundaCommandWorker, CamundaService} from './engines/camunda';
 import {TaskServiceBindings} from './keys';
 import {
   CommandWorkersObserver,
   IncomingEventsObserver,
 } from './lifecycle-observers';
+import {WorkflowManagerProvider} from './providers';
 import {
   Event,
   EventWorkflow,
@@ -60,20 +60,31 @@ import {
   WorkflowVersionRepository,
 } from './repositories';
 import {
+  CommandExecutor,
   CommandLedger,
   EventOutbox,
   EventProcessorService,
-  WorkflowInputValidator,
   TaskMaintenanceService,
   UserTaskService,
-  WorkflowRunner,
+  WorkflowInputValidator,
+  WorkflowService,
 } from './services';
+import {OutboxRelay} from './services/outbox-relay.service';
+import {
+  CommandRunStoreProvider,
+  EventReceiptStoreProvider,
+  OutboxStoreProvider,
+  TaskSqlBindings,
+  TaskTransactionsProvider,
+  WorkflowTransactionsProvider,
+} from './sql';
 import {DEFAULT_SYSTEM_USER, TaskServiceConfig} from './types';
 
 /**
  * The task service: its models and repositories, the `/tasks`, `/events`
- * and `/workflows` routes, event processing and the outbox relay. The host
- * binds the datasources, the connectors, the engine config and the commands.
+ * and `/workflows` routes, event processing, the outbox and its relay, and
+ * the engine ports with Camunda as their default. The host binds the
+ * datasources, the connectors, the engine config and the commands.
  */
 export class TaskServiceComponent implements Component {
   controllers = [
@@ -101,13 +112,20 @@ export class TaskServiceComponent implements Component {
     WorkflowVersionRepository,
   ];
   services: ServiceOrProviderClass[] = [
-    TaskMaintenanceService,
-    WorkflowRunner,
-    WorkflowInputValidator,
+    CamundaService,
+    CommandExecutor,
     CommandLedger,
+    EventOutbox,
+    TaskMaintenanceService,
+    WorkflowInputValidator,
+    WorkflowService,
   ];
-  lifeCycleObservers: Constructor<LifeCycleObserver>[] = [];
-  bindings: Binding[] = [];
+  bindings: Binding[] = [
+    createBindingFromClass(BearerSecuritySpecEnhancer),
+    createBindingFromClass(OutboxRelay, {type: 'service'}).tag(
+      CoreTags.LIFE_CYCLE_OBSERVER,
+    ),
+  ];
 
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE)
@@ -126,22 +144,28 @@ export class TaskServiceComponent implements Component {
       b.toClass(UserTaskService),
     );
     this.bindDefault(TaskServiceBindings.COMMANDS, b => b.to([]));
-    // A custom engine bound at CUSTOM_BPMN_RUNNER (the original's key) is
-    // the workflow manager; otherwise Camunda.
+    // CUSTOM_BPMN_RUNNER when bound (looked up when the engine is used),
+    // else Camunda.
     this.bindDefault(TaskServiceBindings.WORKFLOW_MANAGER, b =>
-      app.isBound(TaskServiceBindings.CUSTOM_BPMN_RUNNER.key)
-        ? b.toAlias(TaskServiceBindings.CUSTOM_BPMN_RUNNER)
-        : b.toClass(CamundaService).inScope(BindingScope.SINGLETON),
+      b.toProvider(WorkflowManagerProvider),
     );
+    this.bindDefault(TaskServiceBindings.COMMAND_RUNNER, b =>
+      b.toClass(CamundaCommandWorker).inScope(BindingScope.SINGLETON),
+    );
+    // The SQL of the service, for the dialect of each datasource.
+    for (const [key, provider] of [
+      [TaskSqlBindings.TASK_TRANSACTIONS, TaskTransactionsProvider],
+      [TaskSqlBindings.WORKFLOW_TRANSACTIONS, WorkflowTransactionsProvider],
+      [TaskSqlBindings.OUTBOX_STORE, OutboxStoreProvider],
+      [TaskSqlBindings.COMMAND_RUN_STORE, CommandRunStoreProvider],
+      [TaskSqlBindings.EVENT_RECEIPT_STORE, EventReceiptStoreProvider],
+    ] as const) {
+      this.bindDefault<unknown>(key, b =>
+        b.toProvider(provider).inScope(BindingScope.SINGLETON),
+      );
+    }
     this.bindDefault(TaskAuthBindings.JWT_CONFIG, b =>
       b.toProvider(JwtConfigFromEnvProvider),
-    );
-    this.bindings.push(
-      createBindingFromClass(BearerSecuritySpecEnhancer),
-      // One outbox per app: the service that writes events is the relay too.
-      createBindingFromClass(EventOutbox, {type: 'service'}).tag(
-        CoreTags.LIFE_CYCLE_OBSERVER,
-      ),
     );
     this.app.lifeCycleObserver(IncomingEventsObserver);
     this.app.lifeCycleObserver(CommandWorkersObserver);
@@ -161,15 +185,16 @@ export class TaskServiceComponent implements Component {
     });
     this.app.component(AuthorizationComponent);
     this.app
-      .bind('authorizationProviders.task-service-permissions')
+      .bind(TaskAuthBindings.PERMISSION_AUTHORIZER)
       .toProvider(PermissionAuthorizerProvider)
       .tag(AuthorizationTags.AUTHORIZER);
   }
 
+  /** Binds `key` unless the host bound it before mounting the component. */
   private bindDefault<T>(
-    key: {key: string},
+    key: BindingKey<T>,
     configure: (binding: Binding<T>) => void,
   ) {
-    if (!this.app.isBound(key.key)) configure(this.app.bind<T>(key.key));
+    if (!this.app.isBound(key.key)) configure(this.app.bind(key));
   }
 }

@@ -3,15 +3,22 @@ export * from './commands';
 export * from './component';
 export * from './controllers';
 export * from './engines/camunda';
+export * from './errors';
 export * from './interfaces';
 export * from './keys';
-export * from './lifecycle-observers';
 export * from './models';
 export * from './repositories';
 export * from './services';
+export * from './sql';
 export * from './types';
 
 // Names the original package exported, for a switch by changing imports.
 export {UserTaskController as TaskUserTaskController} from './controllers';
 export type {CommandParameters as CamundaTaskParameters} from './interfaces';
 export {TaskWorkflowRepository as TaskWorkFlowRepository} from './repositories';
+// The HTTP connector's models and repositories, where the original had them.
+export {ClientApp, WebhookSubscription} from './connectors/http/models';
+export {
+  ClientAppRepository,
+  WebhookSubscriptionRepository,
+} from './connectors/http/repositories';

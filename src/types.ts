@@ -46,6 +46,18 @@ export interface WorkflowServiceConfig {
   commandRetryBackoffMs?: number;
 }
 
+/** How the outbox relay hands events to the outgoing connector; bound at `TaskServiceBindings.OUTBOX_CONFIG`. */
+export interface EventOutboxConfig {
+  /** How often (ms) the relay looks for events to publish; default 250. */
+  pollIntervalMs?: number;
+  /** Events handed to the connector per round; default 50. */
+  batchSize?: number;
+  /** Backoff (ms) after the first failed publish; doubles, capped at `maxBackoffMs`. */
+  initialBackoffMs?: number;
+  /** Longest backoff (ms) between two tries of one event; default 60000. */
+  maxBackoffMs?: number;
+}
+
 /** Who did it: fills the audit columns. */
 export interface TaskUser {
   id: string;

@@ -1,26 +1,12 @@
 import {AuthenticationStrategy} from '@loopback/authentication';
-import {BindingKey, inject, injectable, Provider} from '@loopback/core';
+import {inject, injectable, Provider} from '@loopback/core';
 import {HttpErrors, Request} from '@loopback/rest';
-import {securityId, UserProfile} from '@loopback/security';
+import {securityId} from '@loopback/security';
 import jwt, {Algorithm, JwtPayload} from 'jsonwebtoken';
-
-/** How bearer tokens are verified. */
-export interface JwtVerificationConfig {
-  /** HS256 shared secret. */
-  secret?: string;
-  /** RS256 public key (PEM). Takes precedence over `secret`. */
-  publicKey?: string;
-  /** When set, the token's `iss` must equal it. */
-  issuer?: string;
-}
+import {TaskAuthBindings} from './keys';
+import {JwtVerificationConfig, TaskUserProfile} from './types';
 
 export const JWT_STRATEGY_NAME = 'bearer';
-
-export namespace TaskAuthBindings {
-  export const JWT_CONFIG = BindingKey.create<JwtVerificationConfig>(
-    'sf.task.auth.jwt.config',
-  );
-}
 
 /** Reads the verification config from `JWT_SECRET`, `JWT_PUBLIC_KEY`, `JWT_ISSUER`. */
 export class JwtConfigFromEnvProvider implements Provider<JwtVerificationConfig> {
@@ -31,14 +17,6 @@ export class JwtConfigFromEnvProvider implements Provider<JwtVerificationConfig>
       issuer: process.env.JWT_ISSUER,
     };
   }
-}
-
-/** The claims the original's tokens carry, as our user profile. */
-export interface TaskUserProfile extends UserProfile {
-  id: string;
-  username?: string;
-  userTenantId?: string;
-  permissions: string[];
 }
 
 @injectable({tags: {namespace: 'authentication.strategies'}})

@@ -15,7 +15,7 @@ import {
   TaskStatus,
 } from '../models';
 import {TaskRepository, TaskWorkflowRepository} from '../repositories';
-import {CommandLedger, EventOutbox, WorkflowRunner} from '../services';
+import {CommandLedger, EventOutbox, WorkflowService} from '../services';
 
 /** The fields of a task that a workflow may set. */
 const TASK_FIELDS = [
@@ -49,7 +49,7 @@ export class CreateTaskCommand implements ICommand {
     @repository(TaskRepository) private readonly tasks: TaskRepository,
     @repository(TaskWorkflowRepository)
     private readonly mappings: TaskWorkflowRepository,
-    @service(WorkflowRunner) private readonly runner: WorkflowRunner,
+    @service(WorkflowService) private readonly workflows: WorkflowService,
     @inject(TaskServiceBindings.SUB_TASK_SERVICE)
     private readonly userTasks: IUserTaskService,
     @inject(TaskServiceBindings.WORKFLOW_MANAGER)
@@ -95,7 +95,7 @@ export class CreateTaskCommand implements ICommand {
       options,
     );
     if (!mapping) return undefined;
-    const instance = await this.runner.start(mapping.workflowKey, {
+    const instance = await this.workflows.start(mapping.workflowKey, {
       taskId: task.id,
     });
     task.externalId = instance.id;

@@ -15,16 +15,13 @@ import {
   requestBody,
   response,
 } from '@loopback/rest';
-import {
-  assertKnownProperties,
-  badValuesAsBadRequest,
-  uuidParam,
-} from './params';
+import {asHttpErrors} from './http-errors';
+import {assertKnownProperties, uuidParam} from './params';
 import {requires, requiresAnyUser} from '../auth';
 import {AUDIT_AND_ID, Event, EventWorkflow} from '../models';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 
-@intercept(badValuesAsBadRequest)
+@intercept(asHttpErrors)
 export class EventController {
   constructor(
     @repository(EventRepository) private readonly events: EventRepository,

@@ -1,4 +1,3 @@
-import {Interceptor} from '@loopback/core';
 import {Model} from '@loopback/repository';
 import {HttpErrors, param} from '@loopback/rest';
 
@@ -46,24 +45,3 @@ export function assertKnownProperties(
     );
   }
 }
-
-/** PostgreSQL's codes for a value the column type cannot hold. */
-const BAD_VALUE_CODES = new Set(['22P02', '22007', '22008', '22003', '22001']);
-
-/**
- * Answers 400 when PostgreSQL refuses a value from the request (a malformed
- * uuid or date in a `where`, a number out of range), instead of a 500.
- */
-export const badValuesAsBadRequest: Interceptor = async (_ctx, next) => {
-  try {
-    return await next();
-  } catch (err) {
-    const code = (err as {code?: string}).code;
-    if (code && BAD_VALUE_CODES.has(code)) {
-      throw new HttpErrors.BadRequest(
-        `Invalid value in the request: ${(err as Error).message}`,
-      );
-    }
-    throw err;
-  }
-};

@@ -18,11 +18,8 @@ import {
   requestBody,
   response,
 } from '@loopback/rest';
-import {
-  assertKnownProperties,
-  badValuesAsBadRequest,
-  uuidParam,
-} from './params';
+import {asHttpErrors} from './http-errors';
+import {assertKnownProperties, uuidParam} from './params';
 import {requires} from '../auth';
 import {AUDIT_AND_ID, Task, TaskStatus, TaskWorkflow} from '../models';
 import {TaskRepository, TaskWorkflowRepository} from '../repositories';
@@ -31,7 +28,7 @@ import {TaskMaintenanceService} from '../services';
 const TASK_COMPLETION_BY_PATCH =
   'Task completion cannot be done through the PATCH API.';
 
-@intercept(badValuesAsBadRequest)
+@intercept(asHttpErrors)
 export class TaskController {
   constructor(
     @repository(TaskRepository) private readonly tasks: TaskRepository,

@@ -15,11 +15,8 @@ import {
   patch,
   response,
 } from '@loopback/rest';
-import {
-  assertKnownProperties,
-  badValuesAsBadRequest,
-  uuidParam,
-} from './params';
+import {asHttpErrors} from './http-errors';
+import {assertKnownProperties, uuidParam} from './params';
 import {requires} from '../auth';
 import {IUserTaskService} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
@@ -27,7 +24,7 @@ import {UserTask} from '../models';
 import {andWhere, TaskRepository, UserTaskRepository} from '../repositories';
 import {USER_TASK_NOT_FOUND} from '../services';
 
-@intercept(badValuesAsBadRequest)
+@intercept(asHttpErrors)
 export class UserTaskController {
   constructor(
     @repository(TaskRepository) private readonly tasks: TaskRepository,

@@ -1,16 +1,9 @@
-import {inject, intercept, service} from '@loopback/core';
-import {
-  AnyObject,
-  Filter,
-  FilterExcludingWhere,
-  Options,
-  repository,
-} from '@loopback/repository';
+import {intercept, service} from '@loopback/core';
+import {AnyObject, Filter, FilterExcludingWhere} from '@loopback/repository';
 import {
   del,
   get,
   getModelSchemaRef,
-  HttpErrors,
   param,
   patch,
   post,
@@ -18,28 +11,12 @@ import {
   response,
   SchemaObject,
 } from '@loopback/rest';
-import {
-  assertKnownProperties,
-  badValuesAsBadRequest,
-  uuidParam,
-} from './params';
 import {requires} from '../auth';
-import {
-  IWorkflowManager,
-  StartedInstance,
-  UnknownWorkflowError,
-} from '../interfaces';
-import {TaskServiceBindings} from '../keys';
-import {Workflow, WorkflowVersion} from '../models';
-import {WorkflowRepository, WorkflowVersionRepository} from '../repositories';
-import {WorkflowInputValidator} from '../services';
-
-export interface WorkflowDto {
-  name: string;
-  bpmnFile: string;
-  inputSchema?: AnyObject;
-  description?: string;
-}
+import {StartedInstance} from '../interfaces';
+import {Workflow} from '../models';
+import {WorkflowDto, WorkflowService} from '../services';
+import {asHttpErrors} from './http-errors';
+import {assertKnownProperties, uuidParam} from './params';
 
 const WORKFLOW_DTO_SCHEMA = {
   type: 'object',
@@ -62,20 +39,11 @@ const EXECUTE_SCHEMA = {
   },
 } satisfies SchemaObject;
 
-const PROVIDER = 'camunda';
-
-/** Deploy, version, run and remove BPMN workflows on the engine. */
-@intercept(badValuesAsBadRequest)
+/** The `/workflows` routes; `WorkflowService` does the work. */
+@intercept(asHttpErrors)
 export class WorkflowController {
   constructor(
-    @repository(WorkflowRepository)
-    private readonly workflows: WorkflowRepository,
-    @repository(WorkflowVersionRepository)
-    private readonly versions: WorkflowVersionRepository,
-    @inject(TaskServiceBindings.WORKFLOW_MANAGER)
-    private readonly engine: IWorkflowManager,
-    @service(WorkflowInputValidator)
-    private readonly validator: WorkflowInputValidator,
+    @service(WorkflowService) private readonly workflows: WorkflowService,
   ) {}
 
   @requires('CreateWorkflow')
@@ -98,36 +66,7 @@ export class WorkflowController {
     })
     dto: WorkflowDto,
   ): Promise<Workflow> {
-    this.validator.assertSchema(dto.inputSchema);
-    const deployed = await this.deploy(dto.name, dto.bpmnFile);
-    const id = await this.recordDeployment(
-      deployed.externalId,
-      async options => {
-        const workflow = await this.workflows.create(
-          {
-            name: dto.name,
-            description: dto.description,
-            workflowVersion: 1,
-            externalIdentifier: deployed.externalId,
-            provider: PROVIDER,
-            inputSchema: dto.inputSchema,
-          },
-          options,
-        );
-        await this.versions.create(
-          {
-            workflowId: workflow.id!,
-            version: 1,
-            bpmnDiagram: dto.bpmnFile,
-            externalWorkflowId: deployed.externalId,
-            inputSchema: dto.inputSchema,
-          },
-          options,
-        );
-        return workflow.id!;
-      },
-    );
-    return this.workflows.findById(id, {include: ['workflowVersions']});
+    return this.workflows.create(dto);
   }
 
   @requires('UpdateWorkflow')
@@ -145,41 +84,7 @@ export class WorkflowController {
     @requestBody({content: {'application/json': {schema: WORKFLOW_DTO_SCHEMA}}})
     dto: Partial<WorkflowDto>,
   ): Promise<Workflow> {
-    const current = await this.workflows.findById(id);
-    const newest = await this.newestVersion(current);
-    const inputSchema = dto.inputSchema ?? newest.inputSchema;
-    this.validator.assertSchema(inputSchema);
-    const bpmn = dto.bpmnFile ?? newest.bpmnDiagram ?? '';
-    const name = dto.name ?? current.name;
-    const deployed = await this.deploy(name, bpmn);
-    await this.recordDeployment(deployed.externalId, async options => {
-      // Concurrent updates number their versions one after the other.
-      await this.workflows.lockById(id, options);
-      const workflow = await this.workflows.findById(id, undefined, options);
-      const version = workflow.workflowVersion + 1;
-      await this.versions.create(
-        {
-          workflowId: id,
-          version,
-          bpmnDiagram: bpmn,
-          externalWorkflowId: deployed.externalId,
-          inputSchema,
-        },
-        options,
-      );
-      await this.workflows.updateById(
-        id,
-        {
-          name,
-          description: dto.description ?? workflow.description,
-          workflowVersion: version,
-          externalIdentifier: deployed.externalId,
-          inputSchema,
-        },
-        options,
-      );
-    });
-    return this.workflows.findById(id, {include: ['workflowVersions']});
+    return this.workflows.update(id, dto);
   }
 
   @requires('ExecuteWorkflow')
@@ -204,28 +109,7 @@ export class WorkflowController {
     @requestBody({content: {'application/json': {schema: EXECUTE_SCHEMA}}})
     body: {input: AnyObject; workflowVersion?: number},
   ): Promise<StartedInstance> {
-    const workflow = await this.workflows.findById(id);
-    const version = body.workflowVersion
-      ? await this.versions.findOne({
-          where: {workflowId: id, version: body.workflowVersion},
-        })
-      : await this.newestVersion(workflow);
-    if (!version) {
-      throw new HttpErrors.NotFound(
-        `Workflow ${id} has no version ${body.workflowVersion}.`,
-      );
-    }
-    this.validator.assertValid(body.input, version.inputSchema);
-    try {
-      return await this.engine.start(version.externalWorkflowId, body.input);
-    } catch (err) {
-      if (err instanceof UnknownWorkflowError) {
-        throw new HttpErrors.Conflict(
-          `The engine no longer has version ${version.version} of workflow ${id}.`,
-        );
-      }
-      throw err;
-    }
+    return this.workflows.execute(id, body.input, body.workflowVersion);
   }
 
   @requires('ViewWorkflow')
@@ -243,7 +127,7 @@ export class WorkflowController {
   })
   find(@param.filter(Workflow) filter?: Filter<Workflow>): Promise<Workflow[]> {
     assertKnownProperties(Workflow, filter);
-    return this.workflows.find({include: ['workflowVersions'], ...filter});
+    return this.workflows.find(filter);
   }
 
   @requires('ViewWorkflow')
@@ -261,10 +145,7 @@ export class WorkflowController {
     @param.filter(Workflow, {exclude: 'where'})
     filter?: FilterExcludingWhere<Workflow>,
   ): Promise<Workflow> {
-    return this.workflows.findById(id, {
-      include: ['workflowVersions'],
-      ...filter,
-    });
+    return this.workflows.findById(id, filter);
   }
 
   @requires('DeleteWorkflow')
@@ -272,96 +153,17 @@ export class WorkflowController {
   @response(204, {
     description: 'Workflow and all its versions deleted, in the engine too',
   })
-  async deleteById(@uuidParam('id') id: string): Promise<void> {
-    await this.workflows.findById(id);
-    const versions = await this.versions.find({where: {workflowId: id}});
-    await this.engine.deleteDefinitions(
-      versions.map(v => v.externalWorkflowId),
-    );
-    await this.versions.deleteAll({workflowId: id});
-    await this.workflows.deleteByIdHard(id);
+  deleteById(@uuidParam('id') id: string): Promise<void> {
+    return this.workflows.remove(id);
   }
 
   @requires('DeleteWorkflow')
   @del('/workflows/{id}/version/{version}')
   @response(204, {description: 'Version deleted, in the engine too'})
-  async deleteVersion(
+  deleteVersion(
     @uuidParam('id') id: string,
     @param.path.integer('version') versionNumber: number,
   ): Promise<void> {
-    const workflow = await this.workflows.findById(id);
-    if (versionNumber === workflow.workflowVersion) {
-      throw new HttpErrors.BadRequest(
-        'The newest version of a workflow cannot be deleted; delete the workflow instead.',
-      );
-    }
-    const version = await this.versions.findOne({
-      where: {workflowId: id, version: versionNumber},
-    });
-    if (!version) {
-      throw new HttpErrors.NotFound(
-        `Workflow ${id} has no version ${versionNumber}.`,
-      );
-    }
-    await this.engine.deleteDefinitions([version.externalWorkflowId]);
-    await this.versions.deleteById(version.id!);
-  }
-
-  /**
-   * Records a deployment in one transaction; if that fails, the deployment
-   * is taken back so the engine holds no definition we do not know of.
-   */
-  private async recordDeployment<T>(
-    definitionId: string,
-    work: (options: Options) => Promise<T>,
-  ): Promise<T> {
-    const tx = await this.workflows.beginTransaction();
-    try {
-      const result = await work({transaction: tx});
-      await tx.commit();
-      return result;
-    } catch (err) {
-      await tx.rollback();
-      await this.undeploy(definitionId);
-      throw err;
-    }
-  }
-
-  /** Takes back a deployment whose rows did not commit; a failure here is logged, the first error stands. */
-  private async undeploy(definitionId: string) {
-    try {
-      await this.engine.deleteDefinitions([definitionId]);
-    } catch (err) {
-      console.error(
-        `Workflow definition ${definitionId} was deployed but not recorded, and could not be removed: ${(err as Error).message}`,
-      );
-    }
-  }
-
-  private async newestVersion(workflow: Workflow): Promise<WorkflowVersion> {
-    const newest = await this.versions.findOne({
-      where: {workflowId: workflow.id!, version: workflow.workflowVersion},
-    });
-    if (!newest) {
-      throw new HttpErrors.Conflict(
-        `Workflow ${workflow.id} has lost its newest version.`,
-      );
-    }
-    return newest;
-  }
-
-  /** Deploys; a BPMN the engine refuses is the caller's mistake (400 with the engine's words). */
-  private async deploy(name: string, bpmn: string) {
-    try {
-      return await this.engine.deploy(name, bpmn);
-    } catch (err) {
-      const status = (err as {status?: number}).status;
-      if (status && status >= 400 && status < 500) {
-        throw new HttpErrors.BadRequest(
-          `The engine refused the BPMN: ${(err as {engineMessage?: string}).engineMessage ?? (err as Error).message}`,
-        );
-      }
-      throw err;
-    }
+    return this.workflows.removeVersion(id, versionNumber);
   }
 }

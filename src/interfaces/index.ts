@@ -1,3 +1,4 @@
+export * from './command-runner.interface';
 export * from './command.interface';
 export * from './connector.interface';
 export * from './event.interface';

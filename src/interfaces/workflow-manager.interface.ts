@@ -1,4 +1,5 @@
 import {AnyObject} from '@loopback/repository';
+import {TaskServiceError} from '../errors';
 
 export interface DeployedWorkflow {
   /** The engine's definition id (Camunda: process-definition id). */
@@ -19,33 +20,50 @@ export interface StartedInstance {
 }
 
 /**
- * The port to a workflow engine. Controllers and commands use this; the
- * Camunda adapter implements it, and another engine can be bound instead.
+ * The port to a workflow engine: deploy, start, and the user tasks of an
+ * instance. Services and commands use this; the Camunda adapter implements
+ * it, and an engine of your own can be bound at `CUSTOM_BPMN_RUNNER`.
+ * Errors: `WorkflowRefusedError`, `UnknownWorkflowError`,
+ * `UnknownUserTaskError`; anything else is the engine failing.
  */
 export interface IWorkflowManager {
+  /** Deploys a definition; one the engine cannot take is a `WorkflowRefusedError`. */
   deploy(name: string, bpmn: string): Promise<DeployedWorkflow>;
+  /** Starts an instance; a definition the engine does not have is an `UnknownWorkflowError`. */
   start(definitionId: string, input: AnyObject): Promise<StartedInstance>;
+  /** Deletes definitions with their instances; ones already gone are fine. */
   deleteDefinitions(definitionIds: string[]): Promise<void>;
+  /** Deletes an instance; one already gone is fine. */
   deleteInstance(instanceId: string): Promise<void>;
+  /** The instance's user tasks that wait for a person, oldest first. */
   pendingUserTasks(instanceId: string): Promise<PendingUserTask[]>;
+  /** Completes a user task; one that is not there is an `UnknownUserTaskError`. */
   completeUserTask(userTaskId: string, variables?: AnyObject): Promise<void>;
 }
 
+/** Raised by an engine adapter when it refuses a definition (malformed, not executable). */
+export class WorkflowRefusedError extends TaskServiceError {
+  constructor(readonly reason: string) {
+    super('invalid', `The engine refused the BPMN: ${reason}`);
+  }
+}
+
 /** Raised by an engine adapter when it has no such workflow. */
-export class UnknownWorkflowError extends Error {
+export class UnknownWorkflowError extends TaskServiceError {
   constructor(
     readonly workflowKey: string,
     cause?: string,
   ) {
     super(
+      'not-found',
       `Workflow ${workflowKey} is not known to the engine${cause ? `: ${cause}` : ''}`,
     );
   }
 }
 
 /** Raised by an engine adapter when a user task is not (or no longer) there. */
-export class UnknownUserTaskError extends Error {
+export class UnknownUserTaskError extends TaskServiceError {
   constructor(readonly userTaskId: string) {
-    super(`User task ${userTaskId} is not known to the engine`);
+    super('not-found', `User task ${userTaskId} is not known to the engine`);
   }
 }

@@ -1,60 +1,42 @@
 import {
-  CoreBindings,
+  Constructor,
+  Getter,
   inject,
   lifeCycleObserver,
   LifeCycleObserver,
-  Context,
-  instantiateClass,
+  service,
 } from '@loopback/core';
-import {CamundaCommandWorker} from '../engines/camunda';
-import {UserTaskSync} from '../services';
-import {
-  ExportedWorkflowServiceBindingConfig,
-  TaskServiceBindings,
-} from '../keys';
-import {asSystemUser} from './incoming-events.observer';
+import {ICommand, ICommandRunner} from '../interfaces';
+import {TaskServiceBindings} from '../keys';
+import {CommandExecutor} from '../services';
 
-/** Subscribes the bound commands as external-task workers while the app runs. */
+/**
+ * Hands the bound commands to the command runner while the app runs. Both
+ * are resolved at start, so bindings made after the component was mounted
+ * count.
+ */
 @lifeCycleObserver('task-service')
 export class CommandWorkersObserver implements LifeCycleObserver {
-  private worker?: CamundaCommandWorker;
+  private runner?: ICommandRunner;
 
   constructor(
-    @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
+    @inject.getter(TaskServiceBindings.COMMANDS)
+    private readonly getCommands: Getter<Constructor<ICommand>[]>,
+    @inject.getter(TaskServiceBindings.COMMAND_RUNNER)
+    private readonly getRunner: Getter<ICommandRunner>,
+    @service(CommandExecutor) private readonly executor: CommandExecutor,
   ) {}
 
-  /** The topics being worked on (empty when stopped). */
-  get topics(): string[] {
-    return this.worker?.topics ?? [];
-  }
-
   async start(): Promise<void> {
-    const commands =
-      (await this.app.get(TaskServiceBindings.COMMANDS, {optional: true})) ??
-      [];
-    const config = await this.app.get(ExportedWorkflowServiceBindingConfig, {
-      optional: true,
-    });
+    const commands = await this.getCommands();
     if (!commands.length) return;
-    if (!config?.workflowEngineBaseUrl) {
-      throw new Error(
-        'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
-      );
-    }
-    this.worker = new CamundaCommandWorker(
-      config,
-      commands,
-      name => asSystemUser(this.app, name),
-      async (task, ctx) =>
-        (await instantiateClass(UserTaskSync, ctx)).afterStep(
-          task.processInstanceId,
-        ),
-    );
-    await this.worker.start();
+    const runner = await this.getRunner();
+    await runner.subscribe(await this.executor.subscriptionsFor(commands));
+    this.runner = runner;
   }
 
   async stop(): Promise<void> {
-    await this.worker?.stop();
-    this.worker = undefined;
+    await this.runner?.unsubscribe();
+    this.runner = undefined;
   }
 }

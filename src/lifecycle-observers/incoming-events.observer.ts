@@ -5,10 +5,9 @@ import {
   lifeCycleObserver,
   LifeCycleObserver,
 } from '@loopback/core';
-import {SecurityBindings, securityId} from '@loopback/security';
+import {asSystemUser} from '../auth/system-user';
 import {IEvent, IIncomingConnector} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
-import {TaskUser} from '../types';
 
 /**
  * Connects the incoming connector to the event processor on start, and
@@ -48,15 +47,4 @@ export class IncomingEventsObserver implements LifeCycleObserver {
       ctx.close();
     }
   }
-}
-
-/** A child context of `parent` in which the system user is the current user. */
-export async function asSystemUser(
-  parent: Context,
-  name: string,
-): Promise<Context> {
-  const ctx = new Context(parent, name);
-  const user: TaskUser = await parent.get(TaskServiceBindings.SYSTEM_USER);
-  ctx.bind(SecurityBindings.USER).to({[securityId]: user.id, ...user});
-  return ctx;
 }

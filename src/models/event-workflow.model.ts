@@ -1,5 +1,6 @@
 import {model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+import {AuditedEntity} from './audited-entity.model';
+import {pgTable, uuidId} from './schema';
 
 /** Maps an event key to a workflow that every such event starts. */
 @model({

@@ -1,5 +1,6 @@
 import {model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+import {AuditedEntity} from './audited-entity.model';
+import {pgTable, uuidId} from './schema';
 
 /** Maps a task key to the workflow that drives each task of that key. */
 @model({

@@ -1,5 +1,6 @@
 import {AnyObject, hasMany, model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+import {AuditedEntity} from './audited-entity.model';
+import {pgTable, uuidId} from './schema';
 import {TaskPriority, TaskSeverity, TaskStatus} from './enums';
 import {UserTask, UserTaskWithRelations} from './user-task.model';
 

@@ -1,5 +1,6 @@
 import {belongsTo, model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+import {AuditedEntity} from './audited-entity.model';
+import {pgTable, uuidId} from './schema';
 import {UserTaskStatus} from './enums';
 import {Task, TaskWithRelations} from './task.model';
 

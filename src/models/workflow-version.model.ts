@@ -1,5 +1,5 @@
 import {AnyObject, Entity, model, property} from '@loopback/repository';
-import {pgTable, uuidId} from './audited-entity.model';
+import {pgTable, uuidId} from './schema';
 
 @model({
   name: 'workflow_versions',

@@ -11,6 +11,7 @@ import {
   EntityNotFoundError,
 } from '@loopback/repository';
 import {AuditedEntity} from '../models';
+import {sqlDialectOf, withSavepoint} from '../sql';
 import {TaskUser} from '../types';
 
 /** `where` narrowed by `condition` (just `condition` when `where` is empty). */
@@ -196,13 +197,34 @@ export class AuditedCrudRepository<
   ): Promise<T> {
     const existing = await this.findOne({where}, options);
     if (existing) return existing;
+    const created = await this.createUnlessDuplicate(data, options);
+    if (created) return created;
+    const winner = await this.findOne({where}, options);
+    if (!winner) {
+      throw new Error(
+        `${this.entityClass.modelName}: a unique index refused the row, yet no live row matches ${JSON.stringify(where)}.`,
+      );
+    }
+    return winner;
+  }
+
+  /**
+   * Creates the row, or gives `undefined` when a unique index already holds
+   * it (say another instance recorded it first). Inside a transaction the
+   * refused insert is undone alone, and the transaction goes on.
+   */
+  async createUnlessDuplicate(
+    data: DataObject<T>,
+    options?: Options,
+  ): Promise<T | undefined> {
     try {
-      return await this.create(data, options);
+      return await withSavepoint(this.dataSource, options, () =>
+        this.create(data, options),
+      );
     } catch (err) {
-      if ((err as {code?: string}).code !== '23505') throw err;
-      const winner = await this.findOne({where}, options);
-      if (!winner) throw err;
-      return winner;
+      if (sqlDialectOf(this.dataSource).isUniqueViolation(err))
+        return undefined;
+      throw err;
     }
   }
 
@@ -221,12 +243,8 @@ export class AuditedCrudRepository<
    * depend on it run one after the other.
    */
   async lockById(id: ID, options: Options): Promise<void> {
-    const {schema, table} = this.entityClass.definition.settings.postgresql as {
-      schema: string;
-      table: string;
-    };
     await this.dataSource.execute(
-      `SELECT 1 FROM "${schema}"."${table}" WHERE id = $1 FOR UPDATE`,
+      sqlDialectOf(this.dataSource).lockByIdStatement(this.entityClass),
       [id],
       options,
     );

@@ -7,12 +7,13 @@ import {
 import {SecurityBindings} from '@loopback/security';
 import {TaskServiceBindings} from '../keys';
 import {Task, TaskRelations, UserTask} from '../models';
-import {TaskDbSourceName, TaskUser} from '../types';
+import {TaskUser} from '../types';
 import {
   AuditedCrudRepository,
   CurrentUserGetter,
 } from './audited-crud.repository';
 import {UserTaskRepository} from './user-task.repository';
+import {TaskSqlBindings} from '../sql';
 
 export class TaskRepository extends AuditedCrudRepository<
   Task,
@@ -25,7 +26,7 @@ export class TaskRepository extends AuditedCrudRepository<
   >;
 
   constructor(
-    @inject(`datasources.${TaskDbSourceName}`) dataSource: juggler.DataSource,
+    @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: juggler.DataSource,
     @inject.getter(SecurityBindings.USER, {optional: true})
     getCurrentUser: CurrentUserGetter,
     @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,

@@ -1,7 +1,7 @@
 import {inject} from '@loopback/core';
 import {DefaultTransactionalRepository, juggler} from '@loopback/repository';
 import {WorkflowVersion} from '../models';
-import {WorkflowServiceSourceName} from '../types';
+import {TaskSqlBindings} from '../sql';
 
 export class WorkflowVersionRepository extends DefaultTransactionalRepository<
   WorkflowVersion,
@@ -9,7 +9,7 @@ export class WorkflowVersionRepository extends DefaultTransactionalRepository<
   {}
 > {
   constructor(
-    @inject(`datasources.${WorkflowServiceSourceName}`)
+    @inject(TaskSqlBindings.WORKFLOW_DATASOURCE)
     dataSource: juggler.DataSource,
   ) {
     super(WorkflowVersion, dataSource);

@@ -7,12 +7,13 @@ import {
 import {SecurityBindings} from '@loopback/security';
 import {TaskServiceBindings} from '../keys';
 import {Workflow, WorkflowRelations, WorkflowVersion} from '../models';
-import {WorkflowServiceSourceName, TaskUser} from '../types';
+import {TaskUser} from '../types';
 import {
   AuditedCrudRepository,
   CurrentUserGetter,
 } from './audited-crud.repository';
 import {WorkflowVersionRepository} from './workflow-version.repository';
+import {TaskSqlBindings} from '../sql';
 
 export class WorkflowRepository extends AuditedCrudRepository<
   Workflow,
@@ -25,7 +26,7 @@ export class WorkflowRepository extends AuditedCrudRepository<
   >;
 
   constructor(
-    @inject(`datasources.${WorkflowServiceSourceName}`)
+    @inject(TaskSqlBindings.WORKFLOW_DATASOURCE)
     dataSource: juggler.DataSource,
     @inject.getter(SecurityBindings.USER, {optional: true})
     getCurrentUser: CurrentUserGetter,

@@ -1,9 +1,18 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {AnyObject, repository} from '@loopback/repository';
+import {AnyObject, DataObject, repository} from '@loopback/repository';
 import {EventFilter, IEvent, IEventProcessor} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
+import {Event} from '../models';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
-import {WorkflowRunner} from './workflow-runner.service';
+import {EventReceiptStore, TaskSqlBindings, TransactionRunner} from '../sql';
+import {WorkflowService} from './workflow.service';
+
+/** An incoming event as stored: its id, and whether this delivery stored it. */
+export interface StoredEvent {
+  id: string;
+  /** false: an earlier delivery of the same source id stored it. */
+  fresh: boolean;
+}
 
 /**
  * What an incoming event does: the filter may drop it; otherwise it is
@@ -15,10 +24,13 @@ export class EventProcessorService implements IEventProcessor {
     @repository(EventRepository) private readonly events: EventRepository,
     @repository(EventWorkflowRepository)
     private readonly mappings: EventWorkflowRepository,
+    @inject(TaskSqlBindings.EVENT_RECEIPT_STORE)
+    private readonly receipts: EventReceiptStore,
+    @inject(TaskSqlBindings.TASK_TRANSACTIONS)
+    private readonly transactions: TransactionRunner,
+    @service(WorkflowService) private readonly workflows: WorkflowService,
     @inject(TaskServiceBindings.EVENT_FILTER, {optional: true})
-    private readonly filter: EventFilter | undefined,
-    @service(WorkflowRunner)
-    private readonly runner: WorkflowRunner,
+    private readonly filter?: EventFilter,
   ) {}
 
   /**
@@ -29,7 +41,7 @@ export class EventProcessorService implements IEventProcessor {
   async handle(event: IEvent): Promise<void> {
     if (this.filter && !(await this.filter(event))) return;
     const payload: AnyObject = event.payload ?? {};
-    const stored = await this.events.storeOnce(
+    const stored = await this.storeOnce(
       {
         key: event.key,
         payload,
@@ -53,19 +65,56 @@ export class EventProcessorService implements IEventProcessor {
     for (const {workflowKey} of mappings) {
       if (
         !stored.fresh &&
-        (await this.events.hasStarted(stored.id, workflowKey))
+        (await this.receipts.hasStarted(stored.id, workflowKey))
       ) {
         continue;
       }
-      const instance = await this.runner.startIfKnown(
+      const instance = await this.workflows.startIfKnown(
         workflowKey,
         payload,
         `event ${event.key}`,
       );
-      await this.events.recordStart(stored.id, workflowKey, instance?.id);
+      await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
     }
   }
+
+  /**
+   * Stores the event once per `sourceId`: a redelivery gets the id of the
+   * event stored the first time, with `fresh: false`. Without a source id
+   * every call stores a new event.
+   */
+  private async storeOnce(
+    data: DataObject<Event>,
+    sourceId?: string,
+  ): Promise<StoredEvent> {
+    if (!sourceId)
+      return {id: (await this.events.create(data)).id!, fresh: true};
+    const claimed = await this.transactions
+      .run(async options => {
+        const stored = await this.events.create(data, options);
+        // Waits for a concurrent delivery of the same event, then yields to it.
+        if (await this.receipts.claim(sourceId, stored.id!, options)) {
+          return stored.id!;
+        }
+        throw new AlreadyStored();
+      })
+      .catch(err => {
+        if (err instanceof AlreadyStored) return undefined;
+        throw err;
+      });
+    if (claimed) return {id: claimed, fresh: true};
+    const first = await this.receipts.eventIdOf(sourceId);
+    if (!first) {
+      throw new Error(
+        `Event ${sourceId}: another delivery claimed it, yet no receipt is stored.`,
+      );
+    }
+    return {id: first, fresh: false};
+  }
 }
+
+/** Rolls back the copy of an event that an earlier delivery already stored. */
+class AlreadyStored extends Error {}
 
 function stringOr(...values: unknown[]): string | undefined {
   return values.find((v): v is string => typeof v === 'string' && v !== '');

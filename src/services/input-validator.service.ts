@@ -1,8 +1,8 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {AnyObject} from '@loopback/repository';
-import {HttpErrors} from '@loopback/rest';
 import Ajv, {ValidateFunction} from 'ajv';
 import addFormats from 'ajv-formats';
+import {TaskServiceError} from '../errors';
 
 /** Checks workflow inputs against their version's JSON Schema. */
 @injectable({scope: BindingScope.SINGLETON})
@@ -14,24 +14,26 @@ export class WorkflowInputValidator {
     addFormats(this.ajv);
   }
 
-  /** 400 unless `schema` is a usable JSON Schema. */
+  /** Refuses (`invalid`) a `schema` that is not a usable JSON Schema. */
   assertSchema(schema: unknown): void {
     if (schema === undefined || schema === null) return;
     if (typeof schema !== 'object' || Array.isArray(schema)) {
-      throw new HttpErrors.BadRequest(
+      throw new TaskServiceError(
+        'invalid',
         'inputSchema must be a JSON Schema object.',
       );
     }
     try {
       this.compile(schema as AnyObject);
     } catch (err) {
-      throw new HttpErrors.BadRequest(
+      throw new TaskServiceError(
+        'invalid',
         `inputSchema is not a valid JSON Schema: ${(err as Error).message}`,
       );
     }
   }
 
-  /** 400 listing every way `input` breaks `schema`. */
+  /** Refuses (`invalid`) an `input` that breaks `schema`, listing every way it does. */
   assertValid(input: unknown, schema: AnyObject | undefined): void {
     if (!schema) return;
     const validate = this.compile(schema);
@@ -42,11 +44,11 @@ export class WorkflowInputValidator {
       params: e.params,
     }));
     const summary = errors.map(e => `${e.path} ${e.message}`).join('; ');
-    const error = new HttpErrors.BadRequest(
+    throw new TaskServiceError(
+      'invalid',
       `Workflow input is invalid: ${summary}`,
+      errors,
     );
-    Object.assign(error, {details: errors});
-    throw error;
   }
 
   private compile(schema: AnyObject): ValidateFunction {

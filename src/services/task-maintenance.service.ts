@@ -1,10 +1,11 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {Count, DataObject, repository, Where} from '@loopback/repository';
-import {HttpErrors} from '@loopback/rest';
+import {TaskServiceError} from '../errors';
 import {IWorkflowManager} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Task, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
+import {TaskSqlBindings, TransactionRunner} from '../sql';
 
 /** Updates and deletes of tasks that must also touch their user tasks and workflow instances. */
 @injectable({scope: BindingScope.TRANSIENT})
@@ -13,83 +14,70 @@ export class TaskMaintenanceService {
     @repository(TaskRepository) private readonly tasks: TaskRepository,
     @repository(UserTaskRepository)
     private readonly userTasks: UserTaskRepository,
+    @inject(TaskSqlBindings.TASK_TRANSACTIONS)
+    private readonly transactions: TransactionRunner,
     @inject(TaskServiceBindings.WORKFLOW_MANAGER, {optional: true})
     private readonly engine?: IWorkflowManager,
   ) {}
 
   /** Updates the matching tasks; a status change is copied to their open user tasks. */
   async updateTasks(data: Partial<Task>, where?: Where<Task>): Promise<Count> {
-    const tx = await this.tasks.beginTransaction();
-    try {
+    return this.transactions.run(async options => {
       let affected: string[] = [];
       if (data.status) {
         const matching = await this.tasks.find(
           {where, fields: {id: true}},
-          {transaction: tx},
+          options,
         );
         affected = matching.map(t => t.id!);
       }
       const count = await this.tasks.updateAll(
         data as DataObject<Task>,
         where,
-        {transaction: tx},
+        options,
       );
       if (data.status && affected.length) {
         await this.userTasks.updateAll(
           {status: data.status} as unknown as DataObject<UserTask>,
           {taskId: {inq: affected}, status: {neq: UserTaskStatus.Completed}},
-          {transaction: tx},
+          options,
         );
       }
-      await tx.commit();
       return count;
-    } catch (err) {
-      await tx.rollback();
-      throw err;
-    }
+    });
   }
 
   /**
    * Deletes the matching tasks for real. With `cascade`, their user tasks go
    * too and their workflow instances are deleted in the engine (best effort:
    * a failure there is logged, the rows are gone either way). Without it, a
-   * task that still has user tasks is refused.
+   * task that still has user tasks is refused (`conflict`).
    */
   async deleteTasks(
     where: Where<Task> | undefined,
     cascade: boolean,
   ): Promise<Count> {
-    const tx = await this.tasks.beginTransaction();
-    let doomed: Task[];
-    try {
-      doomed = await this.tasks.find({where}, {transaction: tx});
-      const ids = doomed.map(t => t.id!);
-      if (!ids.length) {
-        await tx.commit();
-        return {count: 0};
-      }
+    const doomed = await this.transactions.run(async options => {
+      const found = await this.tasks.find({where}, options);
+      const ids = found.map(t => t.id!);
+      if (!ids.length) return found;
       if (!cascade) {
         const {count} = await this.userTasks.count(
           {taskId: {inq: ids}},
-          {transaction: tx},
+          options,
         );
         if (count > 0) {
-          throw new HttpErrors.Conflict(
+          throw new TaskServiceError(
+            'conflict',
             'Task has user tasks: delete them first, or delete with cascade=true.',
           );
         }
       }
       // Without cascade only soft-deleted user tasks are left to remove.
-      await this.userTasks.deleteAllHard(
-        {taskId: {inq: ids}},
-        {transaction: tx},
-      );
-      await this.tasks.deleteAllHard({id: {inq: ids}}, {transaction: tx});
-      await tx.commit();
-    } catch (err) {
-      await tx.rollback();
-      throw err;
-    }
+      await this.userTasks.deleteAllHard({taskId: {inq: ids}}, options);
+      await this.tasks.deleteAllHard({id: {inq: ids}}, options);
+      return found;
+    });
     if (cascade) await this.deleteInstances(doomed);
     return {count: doomed.length};
   }

@@ -1,6 +1,6 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {Options, repository} from '@loopback/repository';
-import {HttpErrors} from '@loopback/rest';
+import {TaskServiceError} from '../errors';
 import {
   IUserTaskService,
   IWorkflowManager,
@@ -9,10 +9,12 @@ import {
 import {TaskServiceBindings} from '../keys';
 import {EventType, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
+import {TaskSqlBindings, TransactionRunner} from '../sql';
 import {EventOutbox} from './event-outbox.service';
 
 export const USER_TASK_NOT_FOUND = 'User Task not found';
 
+/** Completes user tasks in the engine and keeps their rows in step with it. */
 @injectable({scope: BindingScope.TRANSIENT})
 export class UserTaskService implements IUserTaskService {
   constructor(
@@ -21,6 +23,8 @@ export class UserTaskService implements IUserTaskService {
     private readonly userTasks: UserTaskRepository,
     @inject(TaskServiceBindings.WORKFLOW_MANAGER)
     private readonly engine: IWorkflowManager,
+    @inject(TaskSqlBindings.TASK_TRANSACTIONS)
+    private readonly transactions: TransactionRunner,
     @service(EventOutbox) private readonly outbox: EventOutbox,
   ) {}
 
@@ -38,13 +42,11 @@ export class UserTaskService implements IUserTaskService {
     const userTask = await this.userTasks.findOne({
       where: {id: userTaskId, taskId},
     });
-    if (!userTask) throw new HttpErrors.NotFound(USER_TASK_NOT_FOUND);
+    if (!userTask) throw new TaskServiceError('not-found', USER_TASK_NOT_FOUND);
     if (userTask.status === UserTaskStatus.Completed) {
-      throw new HttpErrors.BadRequest('User Task is already completed');
+      throw new TaskServiceError('invalid', 'User Task is already completed');
     }
-    const tx = await this.userTasks.beginTransaction();
-    try {
-      const options = {transaction: tx};
+    const completed = await this.transactions.run(async options => {
       await this.tasks.lockById(taskId, options);
       if (userTask.externalId) {
         try {
@@ -58,7 +60,7 @@ export class UserTaskService implements IUserTaskService {
         {status: UserTaskStatus.Completed},
         options,
       );
-      const completed = await this.userTasks.findById(
+      const done = await this.userTasks.findById(
         userTaskId,
         undefined,
         options,
@@ -66,16 +68,13 @@ export class UserTaskService implements IUserTaskService {
       if (task.externalId) await this.record(taskId, task.externalId, options);
       await this.outbox.announce(
         EventType.UserTaskCompleted,
-        {task, userTask: completed},
+        {task, userTask: done},
         options,
       );
-      await tx.commit();
-      this.outbox.relaySoon();
-      return completed;
-    } catch (err) {
-      await tx.rollback();
-      throw err;
-    }
+      return done;
+    });
+    this.outbox.relaySoon();
+    return completed;
   }
 
   async updateList(

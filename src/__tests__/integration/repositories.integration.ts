@@ -4,20 +4,26 @@ import {SecurityBindings} from '@loopback/security';
 import {expect} from '@loopback/testlab';
 import {
   ClientApp,
+  ClientAppRepository,
+  WebhookSubscriptionRepository,
+} from '../../connectors/http';
+import {
+  CommandRun,
+  EventReceipt,
   EventType,
+  EventWorkflowRun,
+  OutboxEvent,
   TaskPriority,
   TaskSeverity,
   TaskStatus,
   UserTaskStatus,
 } from '../../models';
 import {
-  ClientAppRepository,
   EventRepository,
   EventWorkflowRepository,
   TaskRepository,
   TaskWorkflowRepository,
   UserTaskRepository,
-  WebhookSubscriptionRepository,
   WorkflowRepository,
   WorkflowVersionRepository,
 } from '../../repositories';
@@ -249,5 +255,28 @@ describe('Repositories on PostgreSQL: every model matches its table', () => {
     expect(
       await db.query('SELECT 1 FROM main.tasks WHERE id = $1', [b.id]),
     ).to.have.length(0);
+  });
+
+  it('the models of the tables only the SQL stores write match them column for column', async () => {
+    for (const model of [
+      OutboxEvent,
+      CommandRun,
+      EventReceipt,
+      EventWorkflowRun,
+    ]) {
+      const {table} = model.definition.settings.postgresql as {table: string};
+      const columns = await db.query<{column_name: string}>(
+        `SELECT column_name FROM information_schema.columns
+          WHERE table_schema = 'main' AND table_name = $1`,
+        [table],
+      );
+      const mapped = Object.values(model.definition.properties).map(
+        p => (p.postgresql as {columnName: string}).columnName,
+      );
+      expect({table, columns: mapped.sort()}).to.eql({
+        table,
+        columns: columns.map(c => c.column_name).sort(),
+      });
+    }
   });
 });

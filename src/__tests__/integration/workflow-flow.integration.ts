@@ -1,114 +1,29 @@
-import {BindingScope, Context, injectable} from '@loopback/core';
 import {Client, expect} from '@loopback/testlab';
-import {CreateTaskCommand, EndTaskCommand} from '../../commands';
-import {CamundaService} from '../../engines/camunda';
-import {CommandParameters, ICommand, IEvent} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
-import {Task, UserTask} from '../../models';
 import {
   eventually,
-  givenTestApp,
   LOCAL_ENGINE_URL,
+  mapWorkflows,
   TestApp,
 } from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
-import {assertCamundaUp, camunda} from '../fixtures/camunda';
+import {camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {RecordingConnector} from '../fixtures/recording-connector';
-import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
-
-const FAILING_TOPIC = `always-fails-${process.pid}`;
-
-/** A command whose work always fails, to see the engine get the failure. */
-@injectable({scope: BindingScope.TRANSIENT})
-class AlwaysFailingCommand implements ICommand {
-  topic = FAILING_TOPIC;
-  parameters: CommandParameters;
-  static runs = 0;
-  // As the original constructs commands: with the context, not injected.
-  constructor(readonly context: Context) {}
-  async execute() {
-    if (!(this.context instanceof Context)) {
-      throw new Error('the command was not given its context');
-    }
-    AlwaysFailingCommand.runs++;
-    throw new Error('the data source said no');
-  }
-}
+import {withWorkflowApp} from '../fixtures/workflow-app';
 
 describe('Workflows on a real Camunda 7 with PostgreSQL: event → tasks → user tasks → completed', function () {
   this.timeout(120000);
+  const app = withWorkflowApp();
+  const {admin, deploy, tasksWhere, userTasksOf, eventFor} = app;
   let db: TestDatabase;
   let t: TestApp;
   let client: Client;
   let outgoing: RecordingConnector;
-  const admin = bearer(tokenWith(ALL_PERMISSIONS));
-  const deployments: string[] = [];
 
-  before(async () => {
-    await assertCamundaUp();
-    db = await TestDatabase.create();
-    outgoing = new RecordingConnector();
-    t = await givenTestApp({
-      db,
-      outgoing,
-      commands: [CreateTaskCommand, EndTaskCommand, AlwaysFailingCommand],
-    });
-    client = t.client;
+  before(() => {
+    ({db, t, client, outgoing} = app);
   });
-
-  after(async () => {
-    await t?.stop();
-    // Definitions go with their instances, so nothing is left for other runs' workers.
-    for (const id of deployments) {
-      await camunda(`/process-definition/${id}?cascade=true`, {
-        method: 'DELETE',
-      }).catch(() => undefined);
-    }
-    await db?.drop();
-  });
-
-  async function deploy(
-    name: 'parent' | 'child' | 'failing',
-    extra: object = {},
-    replacements = {},
-  ) {
-    const {key, xml} = bpmn(name, replacements);
-    const res = await client
-      .post('/workflows')
-      .set(admin)
-      .send({name: `${name}-workflow`, bpmnFile: xml, ...extra})
-      .expect(200);
-    deployments.push(res.body.externalIdentifier);
-    return {key, workflow: res.body};
-  }
-
-  async function tasksWhere(where: object): Promise<Task[]> {
-    const res = await client
-      .get('/tasks')
-      .query({filter: JSON.stringify({where, order: ['name ASC']})})
-      .set(admin)
-      .expect(200);
-    return res.body;
-  }
-
-  async function userTasksOf(taskId: string): Promise<UserTask[]> {
-    const res = await client
-      .get(`/tasks/${taskId}/user-tasks`)
-      .query({filter: JSON.stringify({order: ['createdOn ASC']})})
-      .set(admin)
-      .expect(200);
-    return res.body;
-  }
-
-  function eventFor(key: string, values: unknown): IEvent {
-    return {
-      key,
-      payload: {tasks: {values}},
-      timestamp: Date.now(),
-      source: 'test',
-    };
-  }
 
   describe('the whole flow', () => {
     let parent: {key: string; workflow: {externalIdentifier: string}};
@@ -119,16 +34,12 @@ describe('Workflows on a real Camunda 7 with PostgreSQL: event → tasks → use
     before(async () => {
       parent = await deploy('parent');
       child = await deploy('child');
-      await client
-        .post('/events/mapping')
-        .set(admin)
-        .send({eventKey, workflowKey: parent.workflow.externalIdentifier})
-        .expect(200);
-      await client
-        .post('/tasks/mapping')
-        .set(admin)
-        .send({taskKey, workflowKey: child.workflow.externalIdentifier})
-        .expect(200);
+      await mapWorkflows(client, admin, {
+        eventKey,
+        eventWorkflow: parent.workflow.externalIdentifier,
+        taskKey,
+        taskWorkflow: child.workflow.externalIdentifier,
+      });
     });
 
     it('the engine itself refuses BPMN without a history time to live', async () => {
@@ -331,271 +242,6 @@ describe('Workflows on a real Camunda 7 with PostgreSQL: event → tasks → use
         },
         {key: 'dangling', description: 'from payload', timestamp: '6'},
       ]);
-    });
-  });
-
-  describe('failures', () => {
-    it('a command that throws leaves an incident with its message after the retries, and the app goes on', async () => {
-      const {workflow} = await deploy('failing', {}, {TOPIC: FAILING_TOPIC});
-      const started = await client
-        .post(`/workflows/${workflow.id}/execute`)
-        .set(admin)
-        .send({input: {}})
-        .expect(200);
-      const incidents = await eventually(
-        async () => {
-          const found = await camunda<{incidentMessage: string}[]>(
-            `/incident?processInstanceId=${started.body.id}`,
-          );
-          return found.length > 0 && found;
-        },
-        'an incident',
-        30000,
-      );
-      expect(incidents[0].incidentMessage).to.equal('the data source said no');
-      // The first run and the three retries the config allows.
-      expect(AlwaysFailingCommand.runs).to.equal(4);
-      await client.get('/tasks/count').set(admin).expect(200);
-    });
-
-    it('create-tasks that fails part-way leaves no task behind, and its retry creates them once', async () => {
-      const eventKey = `half-${process.pid}`;
-      const taskKey = `broken-${process.pid}`;
-      const parent = await deploy('parent');
-      const child = await deploy('child');
-      await client
-        .post('/events/mapping')
-        .set(admin)
-        .send({eventKey, workflowKey: parent.workflow.externalIdentifier})
-        .expect(200);
-      // The second task's workflow cannot start: the whole run must roll back.
-      await client
-        .post('/tasks/mapping')
-        .set(admin)
-        .send({taskKey, workflowKey: 'missing-process:1:x'})
-        .expect(200);
-      const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
-      await processor.handle(
-        eventFor(eventKey, [
-          {key: `plain-${process.pid}`, name: 'Plain'},
-          {key: taskKey, name: 'Broken'},
-        ]),
-      );
-      const instances = await camunda<{id: string}[]>(
-        `/process-instance?processDefinitionId=${parent.workflow.externalIdentifier}`,
-      );
-      expect(instances).to.have.length(1);
-      const incidents = await eventually(
-        async () => {
-          const found = await camunda<
-            {incidentMessage: string; configuration: string}[]
-          >(`/incident?processInstanceId=${instances[0].id}`);
-          return found.length > 0 && found;
-        },
-        'an incident for create-tasks',
-        30000,
-      );
-      expect(incidents[0].incidentMessage).to.match(/missing-process/);
-      expect(await tasksWhere({name: {inq: ['Plain', 'Broken']}})).to.eql([]);
-
-      // Fix the mapping and give the external task one more try.
-      await db.query(
-        'UPDATE main.task_workflows SET workflow_key = $1 WHERE task_key = $2',
-        [child.workflow.externalIdentifier, taskKey],
-      );
-      await camunda(`/external-task/${incidents[0].configuration}/retries`, {
-        method: 'PUT',
-        body: JSON.stringify({retries: 1}),
-      });
-      const created = await eventually(async () => {
-        const found = await tasksWhere({name: {inq: ['Plain', 'Broken']}});
-        return found.length === 2 && found;
-      }, 'the tasks created by the retry');
-      await new Promise(r => setTimeout(r, 1000));
-      expect(
-        await tasksWhere({name: {inq: ['Plain', 'Broken']}}),
-      ).to.have.length(2);
-      expect(
-        created.find(x => x.name === 'Broken')!.externalId,
-      ).to.be.a.String();
-    });
-
-    it('a repeated run of the same external task (completion lost) does the work once', async () => {
-      const taskKey = `ledger-${process.pid}`;
-      const completions: string[] = [];
-      const externalTask = {
-        id: `external-${process.pid}-${Date.now()}`,
-        variables: {
-          get: (name: string) =>
-            name === 'tasks'
-              ? {values: [{key: taskKey, name: 'Once'}]}
-              : undefined,
-          getAll: () => ({}),
-        },
-      };
-      const taskService = {
-        complete: async () => {
-          completions.push(externalTask.id);
-        },
-        handleFailure: async () => undefined,
-        extendLock: async () => undefined,
-      };
-      for (let run = 0; run < 2; run++) {
-        const command = await t.app
-          .get<CreateTaskCommand>('commands.create-tasks-probe')
-          .catch(async () => {
-            t.app
-              .bind('commands.create-tasks-probe')
-              .toClass(CreateTaskCommand);
-            return t.app.get<CreateTaskCommand>('commands.create-tasks-probe');
-          });
-        command.parameters = {task: externalTask, taskService};
-        await command.execute();
-      }
-      expect(completions).to.have.length(2);
-      expect(await tasksWhere({key: taskKey})).to.have.length(1);
-    });
-  });
-
-  describe('/workflows', () => {
-    it('versions: update makes a new version, the newest cannot be deleted, an older one can', async () => {
-      const {workflow} = await deploy('child', {
-        inputSchema: {type: 'object'},
-        description: 'v1',
-      });
-      expect(workflow).to.containDeep({
-        workflowVersion: 1,
-        provider: 'camunda',
-        description: 'v1',
-      });
-      expect(workflow.workflowVersions).to.have.length(1);
-      const updated = await client
-        .patch(`/workflows/${workflow.id}`)
-        .set(admin)
-        .send({description: 'v2'})
-        .expect(200);
-      deployments.push(updated.body.externalIdentifier);
-      expect(updated.body).to.containDeep({
-        workflowVersion: 2,
-        description: 'v2',
-      });
-      expect(updated.body.externalIdentifier).to.not.equal(
-        workflow.externalIdentifier,
-      );
-      const listed = await client.get('/workflows').set(admin).expect(200);
-      const mine = listed.body.find((w: {id: string}) => w.id === workflow.id);
-      expect(
-        mine.workflowVersions.map((v: {version: number}) => v.version).sort(),
-      ).to.eql([1, 2]);
-
-      const refused = await client
-        .del(`/workflows/${workflow.id}/version/2`)
-        .set(admin)
-        .expect(400);
-      expect(refused.body.error.message).to.match(/newest version/);
-      await client
-        .del(`/workflows/${workflow.id}/version/7`)
-        .set(admin)
-        .expect(404);
-      await client
-        .del(`/workflows/${workflow.id}/version/1`)
-        .set(admin)
-        .expect(204);
-      await expect(
-        camunda(`/process-definition/${workflow.externalIdentifier}`),
-      ).to.be.rejectedWith({status: 404});
-      const after = await client
-        .get(`/workflows/${workflow.id}`)
-        .set(admin)
-        .expect(200);
-      expect(
-        after.body.workflowVersions.map((v: {version: number}) => v.version),
-      ).to.eql([2]);
-    });
-
-    it('execute validates the input against the JSON Schema, listing what is wrong', async () => {
-      const {workflow} = await deploy('child', {
-        inputSchema: {
-          type: 'object',
-          required: ['taskId', 'amount'],
-          properties: {
-            taskId: {type: 'string'},
-            amount: {type: 'number', minimum: 0},
-          },
-        },
-      });
-      const bad = await client
-        .post(`/workflows/${workflow.id}/execute`)
-        .set(admin)
-        .send({input: {amount: -1}})
-        .expect(400);
-      expect(bad.body.error.message).to.match(/taskId/);
-      expect(bad.body.error.message).to.match(/amount must be >= 0/);
-      const good = await client
-        .post(`/workflows/${workflow.id}/execute`)
-        .set(admin)
-        .send({input: {taskId: 'abc', amount: 3}})
-        .expect(200);
-      expect(good.body.definitionId).to.equal(workflow.externalIdentifier);
-      const vars = await camunda<Record<string, {value: unknown}>>(
-        `/process-instance/${good.body.id}/variables`,
-      );
-      expect(vars.taskId.value).to.equal('abc');
-      expect(vars.amount.value).to.equal(3);
-      await client
-        .post(`/workflows/${workflow.id}/execute`)
-        .set(admin)
-        .send({input: {}, workflowVersion: 9})
-        .expect(404);
-      await client
-        .post(`/workflows/${workflow.id}/execute`)
-        .set(bearer(tokenWith(['1'])))
-        .send({input: {}})
-        .expect(403);
-    });
-
-    it('refuses a bad inputSchema and BPMN the engine cannot read, with the reason', async () => {
-      const schema = await client
-        .post('/workflows')
-        .set(admin)
-        .send({
-          name: 'x',
-          bpmnFile: bpmn('child').xml,
-          inputSchema: {type: 'no-such-type'},
-        })
-        .expect(400);
-      expect(schema.body.error.message).to.match(/inputSchema/);
-      const broken = await client
-        .post('/workflows')
-        .set(admin)
-        .send({name: 'x', bpmnFile: '<not-bpmn/>'})
-        .expect(400);
-      expect(broken.body.error.message).to.match(/engine refused/);
-      await client.post('/workflows').set(admin).send({name: 'x'}).expect(422);
-    });
-
-    it('DELETE /workflows/{id} removes the workflow, its versions and its definitions', async () => {
-      const {workflow} = await deploy('child');
-      await client.del(`/workflows/${workflow.id}`).set(admin).expect(204);
-      await client.get(`/workflows/${workflow.id}`).set(admin).expect(404);
-      await expect(
-        camunda(`/process-definition/${workflow.externalIdentifier}`),
-      ).to.be.rejectedWith({status: 404});
-      expect(
-        await db.query(
-          'SELECT 1 FROM main.workflow_versions WHERE workflow_id = $1',
-          [workflow.id],
-        ),
-      ).to.have.length(0);
-    });
-
-    it('the CamundaService reports the engine status and message', async () => {
-      const engine = (await t.app.get(
-        TaskServiceBindings.WORKFLOW_MANAGER,
-      )) as CamundaService;
-      const err = await engine.getDefinition('nope:1:nope').catch(e => e);
-      expect(err.status).to.equal(404);
-      expect(err.message).to.match(/nope/);
     });
   });
 });

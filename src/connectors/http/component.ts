@@ -1,5 +1,6 @@
 import {
   Binding,
+  BindingScope,
   Component,
   ControllerClass,
   CoreTags,
@@ -7,28 +8,30 @@ import {
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
 import {TaskServiceBindings} from '../../keys';
-import {ClientApp, WebhookSubscription} from '../../models';
-import {
-  ClientAppRepository,
-  WebhookSubscriptionRepository,
-} from '../../repositories';
 import {
   ClientAppController,
   EventTriggerController,
   WebhookController,
 } from './controllers';
 import {TaskHttpBindings} from './keys';
-import {WebhookDelivery, WebhookDeliveryAttempt} from './models';
 import {
+  ClientApp,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  WebhookSubscription,
+} from './models';
+import {
+  ClientAppRepository,
   WebhookDeliveryAttemptRepository,
   WebhookDeliveryRepository,
+  WebhookSubscriptionRepository,
 } from './repositories';
 import {
   ClientAppAuthService,
   HttpStreamService,
-  WebhookDeliveryStore,
   WebhookDeliveryWorker,
 } from './services';
+import {WebhookDeliveryStoreProvider} from './stores';
 
 /**
  * The HTTP connector: `POST /events/trigger` in, signed webhooks out, client
@@ -58,12 +61,10 @@ export class TaskHttpComponent implements Component {
     WebhookDeliveryAttemptRepository,
   ];
   bindings: Binding[] = [
-    createBindingFromClass(WebhookDeliveryStore, {
-      key: 'services.WebhookDeliveryStore',
-    }),
-    createBindingFromClass(ClientAppAuthService, {
-      key: 'services.ClientAppAuthService',
-    }),
+    Binding.bind(TaskHttpBindings.DELIVERY_STORE)
+      .toProvider(WebhookDeliveryStoreProvider)
+      .inScope(BindingScope.SINGLETON),
+    createBindingFromClass(ClientAppAuthService, {type: 'service'}),
     createBindingFromClass(HttpStreamService, {
       key: TaskHttpBindings.STREAM_SERVICE,
     }),

@@ -4,4 +4,5 @@ export * from './keys';
 export * from './models';
 export * from './repositories';
 export * from './services';
+export * from './stores';
 export * from './types';

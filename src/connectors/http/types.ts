@@ -1,3 +1,6 @@
+import {LifeCycleObserver} from '@loopback/core';
+import {IEvent, IIncomingConnector, IOutgoingConnector} from '../../interfaces';
+
 /** How the background worker delivers webhooks. */
 export interface WebhookDeliveryConfig {
   /** Attempts before a delivery is marked `dead`; default 8. */
@@ -55,3 +58,19 @@ export const WEBHOOK_HEADERS = Object.freeze({
 /** Client-app credential headers of the `/webhooks/*` routes. */
 export const API_KEY_HEADER = 'x-api-key';
 export const API_SECRET_HEADER = 'x-api-secret';
+
+/**
+ * The HTTP connector's event stream: the incoming side `POST /events/trigger`
+ * feeds, and the outgoing side that queues webhook deliveries.
+ */
+export interface HttpEventStream
+  extends IIncomingConnector, IOutgoingConnector {
+  /** An event that came in over HTTP, handled before the route answers. */
+  receive(event: IEvent): Promise<void>;
+}
+
+/** The background webhook delivery worker, as others see it. */
+export interface DeliveryWorker extends LifeCycleObserver {
+  /** Deliveries were queued or re-queued: look for due ones now. */
+  notify(): void;
+}

@@ -20,6 +20,7 @@ import type {
   IIncomingConnector,
   IOutgoingConnector,
 } from '../../interfaces';
+import {exponentialBackoff} from '../../utils';
 import {createKafkaClient} from './kafka-client.provider';
 import {KafkaEventAdapter} from './kafka-event.adapter';
 import {loadKafkajs} from './kafkajs-loader';
@@ -240,7 +241,7 @@ export class KafkaStreamService
         );
         if (attempt === attempts) break;
         if (this.stopping) return;
-        await sleep(initialBackoffMs * 2 ** (attempt - 1));
+        await sleep(exponentialBackoff(attempt, initialBackoffMs));
         await heartbeat();
       }
     }

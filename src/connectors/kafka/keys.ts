@@ -5,7 +5,9 @@ import type {KafkaConfig, KafkaIncomingMessage} from './types';
 
 const PREFIX = 'sf.task.kafka';
 
+/** Binding keys of the Kafka connector. */
 export namespace TaskServiceKafkaModule {
+  /** Brokers, consumer group, topics in and out, retries and dead letters. */
   export const CONFIG = BindingKey.create<KafkaConfig>(`${PREFIX}.config`);
   /** Turns consumed messages into events and events into messages to produce. */
   export const ADAPTER = BindingKey.create<

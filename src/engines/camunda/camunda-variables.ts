@@ -41,17 +41,3 @@ export function toCamundaVariable(value: unknown): CamundaVariable {
       return {value: JSON.stringify(value), type: 'Json'};
   }
 }
-
-/** Reads Camunda's variable map back into plain values (Json parsed). */
-export function fromCamundaVariables(
-  variables: Record<string, CamundaVariable>,
-): AnyObject {
-  const result: AnyObject = {};
-  for (const [name, variable] of Object.entries(variables)) {
-    result[name] =
-      variable.type === 'Json' && typeof variable.value === 'string'
-        ? JSON.parse(variable.value)
-        : variable.value;
-  }
-  return result;
-}

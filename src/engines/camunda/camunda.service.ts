@@ -7,6 +7,7 @@ import {
   StartedInstance,
   UnknownUserTaskError,
   UnknownWorkflowError,
+  WorkflowRefusedError,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
 import {WorkflowServiceConfig} from '../../types';
@@ -72,7 +73,11 @@ export class CamundaService implements IWorkflowManager {
     this.tenantId = config?.engineTenantId ? config.engineTenantId : undefined;
   }
 
-  /** Deploys one BPMN file; every deployment makes a new version of its process. */
+  /**
+   * Deploys one BPMN file; every deployment makes a new version of its
+   * process. BPMN the engine cannot take is a `WorkflowRefusedError` with
+   * the engine's reason.
+   */
   async deploy(name: string, bpmn: string): Promise<DeployedWorkflow> {
     const form = new FormData();
     form.append('deployment-name', name);
@@ -86,23 +91,32 @@ export class CamundaService implements IWorkflowManager {
       }),
       `${safeFileName(name)}.bpmn`,
     );
-    const deployment = await this.request<DeploymentResponse>(
-      'POST',
-      '/deployment/create',
-      form,
-    );
-    const definitions = Object.values(
+    let deployment: DeploymentResponse;
+    try {
+      deployment = await this.request<DeploymentResponse>(
+        'POST',
+        '/deployment/create',
+        form,
+      );
+    } catch (err) {
+      if (
+        err instanceof CamundaError &&
+        err.status >= 400 &&
+        err.status < 500
+      ) {
+        throw new WorkflowRefusedError(err.engineMessage);
+      }
+      throw err;
+    }
+    const [definition] = Object.values(
       deployment.deployedProcessDefinitions ?? {},
     );
-    if (definitions.length === 0) {
-      throw new CamundaError(
-        400,
+    if (!definition) {
+      throw new WorkflowRefusedError(
         'The BPMN holds no executable process (isExecutable="true").',
-        'NoProcessDefinition',
-        '/deployment/create',
       );
     }
-    return {externalId: definitions[0].id, version: definitions[0].version};
+    return {externalId: definition.id, version: definition.version};
   }
 
   /**
@@ -226,16 +240,6 @@ export class CamundaService implements IWorkflowManager {
       }
       throw err;
     }
-  }
-
-  /** Incidents of an instance (a command that ran out of retries leaves one). */
-  async incidents(
-    instanceId: string,
-  ): Promise<{id: string; incidentMessage: string}[]> {
-    return this.request(
-      'GET',
-      `/incident?processInstanceId=${encodeURIComponent(instanceId)}`,
-    );
   }
 
   async request<T = unknown>(

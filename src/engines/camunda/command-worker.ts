@@ -1,45 +1,46 @@
 import {Client} from 'camunda-external-task-client-js';
-import {Constructor, Context, instantiateClass} from '@loopback/core';
+import {BindingScope, inject, injectable} from '@loopback/core';
 import {hostname} from 'os';
 import {randomBytes} from 'crypto';
 import {
+  CommandSubscription,
   ExternalTaskLike,
   ExternalTaskServiceLike,
-  ICommand,
+  ICommandRunner,
 } from '../../interfaces';
+import {ExportedWorkflowServiceBindingConfig} from '../../keys';
 import {WorkflowServiceConfig} from '../../types';
-
-/** Makes a context, as the system user, for one command run. */
-export type CommandContextFactory = (name: string) => Promise<Context>;
-
-/** Runs after a command succeeded, with the context it ran in. */
-export type AfterCommand = (
-  task: ExternalTaskLike,
-  ctx: Context,
-) => Promise<void>;
+import {exponentialBackoff} from '../../utils';
 
 /**
- * Runs commands as Camunda external-task workers: each command class is
- * subscribed on its topic; each execution gets its own context; a failure
- * is reported to the engine with its message and a bounded number of
- * retries with exponential backoff, and never crashes the process.
+ * The command runner on Camunda: each command's topic is subscribed as an
+ * external-task topic (only this deployment's tenant, when it owns one);
+ * each external task is held with a short lock, renewed while its command
+ * runs; a failure is reported to the engine with its message and a bounded
+ * number of retries with exponential backoff, and never crashes the process.
  */
-export class CamundaCommandWorker {
+@injectable({scope: BindingScope.SINGLETON})
+export class CamundaCommandWorker implements ICommandRunner {
   private client?: Client;
   private readonly inFlight = new Set<Promise<void>>();
+  /** The topics being worked on (empty when stopped). */
   readonly topics: string[] = [];
 
   constructor(
-    private readonly config: WorkflowServiceConfig,
-    private readonly commands: Constructor<ICommand>[],
-    private readonly newContext: CommandContextFactory,
-    private readonly afterCommand?: AfterCommand,
+    @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
+    private readonly config: Partial<WorkflowServiceConfig> = {},
   ) {}
 
-  async start(): Promise<void> {
-    if (this.client ?? !this.commands.length) return;
+  async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
+    if (this.client ?? !subscriptions.length) return;
+    const baseUrl = this.config.workflowEngineBaseUrl;
+    if (!baseUrl) {
+      throw new Error(
+        'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
+      );
+    }
     const client = new Client({
-      baseUrl: this.config.workflowEngineBaseUrl.replace(/\/+$/, ''),
+      baseUrl: baseUrl.replace(/\/+$/, ''),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       autoPoll: false,
       interval: this.config.workerPollIntervalMs ?? 300,
@@ -52,17 +53,14 @@ export class CamundaCommandWorker {
     client.on('poll:error', (err: Error) => {
       console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
     });
-    for (const command of this.commands) {
-      const topic = await this.topicOf(command);
-      const tenantId = this.config.engineTenantId;
+    const tenantId = this.config.engineTenantId;
+    for (const {topic, run} of subscriptions) {
       client.subscribe(
         topic,
         // Only this deployment's external tasks, when it owns a tenant.
         tenantId ? {tenantIdIn: [tenantId]} : {},
         args =>
-          this.track(
-            this.run(client, command, topic, args.task, args.taskService),
-          ),
+          this.track(this.run(client, topic, run, args.task, args.taskService)),
       );
       this.topics.push(topic);
     }
@@ -71,7 +69,7 @@ export class CamundaCommandWorker {
   }
 
   /** Stops polling and waits for the commands that are running. */
-  async stop(): Promise<void> {
+  async unsubscribe(): Promise<void> {
     this.client?.stop();
     this.client = undefined;
     this.topics.length = 0;
@@ -131,19 +129,6 @@ export class CamundaCommandWorker {
     return {service, release};
   }
 
-  private async topicOf(command: Constructor<ICommand>): Promise<string> {
-    const ctx = await this.newContext(`topic-of-${command.name}`);
-    try {
-      const instance = await instantiateClass(command, ctx, undefined, [ctx]);
-      if (!instance.topic) {
-        throw new Error(`Command ${command.name} has no topic.`);
-      }
-      return instance.topic;
-    } finally {
-      ctx.close();
-    }
-  }
-
   private track(run: Promise<void>): Promise<void> {
     this.inFlight.add(run);
     return run.finally(() => this.inFlight.delete(run));
@@ -151,8 +136,8 @@ export class CamundaCommandWorker {
 
   private async run(
     client: Client,
-    command: Constructor<ICommand>,
     topic: string,
+    execute: CommandSubscription['run'],
     task: ExternalTaskLike,
     engineTaskService: ExternalTaskServiceLike,
   ): Promise<void> {
@@ -161,25 +146,12 @@ export class CamundaCommandWorker {
       task,
       engineTaskService,
     );
-    const ctx = await this.newContext(`command-${topic}-${task.id}`);
     try {
-      try {
-        const instance = await instantiateClass(command, ctx, undefined, [ctx]);
-        instance.parameters = {task, taskService};
-        await instance.execute();
-      } catch (err) {
-        await this.reportFailure(topic, task, taskService, err as Error);
-        return;
-      }
-      // The command is done; what follows must not report it as failed.
-      await this.afterCommand?.(task, ctx).catch(err =>
-        console.warn(
-          `After command ${topic} (external task ${task.id}): ${(err as Error).message}`,
-        ),
-      );
+      await execute({task, taskService});
+    } catch (err) {
+      await this.reportFailure(topic, task, taskService, err as Error);
     } finally {
       await release();
-      ctx.close();
     }
   }
 
@@ -192,9 +164,10 @@ export class CamundaCommandWorker {
     const maxRetries = this.config.commandRetries ?? 3;
     const retriesLeft =
       task.retries == null ? maxRetries : Math.max(task.retries - 1, 0);
-    const backoff =
-      (this.config.commandRetryBackoffMs ?? 1000) *
-      2 ** Math.max(maxRetries - retriesLeft - 1, 0);
+    const backoff = exponentialBackoff(
+      maxRetries - retriesLeft,
+      this.config.commandRetryBackoffMs ?? 1000,
+    );
     console.warn(
       `Command ${topic} failed for external task ${task.id} (${retriesLeft} retries left): ${err.message}`,
     );

@@ -1,8 +1,10 @@
+import {intercept} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {post, requestBody, response, SchemaObject} from '@loopback/rest';
 import {randomBytes, randomUUID} from 'crypto';
 import {requires} from '../../../auth';
-import {ClientAppRepository} from '../../../repositories';
+import {asHttpErrors} from '../../../controllers/http-errors';
+import {ClientAppRepository} from '../repositories';
 
 export interface NewClientAppRequest {
   clientName: string;
@@ -39,6 +41,7 @@ const CLIENT_APP_CREDENTIALS_SCHEMA: SchemaObject = {
 /** Bytes of randomness in an api secret (64 hex characters). */
 const SECRET_BYTES = 32;
 
+@intercept(asHttpErrors)
 export class ClientAppController {
   constructor(
     @repository(ClientAppRepository)

@@ -1,15 +1,10 @@
-import {service} from '@loopback/core';
+import {inject, intercept} from '@loopback/core';
 import {AnyObject} from '@loopback/repository';
-import {
-  HttpErrors,
-  param,
-  post,
-  requestBody,
-  response,
-  SchemaObject,
-} from '@loopback/rest';
+import {param, post, requestBody, response, SchemaObject} from '@loopback/rest';
 import {requires} from '../../../auth';
-import {HttpStreamService, NoEventHandlerError} from '../services';
+import {asHttpErrors} from '../../../controllers/http-errors';
+import {TaskHttpBindings} from '../keys';
+import {HttpEventStream} from '../types';
 
 /** The body of `POST /events/trigger`. */
 export interface TriggerEventRequest {
@@ -39,9 +34,11 @@ const TRIGGER_SCHEMA: SchemaObject = {
   },
 };
 
+@intercept(asHttpErrors)
 export class EventTriggerController {
   constructor(
-    @service(HttpStreamService) private readonly stream: HttpStreamService,
+    @inject(TaskHttpBindings.STREAM_SERVICE)
+    private readonly stream: HttpEventStream,
   ) {}
 
   /**
@@ -65,20 +62,13 @@ export class EventTriggerController {
     })
     idempotencyKey?: string,
   ): Promise<void> {
-    try {
-      await this.stream.receive({
-        id: idempotencyKey ? `http:${idempotencyKey}` : undefined,
-        key: body.key,
-        payload: body.payload ?? {},
-        source: body.source ?? 'http',
-        description: body.description,
-        timestamp: Date.now(),
-      });
-    } catch (err) {
-      if (err instanceof NoEventHandlerError) {
-        throw new HttpErrors.ServiceUnavailable(err.message);
-      }
-      throw err;
-    }
+    await this.stream.receive({
+      id: idempotencyKey ? `http:${idempotencyKey}` : undefined,
+      key: body.key,
+      payload: body.payload ?? {},
+      source: body.source ?? 'http',
+      description: body.description,
+      timestamp: Date.now(),
+    });
   }
 }

@@ -1,4 +1,4 @@
-import {inject, service} from '@loopback/core';
+import {inject, intercept, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {
   get,
@@ -11,21 +11,24 @@ import {
   SchemaObject,
 } from '@loopback/rest';
 import {requires} from '../../../auth';
-import {WebhookSubscription} from '../../../models';
-import {WebhookSubscriptionRepository} from '../../../repositories';
+import {asHttpErrors} from '../../../controllers/http-errors';
+import {uuidParam} from '../../../controllers/params';
 import {TaskHttpBindings} from '../keys';
-import {WebhookDelivery, WebhookDeliveryWithRelations} from '../models';
-import {WebhookDeliveryRepository} from '../repositories';
 import {
-  ClientAppAuthService,
-  validateWebhookUrl,
-  WebhookDeliveryStore,
-  WebhookDeliveryWorker,
-  WebhookUrlError,
-} from '../services';
+  WebhookDelivery,
+  WebhookDeliveryWithRelations,
+  WebhookSubscription,
+} from '../models';
+import {
+  WebhookDeliveryRepository,
+  WebhookSubscriptionRepository,
+} from '../repositories';
+import {ClientAppAuthService, validateWebhookUrl} from '../services';
+import {WebhookDeliveryStore} from '../stores/webhook-delivery.store';
 import {
   API_KEY_HEADER,
   API_SECRET_HEADER,
+  DeliveryWorker,
   TaskHttpConfig,
   WebhookDeliveryStatus,
 } from '../types';
@@ -46,13 +49,12 @@ const SUBSCRIBE_SCHEMA: SchemaObject = {
   },
 };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Webhook routes of a client app. Each needs a bearer token with
  * SubscribeToWebhook and the client's `x-api-key` / `x-api-secret`; a client
  * sees only its own subscriptions and deliveries.
  */
+@intercept(asHttpErrors)
 export class WebhookController {
   constructor(
     @service(ClientAppAuthService) private readonly auth: ClientAppAuthService,
@@ -60,10 +62,10 @@ export class WebhookController {
     private readonly subscriptions: WebhookSubscriptionRepository,
     @repository(WebhookDeliveryRepository)
     private readonly deliveries: WebhookDeliveryRepository,
-    @service(WebhookDeliveryStore)
+    @inject(TaskHttpBindings.DELIVERY_STORE)
     private readonly store: WebhookDeliveryStore,
-    @service(WebhookDeliveryWorker)
-    private readonly worker: WebhookDeliveryWorker,
+    @inject(TaskHttpBindings.DELIVERY_WORKER)
+    private readonly worker: DeliveryWorker,
     @inject(TaskHttpBindings.CONFIG, {optional: true})
     private readonly config: TaskHttpConfig = {},
   ) {}
@@ -87,30 +89,12 @@ export class WebhookController {
     body: SubscribeRequest,
   ): Promise<WebhookSubscription> {
     const client = await this.auth.authenticate(apiKey, apiSecret);
-    let url: string;
-    try {
-      url = await validateWebhookUrl(
-        body.url,
-        this.config.allowPrivateUrls ?? true,
-      );
-    } catch (err) {
-      if (err instanceof WebhookUrlError) {
-        throw new HttpErrors.UnprocessableEntity(err.message);
-      }
-      throw err;
-    }
-    const where = {clientAppId: client.id!, key: body.key, url};
-    const existing = await this.subscriptions.findOne({where});
-    if (existing) return existing;
-    try {
-      return await this.subscriptions.create(where);
-    } catch (err) {
-      // A concurrent identical subscribe won the unique index: same result.
-      if ((err as {code?: string}).code !== '23505') throw err;
-      const winner = await this.subscriptions.findOne({where});
-      if (!winner) throw err;
-      return winner;
-    }
+    const url = await validateWebhookUrl(
+      body.url,
+      this.config.allowPrivateUrls ?? true,
+    );
+    const subscription = {clientAppId: client.id!, key: body.key, url};
+    return this.subscriptions.findOrCreate(subscription, subscription);
   }
 
   /** The client's deliveries, newest first, each with its attempts. */
@@ -163,17 +147,15 @@ export class WebhookController {
   async retry(
     @param.header.string(API_KEY_HEADER) apiKey: string | undefined,
     @param.header.string(API_SECRET_HEADER) apiSecret: string | undefined,
-    @param.path.string('id') id: string,
+    @uuidParam('id') id: string,
   ): Promise<WebhookDelivery> {
     const client = await this.auth.authenticate(apiKey, apiSecret);
-    const notFound = `Delivery ${id} not found`;
-    if (!UUID.test(id)) throw new HttpErrors.NotFound(notFound);
     const requeued = await this.store.requeueDead(id, client.id!);
     if (!requeued) {
       const found = await this.deliveries.findOne({
         where: {id, clientAppId: client.id!},
       });
-      if (!found) throw new HttpErrors.NotFound(notFound);
+      if (!found) throw new HttpErrors.NotFound(`Delivery ${id} not found`);
       throw new HttpErrors.Conflict(
         `Only a dead delivery can be retried; delivery ${id} is ${found.status}`,
       );

@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable, uuidId} from '../../../models/audited-entity.model';
+import {pgTable, uuidId} from '../../../models';
 
 /** One POST of a webhook delivery and what came of it. */
 @model({

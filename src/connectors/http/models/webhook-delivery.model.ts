@@ -5,7 +5,7 @@ import {
   model,
   property,
 } from '@loopback/repository';
-import {pgTable, uuidId} from '../../../models/audited-entity.model';
+import {pgTable, uuidId} from '../../../models';
 import {WebhookDeliveryStatus} from '../types';
 import {WebhookDeliveryAttempt} from './webhook-delivery-attempt.model';
 

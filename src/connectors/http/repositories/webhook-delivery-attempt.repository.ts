@@ -1,14 +1,14 @@
 import {inject} from '@loopback/core';
 import {DefaultCrudRepository, juggler} from '@loopback/repository';
-import {TaskDbSourceName} from '../../../types';
 import {WebhookDeliveryAttempt} from '../models';
+import {TaskSqlBindings} from '../../../sql';
 
 export class WebhookDeliveryAttemptRepository extends DefaultCrudRepository<
   WebhookDeliveryAttempt,
   typeof WebhookDeliveryAttempt.prototype.id
 > {
   constructor(
-    @inject(`datasources.${TaskDbSourceName}`) dataSource: juggler.DataSource,
+    @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: juggler.DataSource,
   ) {
     super(WebhookDeliveryAttempt, dataSource);
   }

@@ -5,13 +5,13 @@ import {
   juggler,
   repository,
 } from '@loopback/repository';
-import {TaskDbSourceName} from '../../../types';
 import {
   WebhookDelivery,
   WebhookDeliveryAttempt,
   WebhookDeliveryRelations,
 } from '../models';
 import {WebhookDeliveryAttemptRepository} from './webhook-delivery-attempt.repository';
+import {TaskSqlBindings} from '../../../sql';
 
 /**
  * Reads of deliveries and their attempts. The worker's claim and outcome
@@ -28,7 +28,7 @@ export class WebhookDeliveryRepository extends DefaultCrudRepository<
   >;
 
   constructor(
-    @inject(`datasources.${TaskDbSourceName}`) dataSource: juggler.DataSource,
+    @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: juggler.DataSource,
     @repository.getter(WebhookDeliveryAttemptRepository)
     getAttempts: Getter<WebhookDeliveryAttemptRepository>,
   ) {

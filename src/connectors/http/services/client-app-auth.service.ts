@@ -1,9 +1,9 @@
 import {BindingScope, injectable} from '@loopback/core';
 import {repository} from '@loopback/repository';
-import {HttpErrors} from '@loopback/rest';
 import {createHash, randomBytes, timingSafeEqual} from 'crypto';
-import {ClientApp} from '../../../models';
-import {ClientAppRepository} from '../../../repositories';
+import {TaskServiceError} from '../../../errors';
+import {ClientApp} from '../models';
+import {ClientAppRepository} from '../repositories';
 
 export const INVALID_API_CREDENTIALS = 'Invalid API key or secret';
 
@@ -18,15 +18,15 @@ export class ClientAppAuthService {
     private readonly clientApps: ClientAppRepository,
   ) {}
 
-  /** The client app, or 401 "Invalid API key or secret". */
+  /** The client app, or refused (`unauthenticated`): "Invalid API key or secret". */
   async authenticate(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
     if (!apiKey || !apiSecret) {
-      throw new HttpErrors.Unauthorized(INVALID_API_CREDENTIALS);
+      throw new TaskServiceError('unauthenticated', INVALID_API_CREDENTIALS);
     }
     const app = await this.clientApps.findOne({where: {apiKey}});
     const matches = sameSecret(app?.apiSecret ?? DUMMY_SECRET, apiSecret);
     if (!app || !matches) {
-      throw new HttpErrors.Unauthorized(INVALID_API_CREDENTIALS);
+      throw new TaskServiceError('unauthenticated', INVALID_API_CREDENTIALS);
     }
     return app;
   }

@@ -1,16 +1,20 @@
-import {BindingScope, injectable, service} from '@loopback/core';
+import {BindingScope, inject, injectable} from '@loopback/core';
 import {Options} from '@loopback/repository';
-import {
-  EventHandler,
-  IEvent,
-  IIncomingConnector,
-  IOutgoingConnector,
-} from '../../../interfaces';
-import {WebhookDeliveryStore} from './webhook-delivery.store';
-import {WebhookDeliveryWorker} from './webhook-delivery.worker';
+import {TaskServiceError} from '../../../errors';
+import {EventHandler, IEvent} from '../../../interfaces';
+import {TaskHttpBindings} from '../keys';
+import {WebhookDeliveryStore} from '../stores/webhook-delivery.store';
+import {DeliveryWorker, HttpEventStream} from '../types';
 
 /** Thrown by `receive` when nothing is subscribed (incoming side not in use). */
-export class NoEventHandlerError extends Error {}
+export class NoEventHandlerError extends TaskServiceError {
+  constructor() {
+    super(
+      'unavailable',
+      'The HTTP incoming connector is not subscribed to: no event handler',
+    );
+  }
+}
 
 /**
  * The HTTP connector. Incoming: `POST /events/trigger` hands events to the
@@ -18,16 +22,14 @@ export class NoEventHandlerError extends Error {}
  * subscriber in the database and returns; the delivery worker posts them.
  */
 @injectable({scope: BindingScope.SINGLETON})
-export class HttpStreamService
-  implements IIncomingConnector, IOutgoingConnector
-{
+export class HttpStreamService implements HttpEventStream {
   private handler?: EventHandler;
 
   constructor(
-    @service(WebhookDeliveryStore)
+    @inject(TaskHttpBindings.DELIVERY_STORE)
     private readonly deliveries: WebhookDeliveryStore,
-    @service(WebhookDeliveryWorker)
-    private readonly worker: WebhookDeliveryWorker,
+    @inject(TaskHttpBindings.DELIVERY_WORKER)
+    private readonly worker: DeliveryWorker,
   ) {}
 
   async subscribe(handler: EventHandler): Promise<void> {
@@ -41,9 +43,7 @@ export class HttpStreamService
   /** An event that came in over HTTP: handled before the route answers. */
   async receive(event: IEvent): Promise<void> {
     if (!this.handler) {
-      throw new NoEventHandlerError(
-        'The HTTP incoming connector is not subscribed to: no event handler',
-      );
+      throw new NoEventHandlerError();
     }
     await this.handler(event);
   }

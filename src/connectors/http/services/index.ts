@@ -1,6 +1,5 @@
 export * from './client-app-auth.service';
 export * from './http-stream.service';
 export * from './url-guard';
-export * from './webhook-delivery.store';
 export * from './webhook-delivery.worker';
 export * from './webhook-signature';

@@ -1,5 +1,6 @@
 import {lookup} from 'dns/promises';
 import {BlockList, isIP} from 'net';
+import {TaskServiceError} from '../../../errors';
 
 /** Loopback, private, link-local, shared, multicast and reserved ranges. */
 const NON_PUBLIC = new BlockList();
@@ -29,7 +30,11 @@ for (const [net, prefix] of [
 }
 
 /** Thrown when a URL is malformed or not allowed; the message says why. */
-export class WebhookUrlError extends Error {}
+export class WebhookUrlError extends TaskServiceError {
+  constructor(reason: string) {
+    super('rejected', reason);
+  }
+}
 
 /** True when `address` (an IP literal) is not a public internet address. */
 export function isNonPublicAddress(address: string): boolean {

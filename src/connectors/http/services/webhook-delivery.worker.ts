@@ -1,25 +1,21 @@
-import {
-  BindingScope,
-  inject,
-  injectable,
-  LifeCycleObserver,
-  service,
-} from '@loopback/core';
+import {BindingScope, inject, injectable} from '@loopback/core';
 import {randomBytes} from 'crypto';
 import {hostname} from 'os';
+import {exponentialBackoff} from '../../../utils';
 import {TaskHttpBindings} from '../keys';
 import {
+  AttemptOutcome,
+  ClaimedDelivery,
+  WebhookDeliveryStore,
+} from '../stores/webhook-delivery.store';
+import {
   DEFAULT_DELIVERY_CONFIG,
+  DeliveryWorker,
   TaskHttpConfig,
   WEBHOOK_HEADERS,
   WebhookDeliveryConfig,
 } from '../types';
 import {assertPublicHost} from './url-guard';
-import {
-  AttemptOutcome,
-  ClaimedDelivery,
-  WebhookDeliveryStore,
-} from './webhook-delivery.store';
 import {signWebhook} from './webhook-signature';
 
 /** How much of a failing receiver's answer an attempt keeps. */
@@ -33,7 +29,7 @@ const MAX_ERROR_LENGTH = 500;
  * a slow receiver never holds a database transaction.
  */
 @injectable({scope: BindingScope.SINGLETON})
-export class WebhookDeliveryWorker implements LifeCycleObserver {
+export class WebhookDeliveryWorker implements DeliveryWorker {
   /** Names this worker in the attempts it records. */
   readonly name = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly config: Required<WebhookDeliveryConfig>;
@@ -45,7 +41,7 @@ export class WebhookDeliveryWorker implements LifeCycleObserver {
   private lastClaimError?: string;
 
   constructor(
-    @service(WebhookDeliveryStore)
+    @inject(TaskHttpBindings.DELIVERY_STORE)
     private readonly store: WebhookDeliveryStore,
     @inject(TaskHttpBindings.CONFIG, {optional: true})
     private readonly httpConfig: TaskHttpConfig = {},
@@ -158,7 +154,11 @@ export class WebhookDeliveryWorker implements LifeCycleObserver {
       worker: this.name,
       delivered,
       dead,
-      retryInMs: this.backoff(delivery.attempts + 1),
+      retryInMs: exponentialBackoff(
+        delivery.attempts + 1,
+        this.config.initialBackoffMs,
+        this.config.maxBackoffMs,
+      ),
     };
     await this.store.record(delivery, outcome);
   }
@@ -200,14 +200,6 @@ export class WebhookDeliveryWorker implements LifeCycleObserver {
     } finally {
       clearTimeout(timer);
     }
-  }
-
-  /** Wait before attempt `attempt + 1`: initial × 2^(attempt-1), capped. */
-  private backoff(attempt: number): number {
-    return Math.min(
-      this.config.initialBackoffMs * 2 ** (attempt - 1),
-      this.config.maxBackoffMs,
-    );
   }
 
   private logClaimError(err: Error) {

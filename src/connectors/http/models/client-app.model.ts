@@ -1,5 +1,5 @@
 import {model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+import {AuditedEntity, pgTable, uuidId} from '../../../models';
 
 /** A client of the HTTP connector; its secret signs the webhooks it subscribes to. */
 @model({

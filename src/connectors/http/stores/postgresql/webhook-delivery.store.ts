@@ -1,59 +1,39 @@
-import {BindingScope, inject, injectable} from '@loopback/core';
 import {juggler, Options} from '@loopback/repository';
-import {IEvent} from '../../../interfaces';
-import {TaskDbSourceName} from '../../../types';
-import {WebhookDeliveryStatus} from '../types';
+import {IEvent} from '../../../../interfaces';
+import {affectedCount, POSTGRESQL, rowsOf} from '../../../../sql';
+import {
+  ClientApp,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  WebhookSubscription,
+} from '../../models';
+import {WebhookDeliveryStatus} from '../../types';
+import {
+  AttemptOutcome,
+  ClaimedDelivery,
+  WebhookDeliveryStore,
+} from '../webhook-delivery.store';
 
-/** A delivery a worker has claimed: what it needs to sign and POST it. */
-export interface ClaimedDelivery {
-  id: string;
-  url: string;
-  /** The event JSON text exactly as stored: the bytes signed and sent. */
-  body: string;
-  /** Attempts since (re)queue, before this one. */
-  attempts: number;
-  /** Number of this attempt among all attempts of the delivery. */
-  attemptNo: number;
-  lockToken: string;
-  /** The subscribing client's secret; kept in memory only to sign. */
-  apiSecret: string;
-}
-
-export interface AttemptOutcome {
-  statusCode?: number;
-  error?: string;
-  durationMs: number;
-  worker: string;
-  /** 2xx: the delivery is done. */
-  delivered: boolean;
-  /** Not delivered: `dead` when true, else retried after `retryInMs`. */
-  dead: boolean;
-  retryInMs: number;
-}
+const DELIVERIES = POSTGRESQL.tableOf(WebhookDelivery);
+const ATTEMPTS = POSTGRESQL.tableOf(WebhookDeliveryAttempt);
+const SUBSCRIPTIONS = POSTGRESQL.tableOf(WebhookSubscription);
+const CLIENT_APPS = POSTGRESQL.tableOf(ClientApp);
 
 /**
- * The SQL of durable webhook delivery. Each method is one statement, so
- * each is atomic on its own and holds no transaction open between calls.
+ * Durable webhook delivery on PostgreSQL: workers share the queue through
+ * `FOR UPDATE SKIP LOCKED` and a time-limited claim.
  */
-@injectable({scope: BindingScope.SINGLETON})
-export class WebhookDeliveryStore {
-  constructor(
-    @inject(`datasources.${TaskDbSourceName}`)
-    private readonly dataSource: juggler.DataSource,
-  ) {}
+export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
+  constructor(private readonly dataSource: juggler.DataSource) {}
 
-  /**
-   * One pending delivery per live subscription to `event.key`, in one
-   * statement (inside `options.transaction` when given). Returns how many.
-   */
   async enqueue(event: IEvent, options?: Options): Promise<number> {
     const rows = rowsOf(
       await this.dataSource.execute(
-        `INSERT INTO main.webhook_deliveries
+        `INSERT INTO ${DELIVERIES}
                 (subscription_id, client_app_id, url, event_key, event)
          SELECT s.id, s.client_app_id, s.url, s.key, $2::json
-           FROM main.webhook_subscriptions s
-           JOIN main.client_apps c ON c.id = s.client_app_id AND NOT c.deleted
+           FROM ${SUBSCRIPTIONS} s
+           JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
           WHERE s.key = $1 AND NOT s.deleted
          RETURNING id`,
         [event.key, JSON.stringify(event)],
@@ -63,26 +43,21 @@ export class WebhookDeliveryStore {
     return rows.length;
   }
 
-  /**
-   * Claims up to `limit` due deliveries no other worker holds, until
-   * `lockMs` from now. The claim commits at once (autocommit statement); a
-   * worker that dies mid-delivery loses its claim when `lockMs` has passed.
-   */
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
     const rows = rowsOf(
       await this.dataSource.execute(
         `WITH due AS (
-           SELECT id FROM main.webhook_deliveries
+           SELECT id FROM ${DELIVERIES}
             WHERE status = 'pending' AND next_attempt_on <= now()
               AND (locked_until IS NULL OR locked_until <= now())
             ORDER BY next_attempt_on
             LIMIT $1
             FOR UPDATE SKIP LOCKED
          )
-         UPDATE main.webhook_deliveries d
+         UPDATE ${DELIVERIES} d
             SET locked_until = now() + make_interval(secs => $2::double precision / 1000),
                 lock_token = gen_random_uuid()
-           FROM due, main.client_apps c
+           FROM due, ${CLIENT_APPS} c
           WHERE d.id = due.id AND c.id = d.client_app_id
          RETURNING d.id, d.url, d.event::text AS body, d.attempts,
                    d.total_attempts, d.lock_token, c.api_secret`,
@@ -100,11 +75,6 @@ export class WebhookDeliveryStore {
     }));
   }
 
-  /**
-   * Records an attempt and its outcome in one statement. The delivery row
-   * changes only while this worker still holds the claim; the attempt is
-   * recorded either way (it happened).
-   */
   async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
     const status = outcome.delivered
       ? WebhookDeliveryStatus.Delivered
@@ -113,11 +83,11 @@ export class WebhookDeliveryStore {
         : WebhookDeliveryStatus.Pending;
     await this.dataSource.execute(
       `WITH attempt AS (
-         INSERT INTO main.webhook_delivery_attempts
+         INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
          VALUES ($1, $3, $4, $5, $6, $7)
        )
-       UPDATE main.webhook_deliveries
+       UPDATE ${DELIVERIES}
           SET status = $8::varchar,
               attempts = attempts + 1,
               total_attempts = total_attempts + 1,
@@ -143,32 +113,14 @@ export class WebhookDeliveryStore {
     );
   }
 
-  /**
-   * Puts a dead delivery of `clientAppId` back in the queue with a fresh
-   * attempt budget. Returns false when there is no such dead delivery.
-   */
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
     const result = await this.dataSource.execute(
-      `UPDATE main.webhook_deliveries
+      `UPDATE ${DELIVERIES}
           SET status = 'pending', attempts = 0, next_attempt_on = now(),
               locked_until = NULL, lock_token = NULL, modified_on = now()
         WHERE id = $1 AND client_app_id = $2 AND status = 'dead'`,
       [id, clientAppId],
     );
-    return affected(result) > 0;
+    return affectedCount(result) > 0;
   }
-}
-
-type Row = Record<string, unknown>;
-
-/** The rows of a statement, whatever shape the connector gives them in. */
-function rowsOf(result: unknown): Row[] {
-  if (Array.isArray(result)) return result as Row[];
-  const rows = (result as {rows?: Row[]} | null)?.rows;
-  return rows ?? [];
-}
-
-function affected(result: unknown): number {
-  if (Array.isArray(result)) return result.length;
-  return (result as {count?: number} | null)?.count ?? 0;
 }

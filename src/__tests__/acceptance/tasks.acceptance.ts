@@ -1,123 +1,22 @@
 import {Client, expect} from '@loopback/testlab';
-import {IWorkflowManager} from '../../interfaces';
-import {TaskServiceBindings} from '../../keys';
 import {TaskPriority} from '../../models';
 import {TaskRepository, UserTaskRepository} from '../../repositories';
-import {givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
-import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
+import {EngineSpy, TaskApi, withTaskApi} from '../fixtures/task-api';
+import {bearer, tokenWith} from '../fixtures/tokens';
 
-/** Records what the routes ask of the engine; the real engine is proven in the workflow tests. */
-class EngineSpy implements Partial<IWorkflowManager> {
-  deleted: string[] = [];
-  failFor = new Set<string>();
-  async deleteInstance(id: string) {
-    if (this.failFor.has(id)) throw new Error('engine down');
-    this.deleted.push(id);
-  }
-}
-
-describe('Tasks, user tasks and events over HTTP (PostgreSQL)', () => {
+describe('Tasks over HTTP (PostgreSQL)', () => {
+  const api = withTaskApi();
   let db: TestDatabase;
-  let t: TestApp;
   let client: Client;
   let tasks: TaskRepository;
   let userTasks: UserTaskRepository;
-  const engine = new EngineSpy();
-  const admin = bearer(tokenWith(ALL_PERMISSIONS));
+  let engine: EngineSpy;
+  let givenTask: TaskApi['givenTask'];
+  const admin = api.admin;
 
-  before(async () => {
-    db = await TestDatabase.create();
-    t = await givenTestApp({
-      db,
-      after: app =>
-        app
-          .bind(TaskServiceBindings.WORKFLOW_MANAGER)
-          .to(engine as unknown as IWorkflowManager),
-    });
-    client = t.client;
-    tasks = await t.app.get('repositories.TaskRepository');
-    userTasks = await t.app.get('repositories.UserTaskRepository');
-  });
-  after(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
-  beforeEach(async () => {
-    await db.query(
-      'DELETE FROM main.user_tasks; DELETE FROM main.tasks; DELETE FROM main.events; DELETE FROM main.task_workflows; DELETE FROM main.event_workflows',
-    );
-  });
-
-  async function givenTask(data: object = {}) {
-    return tasks.create({key: 'review', name: 'Review', ...data});
-  }
-
-  describe('authentication and authorization', () => {
-    it('401 without a token, with a bad one, an expired one, or a wrong issuer', async () => {
-      await client.get('/tasks').expect(401);
-      await client
-        .get('/tasks')
-        .set({Authorization: 'Bearer nonsense'})
-        .expect(401);
-      await client.get('/tasks').set({Authorization: 'Basic abc'}).expect(401);
-      const expired = tokenWith(ALL_PERMISSIONS, {}, {expiresIn: -10});
-      const res = await client.get('/tasks').set(bearer(expired)).expect(401);
-      expect(res.body.error.message).to.match(/expired/);
-      const otherIssuer = tokenWith(
-        ALL_PERMISSIONS,
-        {},
-        {issuer: 'someone-else'},
-      );
-      await client.get('/tasks').set(bearer(otherIssuer)).expect(401);
-    });
-
-    it('403 when the token lacks the permission; numeric key or name both grant it', async () => {
-      await client
-        .get('/tasks')
-        .set(bearer(tokenWith(['16004'])))
-        .expect(403);
-      await client
-        .get('/tasks')
-        .set(bearer(tokenWith(['16003'])))
-        .expect(200);
-      await client
-        .get('/tasks')
-        .set(bearer(tokenWith(['ViewTask'])))
-        .expect(200);
-    });
-
-    it('POST /events/mapping admits any valid token', async () => {
-      await client
-        .post('/events/mapping')
-        .set(bearer(tokenWith([])))
-        .send({eventKey: 'e', workflowKey: 'w'})
-        .expect(200);
-      await client
-        .post('/events/mapping')
-        .send({eventKey: 'e', workflowKey: 'w'})
-        .expect(401);
-    });
-
-    it('declares the bearer scheme in the OpenAPI document', async () => {
-      const res = await client.get('/openapi.json').expect(200);
-      expect(res.body.components.securitySchemes.HTTPBearer).to.eql({
-        type: 'http',
-        scheme: 'bearer',
-        bearerFormat: 'JWT',
-      });
-      expect(res.body.security).to.eql([{HTTPBearer: []}]);
-      expect(Object.keys(res.body.paths)).to.containDeep([
-        '/tasks',
-        '/tasks/{id}',
-        '/tasks/count',
-        '/tasks/mapping',
-        '/tasks/{taskId}/user-tasks',
-        '/tasks/{taskId}/user-tasks/{userTaskId}/complete',
-        '/events',
-        '/events/mapping',
-      ]);
-    });
+  before(() => {
+    ({db, client, tasks, userTasks, engine, givenTask} = api);
   });
 
   describe('bad input is a 400 with a message, never a 500 or a silent match-all', () => {
@@ -402,155 +301,6 @@ describe('Tasks, user tasks and events over HTTP (PostgreSQL)', () => {
         .del(`/tasks/${a.id}`)
         .set(bearer(tokenWith(['16003'])))
         .expect(403);
-    });
-  });
-
-  describe('/tasks/{taskId}/user-tasks', () => {
-    it('lists, counts and reads the user tasks of one task only', async () => {
-      const a = await givenTask();
-      const b = await givenTask();
-      const mine = await userTasks.create({
-        taskId: a.id!,
-        name: 'mine',
-        externalId: 'm-1',
-      });
-      const theirs = await userTasks.create({
-        taskId: b.id!,
-        name: 'theirs',
-        externalId: 'm-2',
-      });
-      const perm = bearer(tokenWith(['16004']));
-      const list = await client
-        .get(`/tasks/${a.id}/user-tasks`)
-        .set(perm)
-        .expect(200);
-      expect(list.body.map((u: {name: string}) => u.name)).to.eql(['mine']);
-      const count = await client
-        .get(`/tasks/${a.id}/user-tasks/count`)
-        .set(perm)
-        .expect(200);
-      expect(count.body).to.eql({count: 1});
-      const filtered = await client
-        .get(`/tasks/${a.id}/user-tasks`)
-        .query({filter: JSON.stringify({where: {taskId: b.id}})})
-        .set(perm)
-        .expect(200);
-      expect(filtered.body).to.eql([]);
-      await client
-        .get(`/tasks/${a.id}/user-tasks/${mine.id}`)
-        .set(perm)
-        .expect(200);
-      const missing = await client
-        .get(`/tasks/${a.id}/user-tasks/${theirs.id}`)
-        .set(perm)
-        .expect(404);
-      expect(missing.body.error.message).to.equal('User Task not found');
-      await client
-        .get(`/tasks/${a.id}/user-tasks`)
-        .set(bearer(tokenWith(['16003'])))
-        .expect(403);
-    });
-
-    it('complete needs the user task to belong to the task in the path', async () => {
-      const a = await givenTask();
-      const b = await givenTask();
-      const theirs = await userTasks.create({
-        taskId: b.id!,
-        name: 'theirs',
-        externalId: 'c-1',
-      });
-      const res = await client
-        .patch(`/tasks/${a.id}/user-tasks/${theirs.id}/complete`)
-        .set(bearer(tokenWith(['16005'])))
-        .expect(404);
-      expect(res.body.error.message).to.equal('User Task not found');
-      await client
-        .patch(`/tasks/${a.id}/user-tasks/${theirs.id}/complete`)
-        .set(bearer(tokenWith(['16004'])))
-        .expect(403);
-    });
-
-    it('deletes one user task or all of a task', async () => {
-      const a = await givenTask();
-      const one = await userTasks.create({
-        taskId: a.id!,
-        name: 'one',
-        externalId: 'del-1',
-      });
-      await userTasks.create({taskId: a.id!, name: 'two', externalId: 'del-2'});
-      const perm = bearer(tokenWith(['16009']));
-      await client
-        .del(`/tasks/${a.id}/user-tasks/${one.id}`)
-        .set(perm)
-        .expect(204);
-      await client
-        .del(`/tasks/${a.id}/user-tasks/${one.id}`)
-        .set(perm)
-        .expect(404);
-      const res = await client
-        .del(`/tasks/${a.id}/user-tasks`)
-        .set(perm)
-        .expect(200);
-      expect(res.body).to.eql({count: 1});
-      expect(await db.query('SELECT id FROM main.user_tasks')).to.eql([]);
-    });
-  });
-
-  describe('/events', () => {
-    it('lists, filters, counts and reads stored events', async () => {
-      const events = await t.app.get<
-        import('../../repositories').EventRepository
-      >('repositories.EventRepository');
-      const e1 = await events.create({
-        key: 'a',
-        timestamp: 1000,
-        payload: {n: 1},
-        source: 's',
-      });
-      await events.create({
-        key: 'b',
-        timestamp: 2000,
-        payload: {n: 2},
-        source: 's',
-      });
-      const perm = bearer(tokenWith(['16002']));
-      const list = await client
-        .get('/events')
-        .query({filter: JSON.stringify({where: {timestamp: {gt: 1500}}})})
-        .set(perm)
-        .expect(200);
-      expect(list.body).to.containDeep([
-        {key: 'b', timestamp: 2000, payload: {n: 2}},
-      ]);
-      expect(list.body).to.have.length(1);
-      const count = await client.get('/events/count').set(perm).expect(200);
-      expect(count.body).to.eql({count: 2});
-      const one = await client.get(`/events/${e1.id}`).set(perm).expect(200);
-      expect(one.body).to.containDeep({key: 'a', payload: {n: 1}});
-      await client
-        .get('/events')
-        .set(bearer(tokenWith(['16003'])))
-        .expect(403);
-    });
-
-    it('maps an event key to a workflow once', async () => {
-      const body = {eventKey: 'order.created', workflowKey: 'order-flow:1:x'};
-      const first = await client
-        .post('/events/mapping')
-        .set(admin)
-        .send(body)
-        .expect(200);
-      const second = await client
-        .post('/events/mapping')
-        .set(admin)
-        .send(body)
-        .expect(200);
-      expect(second.body.id).to.equal(first.body.id);
-      await client
-        .post('/events/mapping')
-        .set(admin)
-        .send({eventKey: 'x'})
-        .expect(422);
     });
   });
 });

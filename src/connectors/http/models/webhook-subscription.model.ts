@@ -1,5 +1,5 @@
 import {belongsTo, model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from './audited-entity.model';
+import {AuditedEntity, pgTable, uuidId} from '../../../models';
 import {ClientApp} from './client-app.model';
 
 @model({

@@ -1,0 +1,86 @@
+import {juggler} from '@loopback/repository';
+import {expect} from '@loopback/testlab';
+import {toHttpError} from '../../controllers';
+import {TaskServiceError} from '../../errors';
+import {UnknownWorkflowError, WorkflowRefusedError} from '../../interfaces';
+import {OutboxEvent, Task} from '../../models';
+import {POSTGRESQL, sqlDialectOf} from '../../sql';
+import {exponentialBackoff} from '../../utils';
+
+describe('One error convention (unit): refusals become HTTP errors in one place', () => {
+  it('maps each kind of refusal to its status, keeping message and details', () => {
+    const statuses = (
+      [
+        ['invalid', 400],
+        ['unauthenticated', 401],
+        ['not-found', 404],
+        ['conflict', 409],
+        ['rejected', 422],
+        ['unavailable', 503],
+      ] as const
+    ).map(([kind, status]) => {
+      const http = toHttpError(
+        new TaskServiceError(kind, `a ${kind} refusal`, [{path: '/'}]),
+      ) as {statusCode: number; message: string; details: unknown};
+      expect(http.message).to.equal(`a ${kind} refusal`);
+      expect(http.details).to.eql([{path: '/'}]);
+      return http.statusCode === status;
+    });
+    expect(statuses.every(Boolean)).to.be.true();
+  });
+
+  it('engine refusals are refusals too', () => {
+    const refused = toHttpError(new WorkflowRefusedError('no start event')) as {
+      statusCode: number;
+      message: string;
+    };
+    expect(refused.statusCode).to.equal(400);
+    expect(refused.message).to.equal(
+      'The engine refused the BPMN: no start event',
+    );
+    expect(
+      (toHttpError(new UnknownWorkflowError('x:1:y')) as {statusCode: number})
+        .statusCode,
+    ).to.equal(404);
+  });
+
+  it('a value the database cannot hold is a 400; anything else goes on untouched', () => {
+    const bad = Object.assign(new Error('invalid input syntax for type uuid'), {
+      code: '22P02',
+    });
+    expect((toHttpError(bad) as {statusCode: number}).statusCode).to.equal(400);
+    const other = new Error('boom');
+    expect(toHttpError(other)).to.equal(other);
+  });
+});
+
+describe('The SQL dialect (unit)', () => {
+  it('is chosen from the connector name; an unknown one says what is supported', () => {
+    const pg = {name: 'taskdb', connector: {name: 'postgresql'}};
+    expect(sqlDialectOf(pg as unknown as juggler.DataSource)).to.equal(
+      POSTGRESQL,
+    );
+    const other = {name: 'taskdb', connector: {name: 'oracle'}, settings: {}};
+    expect(() => sqlDialectOf(other as unknown as juggler.DataSource)).to.throw(
+      'The datasource taskdb uses the connector "oracle", for which loopback4-task-service has no SQL; it supports: postgresql.',
+    );
+  });
+
+  it('names tables from the models, in the service schema', () => {
+    expect(POSTGRESQL.tableOf(OutboxEvent)).to.equal('"main"."outbox_events"');
+    expect(POSTGRESQL.lockByIdStatement(Task)).to.equal(
+      'SELECT 1 FROM "main"."tasks" WHERE id = $1 FOR UPDATE',
+    );
+    expect(POSTGRESQL.isUniqueViolation({code: '23505'})).to.be.true();
+    expect(POSTGRESQL.isUniqueViolation(new Error('x'))).to.be.false();
+  });
+});
+
+describe('exponentialBackoff (unit)', () => {
+  it('doubles from the initial wait after each failure, up to the cap', () => {
+    expect([1, 2, 3, 4, 5].map(n => exponentialBackoff(n, 100, 1000))).to.eql([
+      100, 200, 400, 800, 1000,
+    ]);
+    expect(exponentialBackoff(0, 100)).to.equal(100);
+  });
+});

@@ -1,0 +1,3 @@
+export * from './postgresql/webhook-delivery.store';
+export * from './providers';
+export * from './webhook-delivery.store';

@@ -1,0 +1,28 @@
+import {juggler, Options} from '@loopback/repository';
+import {CommandRun} from '../../models';
+import {CommandRunStore} from '../command-run.store';
+import {rowsOf} from '../rows';
+import {POSTGRESQL} from './dialect';
+
+const COMMAND_RUNS = POSTGRESQL.tableOf(CommandRun);
+
+/** The command ledger on PostgreSQL: the primary key decides who does the work. */
+export class PostgresCommandRunStore implements CommandRunStore {
+  constructor(private readonly dataSource: juggler.DataSource) {}
+
+  async claim(
+    externalTaskId: string,
+    topic: string,
+    options: Options,
+  ): Promise<boolean> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `INSERT INTO ${COMMAND_RUNS} (external_task_id, topic) VALUES ($1, $2)
+         ON CONFLICT (external_task_id) DO NOTHING RETURNING external_task_id`,
+        [externalTaskId, topic],
+        options,
+      ),
+    );
+    return rows.length === 1;
+  }
+}

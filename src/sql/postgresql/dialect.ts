@@ -1,0 +1,32 @@
+import {Entity} from '@loopback/repository';
+import {TASK_SCHEMA} from '../../models';
+import {SqlDialect} from '../types';
+
+/** PostgreSQL's codes for a value the column type cannot hold. */
+const BAD_VALUE_CODES = new Set(['22P02', '22007', '22008', '22003', '22001']);
+
+const UNIQUE_VIOLATION = '23505';
+
+function codeOf(err: unknown): string | undefined {
+  return (err as {code?: string} | undefined)?.code;
+}
+
+/** A name as PostgreSQL quotes it. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** PostgreSQL, through `loopback-connector-postgresql`. */
+export const POSTGRESQL: SqlDialect = {
+  name: 'postgresql',
+  isUniqueViolation: err => codeOf(err) === UNIQUE_VIOLATION,
+  isBadValue: err => BAD_VALUE_CODES.has(codeOf(err) ?? ''),
+  tableOf(model: typeof Entity) {
+    const settings = model.definition.settings.postgresql as
+      {schema?: string; table?: string} | undefined;
+    return `${quoteIdentifier(settings?.schema ?? TASK_SCHEMA)}.${quoteIdentifier(settings?.table ?? model.modelName)}`;
+  },
+  lockByIdStatement(model: typeof Entity) {
+    return `SELECT 1 FROM ${this.tableOf(model)} WHERE id = $1 FOR UPDATE`;
+  },
+};
