@@ -1,11 +1,11 @@
 import {model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 
 /** Maps a task key to the workflow that drives each task of that key. */
 @model({
   name: 'task_workflows',
-  settings: {...pgTable('task_workflows'), strict: true},
+  settings: {...serviceTable('task_workflows'), strict: true},
 })
 export class TaskWorkflow extends AuditedEntity {
   @property(uuidId())
@@ -15,14 +15,14 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'workflow_key'},
+    ...column('workflow_key'),
   })
   workflowKey: string;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'task_key'},
+    ...column('task_key'),
   })
   taskKey: string;
 

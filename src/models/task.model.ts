@@ -1,68 +1,68 @@
 import {AnyObject, hasMany, model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 import {TaskPriority, TaskSeverity, TaskStatus} from './enums';
 import {UserTask, UserTaskWithRelations} from './user-task.model';
 
-@model({name: 'tasks', settings: {...pgTable('tasks'), strict: true}})
+@model({name: 'tasks', settings: {...serviceTable('tasks'), strict: true}})
 export class Task extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'key'}})
+  @property({type: 'string', required: true, ...column('key')})
   key: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  @property({type: 'string', required: true, ...column('name')})
   name: string;
 
-  @property({type: 'string', postgresql: {columnName: 'description'}})
+  @property({type: 'string', ...column('description')})
   description?: string;
 
   @property({
     type: 'string',
     default: TaskStatus.Pending,
     jsonSchema: {enum: Object.values(TaskStatus)},
-    postgresql: {columnName: 'status'},
+    ...column('status'),
   })
   status?: TaskStatus;
 
   @property({
     type: 'string',
     jsonSchema: {enum: Object.values(TaskPriority)},
-    postgresql: {columnName: 'priority'},
+    ...column('priority'),
   })
   priority?: TaskPriority;
 
   @property({
     type: 'string',
     jsonSchema: {enum: Object.values(TaskSeverity)},
-    postgresql: {columnName: 'severity'},
+    ...column('severity'),
   })
   severity?: TaskSeverity;
 
-  @property({type: 'string', postgresql: {columnName: 'type'}})
+  @property({type: 'string', ...column('type')})
   type?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'start_date'}})
+  @property({type: 'date', ...column('start_date')})
   startDate?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'due_date'}})
+  @property({type: 'date', ...column('due_date')})
   dueDate?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'end_date'}})
+  @property({type: 'date', ...column('end_date')})
   endDate?: Date;
 
-  @property({type: 'string', postgresql: {columnName: 'assignee_id'}})
+  @property({type: 'string', ...column('assignee_id')})
   assigneeId?: string;
 
   @property({
     type: 'object',
-    postgresql: {columnName: 'metadata', dataType: 'json'},
+    ...column('metadata', 'json'),
   })
   metadata?: AnyObject;
 
   /** The id of the workflow instance that drives this task. */
-  @property({type: 'string', postgresql: {columnName: 'external_id'}})
+  @property({type: 'string', ...column('external_id')})
   externalId?: string;
 
   @hasMany(() => UserTask, {keyTo: 'taskId'})

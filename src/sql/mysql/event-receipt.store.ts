@@ -1,0 +1,74 @@
+import {juggler, Options} from '@loopback/repository';
+import {EventReceipt, EventWorkflowRun} from '../../models';
+import {EventReceiptStore} from '../event-receipt.store';
+import {rowsOf} from '../rows';
+import {MYSQL} from './dialect';
+
+const RECEIPTS = MYSQL.tableOf(EventReceipt);
+const RUNS = MYSQL.tableOf(EventWorkflowRun);
+
+/**
+ * Incoming-event receipts on MySQL: primary keys make each claim once. A
+ * duplicate key fails only its own statement, not the transaction.
+ */
+export class MySqlEventReceiptStore implements EventReceiptStore {
+  constructor(private readonly dataSource: juggler.DataSource) {}
+
+  async claim(
+    sourceId: string,
+    eventId: string,
+    options: Options,
+  ): Promise<boolean> {
+    return this.insertOnce(
+      `INSERT INTO ${RECEIPTS} (source_id, event_id) VALUES (?, ?)`,
+      [sourceId, eventId],
+      options,
+    );
+  }
+
+  async eventIdOf(sourceId: string): Promise<string | undefined> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT event_id FROM ${RECEIPTS} WHERE source_id = ?`,
+        [sourceId],
+      ),
+    );
+    return row ? String(row.event_id) : undefined;
+  }
+
+  async hasStarted(eventId: string, workflowKey: string): Promise<boolean> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT 1 FROM ${RUNS} WHERE event_id = ? AND workflow_key = ?`,
+        [eventId, workflowKey],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  async recordStart(
+    eventId: string,
+    workflowKey: string,
+    instanceId?: string,
+  ): Promise<void> {
+    await this.insertOnce(
+      `INSERT INTO ${RUNS} (event_id, workflow_key, instance_id) VALUES (?, ?, ?)`,
+      [eventId, workflowKey, instanceId ?? null],
+    );
+  }
+
+  /** Runs an INSERT; false when the row's key was taken already. */
+  private async insertOnce(
+    sql: string,
+    params: unknown[],
+    options?: Options,
+  ): Promise<boolean> {
+    try {
+      await this.dataSource.execute(sql, params, options);
+      return true;
+    } catch (err) {
+      if (MYSQL.isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+}
