@@ -4,7 +4,7 @@ import {TaskServiceBindings} from '../../keys';
 import {TestApp} from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
 import {camunda} from '../fixtures/camunda';
-import {TestDatabase} from '../fixtures/database';
+import {CellDatabase} from '../fixtures/matrix';
 import {bearer, tokenWith} from '../fixtures/tokens';
 import {withWorkflowApp} from '../fixtures/workflow-app';
 
@@ -12,7 +12,7 @@ describe('/workflows on a real Camunda 7 with PostgreSQL: deploy, version, execu
   this.timeout(120000);
   const app = withWorkflowApp();
   const {admin, deployments, deploy} = app;
-  let db: TestDatabase;
+  let db: CellDatabase;
   let t: TestApp;
   let client: Client;
 
@@ -145,10 +145,9 @@ describe('/workflows on a real Camunda 7 with PostgreSQL: deploy, version, execu
         camunda(`/process-definition/${workflow.externalIdentifier}`),
       ).to.be.rejectedWith({status: 404});
       expect(
-        await db.query(
-          'SELECT 1 FROM main.workflow_versions WHERE workflow_id = $1',
-          [workflow.id],
-        ),
+        await db.rows('workflow_versions', {
+          where: {workflow_id: workflow.id},
+        }),
       ).to.have.length(0);
     });
 
