@@ -68,6 +68,7 @@ import {
   UserTaskService,
   WorkflowRunner,
 } from './services';
+import {TaskSecurityComponent} from './security';
 import {DEFAULT_SYSTEM_USER, TaskServiceConfig} from './types';
 
 /**
@@ -107,6 +108,7 @@ export class TaskServiceComponent implements Component {
     CommandLedger,
   ];
   lifeCycleObservers: Constructor<LifeCycleObserver>[] = [];
+  components: Constructor<Component>[] = [TaskSecurityComponent];
   bindings: Binding[] = [];
 
   constructor(

@@ -8,6 +8,7 @@ export * from './keys';
 export * from './lifecycle-observers';
 export * from './models';
 export * from './repositories';
+export * from './security';
 export * from './services';
 export * from './types';
 

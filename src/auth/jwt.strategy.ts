@@ -3,6 +3,8 @@ import {BindingKey, inject, injectable, Provider} from '@loopback/core';
 import {HttpErrors, Request} from '@loopback/rest';
 import {securityId, UserProfile} from '@loopback/security';
 import jwt, {Algorithm, JwtPayload} from 'jsonwebtoken';
+import {limitFailures, RateLimit} from '../security/rate-limit';
+import {TaskSecurityBindings} from '../security/keys';
 
 /** How bearer tokens are verified. */
 export interface JwtVerificationConfig {
@@ -48,9 +50,18 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
   constructor(
     @inject(TaskAuthBindings.JWT_CONFIG)
     private readonly config: JwtVerificationConfig,
+    @inject(TaskSecurityBindings.AUTH_FAILURE_LIMIT, {optional: true})
+    private readonly failures?: RateLimit,
   ) {}
 
-  async authenticate(request: Request): Promise<TaskUserProfile> {
+  /** 429 for an address that failed too often; each failure counts. */
+  authenticate(request: Request): Promise<TaskUserProfile> {
+    return limitFailures(this.failures, request, () =>
+      this.verifyRequest(request),
+    );
+  }
+
+  private async verifyRequest(request: Request): Promise<TaskUserProfile> {
     const token = this.extractToken(request);
     const claims = this.verify(token);
     const id = String(claims.id ?? claims.sub ?? '');

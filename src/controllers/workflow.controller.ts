@@ -32,6 +32,7 @@ import {
 import {TaskServiceBindings} from '../keys';
 import {Workflow, WorkflowVersion} from '../models';
 import {WorkflowRepository, WorkflowVersionRepository} from '../repositories';
+import {definitionRefusal} from '../security/engine-refusal';
 import {WorkflowInputValidator} from '../services';
 
 export interface WorkflowDto {
@@ -45,7 +46,7 @@ const WORKFLOW_DTO_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: {type: 'string', minLength: 1},
+    name: {type: 'string', minLength: 1, maxLength: 255},
     bpmnFile: {type: 'string', minLength: 1, description: 'The BPMN XML'},
     inputSchema: {type: 'object', description: 'JSON Schema of the input'},
     description: {type: 'string'},
@@ -355,10 +356,10 @@ export class WorkflowController {
     try {
       return await this.engine.deploy(name, bpmn);
     } catch (err) {
-      const status = (err as {status?: number}).status;
-      if (status && status >= 400 && status < 500) {
+      const reason = definitionRefusal(err);
+      if (reason !== undefined) {
         throw new HttpErrors.BadRequest(
-          `The engine refused the BPMN: ${(err as {engineMessage?: string}).engineMessage ?? (err as Error).message}`,
+          `The engine refused the BPMN: ${reason}`,
         );
       }
       throw err;

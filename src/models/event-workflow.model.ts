@@ -13,6 +13,7 @@ export class EventWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     postgresql: {columnName: 'event_key'},
   })
   eventKey: string;
@@ -21,6 +22,7 @@ export class EventWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     postgresql: {columnName: 'workflow_key'},
   })
   workflowKey: string;

@@ -14,6 +14,7 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     postgresql: {columnName: 'workflow_key'},
   })
   workflowKey: string;
@@ -21,6 +22,7 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     postgresql: {columnName: 'task_key'},
   })
   taskKey: string;

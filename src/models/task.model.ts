@@ -8,10 +8,20 @@ export class Task extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'key'}})
+  @property({
+    type: 'string',
+    required: true,
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'key'},
+  })
   key: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  @property({
+    type: 'string',
+    required: true,
+    jsonSchema: {maxLength: 500},
+    postgresql: {columnName: 'name'},
+  })
   name: string;
 
   @property({type: 'string', postgresql: {columnName: 'description'}})
@@ -39,7 +49,11 @@ export class Task extends AuditedEntity {
   })
   severity?: TaskSeverity;
 
-  @property({type: 'string', postgresql: {columnName: 'type'}})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'type'},
+  })
   type?: string;
 
   @property({type: 'date', postgresql: {columnName: 'start_date'}})
@@ -51,7 +65,11 @@ export class Task extends AuditedEntity {
   @property({type: 'date', postgresql: {columnName: 'end_date'}})
   endDate?: Date;
 
-  @property({type: 'string', postgresql: {columnName: 'assignee_id'}})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'assignee_id'},
+  })
   assigneeId?: string;
 
   @property({
@@ -61,7 +79,11 @@ export class Task extends AuditedEntity {
   metadata?: AnyObject;
 
   /** The id of the workflow instance that drives this task. */
-  @property({type: 'string', postgresql: {columnName: 'external_id'}})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'external_id'},
+  })
   externalId?: string;
 
   @hasMany(() => UserTask, {keyTo: 'taskId'})

@@ -1,9 +1,11 @@
 import {
   Binding,
   Component,
+  Constructor,
   ControllerClass,
   CoreTags,
   createBindingFromClass,
+  LifeCycleObserver,
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
 import {TaskServiceBindings} from '../../keys';
@@ -12,6 +14,12 @@ import {
   ClientAppRepository,
   WebhookSubscriptionRepository,
 } from '../../repositories';
+import {
+  ClientSecretCipherProvider,
+  ClientSecretUpgrader,
+  TaskSecurityBindings,
+  TaskSecurityComponent,
+} from '../../security';
 import {
   ClientAppController,
   EventTriggerController,
@@ -57,7 +65,12 @@ export class TaskHttpComponent implements Component {
     WebhookDeliveryRepository,
     WebhookDeliveryAttemptRepository,
   ];
+  components: Constructor<Component>[] = [TaskSecurityComponent];
+  lifeCycleObservers: Constructor<LifeCycleObserver>[] = [ClientSecretUpgrader];
   bindings: Binding[] = [
+    createBindingFromClass(ClientSecretCipherProvider, {
+      key: TaskSecurityBindings.CLIENT_SECRET_CIPHER,
+    }),
     createBindingFromClass(WebhookDeliveryStore, {
       key: 'services.WebhookDeliveryStore',
     }),

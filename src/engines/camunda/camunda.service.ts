@@ -95,6 +95,11 @@ export class CamundaService implements IWorkflowManager {
       deployment.deployedProcessDefinitions ?? {},
     );
     if (definitions.length === 0) {
+      // Nothing of it can run: take the deployment back before refusing it.
+      await this.request(
+        'DELETE',
+        `/deployment/${encodeURIComponent(deployment.id)}?cascade=true`,
+      );
       throw new CamundaError(
         400,
         'The BPMN holds no executable process (isExecutable="true").',

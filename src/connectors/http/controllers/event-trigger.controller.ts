@@ -1,4 +1,4 @@
-import {service} from '@loopback/core';
+import {intercept, service} from '@loopback/core';
 import {AnyObject} from '@loopback/repository';
 import {
   HttpErrors,
@@ -9,6 +9,7 @@ import {
   SchemaObject,
 } from '@loopback/rest';
 import {requires} from '../../../auth';
+import {TaskSecurityBindings} from '../../../security';
 import {HttpStreamService, NoEventHandlerError} from '../services';
 
 /** The body of `POST /events/trigger`. */
@@ -29,7 +30,7 @@ const TRIGGER_SCHEMA: SchemaObject = {
   properties: {
     key: {type: 'string', minLength: 1, maxLength: 255},
     payload: {type: 'object'},
-    source: {type: 'string'},
+    source: {type: 'string', maxLength: 255},
     description: {type: 'string'},
     timestamp: {
       type: 'number',
@@ -51,6 +52,7 @@ export class EventTriggerController {
    * header, a retried request is handled once.
    */
   @requires('TriggerEvent')
+  @intercept(TaskSecurityBindings.TRIGGER_RATE_LIMIT)
   @post('/events/trigger')
   @response(204, {description: 'The event was received and processed'})
   async trigger(
@@ -62,6 +64,8 @@ export class EventTriggerController {
     @param.header.string('idempotency-key', {
       description:
         'Optional: a retry with the same key is stored once and starts each mapped workflow once.',
+      // Stored as `http:<key>` in a 512-character column.
+      schema: {type: 'string', minLength: 1, maxLength: 500},
     })
     idempotencyKey?: string,
   ): Promise<void> {

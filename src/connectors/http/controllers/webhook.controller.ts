@@ -91,7 +91,7 @@ export class WebhookController {
     try {
       url = await validateWebhookUrl(
         body.url,
-        this.config.allowPrivateUrls ?? true,
+        this.config.allowPrivateUrls ?? false,
       );
     } catch (err) {
       if (err instanceof WebhookUrlError) {
@@ -135,9 +135,12 @@ export class WebhookController {
     })
     status?: WebhookDeliveryStatus,
     @param.query.string('key') key?: string,
-    @param.query.integer('limit', {schema: {minimum: 1, maximum: 1000}})
+    @param.query.integer('limit', {
+      schema: {type: 'integer', minimum: 1, maximum: 1000},
+    })
     limit = 100,
-    @param.query.integer('offset', {schema: {minimum: 0}}) offset = 0,
+    @param.query.integer('offset', {schema: {type: 'integer', minimum: 0}})
+    offset = 0,
   ): Promise<WebhookDeliveryWithRelations[]> {
     const client = await this.auth.authenticate(apiKey, apiSecret);
     return this.deliveries.find({

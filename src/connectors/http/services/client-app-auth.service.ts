@@ -1,9 +1,15 @@
-import {BindingScope, injectable} from '@loopback/core';
+import {BindingScope, inject, injectable} from '@loopback/core';
 import {repository} from '@loopback/repository';
-import {HttpErrors} from '@loopback/rest';
+import {HttpErrors, Request, RestBindings} from '@loopback/rest';
 import {createHash, randomBytes, timingSafeEqual} from 'crypto';
 import {ClientApp} from '../../../models';
 import {ClientAppRepository} from '../../../repositories';
+import {
+  limitFailures,
+  RateLimit,
+  SecretCipher,
+  TaskSecurityBindings,
+} from '../../../security';
 
 export const INVALID_API_CREDENTIALS = 'Invalid API key or secret';
 
@@ -16,15 +22,28 @@ export class ClientAppAuthService {
   constructor(
     @repository(ClientAppRepository)
     private readonly clientApps: ClientAppRepository,
+    @inject(TaskSecurityBindings.CLIENT_SECRET_CIPHER)
+    private readonly cipher: SecretCipher,
+    @inject(TaskSecurityBindings.API_CREDENTIAL_FAILURE_LIMIT, {optional: true})
+    private readonly failures?: RateLimit,
+    @inject(RestBindings.Http.REQUEST, {optional: true})
+    private readonly request?: Request,
   ) {}
 
-  /** The client app, or 401 "Invalid API key or secret". */
-  async authenticate(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
+  /** The client app, or 401 "Invalid API key or secret" (429 after too many failures). */
+  authenticate(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
+    return limitFailures(this.failures, this.request, () =>
+      this.check(apiKey, apiSecret),
+    );
+  }
+
+  private async check(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
     if (!apiKey || !apiSecret) {
       throw new HttpErrors.Unauthorized(INVALID_API_CREDENTIALS);
     }
     const app = await this.clientApps.findOne({where: {apiKey}});
-    const matches = sameSecret(app?.apiSecret ?? DUMMY_SECRET, apiSecret);
+    const stored = app ? this.cipher.decrypt(app.apiSecret) : DUMMY_SECRET;
+    const matches = sameSecret(stored, apiSecret);
     if (!app || !matches) {
       throw new HttpErrors.Unauthorized(INVALID_API_CREDENTIALS);
     }

@@ -15,7 +15,7 @@ export interface ClaimedDelivery {
   /** Number of this attempt among all attempts of the delivery. */
   attemptNo: number;
   lockToken: string;
-  /** The subscribing client's secret; kept in memory only to sign. */
+  /** The subscribing client's secret as stored (encrypted); decrypted only to sign. */
   apiSecret: string;
 }
 
