@@ -59,7 +59,7 @@ const EXECUTE_SCHEMA = {
   required: ['input'],
   properties: {
     input: {type: 'object'},
-    workflowVersion: {type: 'integer', minimum: 1},
+    workflowVersion: {type: 'integer', minimum: 1, maximum: 2147483647},
   },
 } satisfies SchemaObject;
 
@@ -288,7 +288,10 @@ export class WorkflowController {
   @response(204, {description: 'Version deleted, in the engine too'})
   async deleteVersion(
     @uuidParam('id') id: string,
-    @param.path.integer('version') versionNumber: number,
+    @param.path.integer('version', {
+      schema: {type: 'integer', minimum: 1, maximum: 2147483647},
+    })
+    versionNumber: number,
   ): Promise<void> {
     const workflow = await this.workflows.findById(id);
     if (versionNumber === workflow.workflowVersion) {

@@ -50,7 +50,28 @@ const NUMBER = /^-?(\d+(\.\d+)?|\.\d+)([eE][-+]?\d+)?$/;
 const ORDER = /^(\S+)(\s+(asc|desc))?$/i;
 
 /** What a property holds, as far as a where clause is concerned. */
-type Kind = 'string' | 'uuid' | 'number' | 'boolean' | 'date' | 'json';
+type Kind =
+  | 'string'
+  | 'uuid'
+  | 'integer'
+  | 'bigint'
+  | 'number'
+  | 'boolean'
+  | 'date'
+  | 'json';
+
+/** Column types of a number property that hold more than a 32-bit integer. */
+const WIDE_NUMBERS: Record<string, Kind> = {
+  bigint: 'bigint',
+  int8: 'bigint',
+  numeric: 'number',
+  decimal: 'number',
+  real: 'number',
+  float: 'number',
+  double: 'number',
+  'double precision': 'number',
+};
+const INT32 = 2 ** 31 - 1;
 
 interface Walk {
   conditions: number;
@@ -344,8 +365,13 @@ function kindOfDefinition(definition: PropertyDefinition): Kind {
   switch (type.toLowerCase()) {
     case 'string':
       return definition.postgresql?.dataType === 'uuid' ? 'uuid' : 'string';
-    case 'number':
-      return 'number';
+    case 'number': {
+      // A number property is an integer column unless it says otherwise.
+      const column = String(
+        definition.postgresql?.dataType ?? '',
+      ).toLowerCase();
+      return WIDE_NUMBERS[column] ?? 'integer';
+    }
     case 'boolean':
       return 'boolean';
     case 'date':
@@ -369,6 +395,16 @@ function checkValue(kind: Kind, value: unknown, path: string): void {
         (typeof value === 'number' && Number.isFinite(value)) ||
         (typeof value === 'string' && NUMBER.test(value.trim()));
       break;
+    case 'integer':
+    case 'bigint': {
+      const n =
+        typeof value === 'string' && NUMBER.test(value.trim())
+          ? Number(value)
+          : value;
+      const bound = kind === 'integer' ? INT32 : Number.MAX_SAFE_INTEGER;
+      ok = typeof n === 'number' && Number.isInteger(n) && Math.abs(n) <= bound;
+      break;
+    }
     case 'boolean':
       ok = typeof value === 'boolean' || value === 'true' || value === 'false';
       break;
@@ -397,6 +433,8 @@ function kindName(kind: Kind): string {
     string: 'text value',
     uuid: 'uuid',
     number: 'number',
+    integer: `integer (at most ${INT32})`,
+    bigint: 'integer',
     boolean: 'boolean (true or false)',
     date: 'date (ISO 8601, e.g. 2024-01-31T12:00:00Z)',
     json: 'value',

@@ -1,5 +1,5 @@
 import {expect} from '@loopback/testlab';
-import {Event, Task, UserTask} from '../../models';
+import {Event, Task, UserTask, Workflow} from '../../models';
 import {
   InvalidFilterError,
   validateFilter,
@@ -90,7 +90,17 @@ describe('Filter and where validation (unit)', () => {
         () => validateWhere(Task, {id: 'abc'}),
         /where\.id "abc" is not a valid uuid/,
       );
-      refused(() => validateWhere(Event, {timestamp: 'soon'}), /valid number/);
+      refused(() => validateWhere(Event, {timestamp: 'soon'}), /valid integer/);
+      // An integer column holds neither fractions nor more than 32 bits.
+      refused(
+        () => validateWhere(Workflow, {workflowVersion: 1.5}),
+        /valid integer \(at most 2147483647\)/,
+      );
+      refused(
+        () => validateWhere(Workflow, {workflowVersion: {gt: '99999999999'}}),
+        /valid integer/,
+      );
+      validateWhere(Event, {timestamp: {gt: 99999999999}});
       refused(() => validateWhere(Task, {deleted: 'maybe'}), /valid boolean/);
     });
 
