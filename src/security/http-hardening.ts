@@ -1,5 +1,7 @@
 import {extensionFor} from '@loopback/core';
 import {
+  ExpressRequestHandler,
+  HttpErrors,
   RestMiddlewareGroups,
   RestServer,
   RestServerResolvedConfig,
@@ -12,6 +14,43 @@ type CorsOptions = RestServerResolvedConfig['cors'];
 
 /** Where the helmet middleware is bound. */
 export const SECURITY_HEADERS_MIDDLEWARE = 'middleware.task-security.headers';
+/** Where the path check is bound. */
+export const PATH_GUARD_MIDDLEWARE = 'middleware.task-security.path';
+
+/** Names every plain object inherits (`__proto__`, `constructor`, `toString`, ...). */
+const INHERITED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Refuses a path with a segment such as `__proto__` or `constructor`:
+ * LoopBack's route table looks segments up in plain objects, and such a
+ * segment in place of an id makes the lookup throw (a 500).
+ */
+export const refuseInheritedPathSegments: ExpressRequestHandler = (
+  request,
+  _response,
+  next,
+) => {
+  for (const segment of request.path.split('/')) {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // Not percent-encoding: checked as it is.
+    }
+    if (INHERITED_NAMES.has(segment) || INHERITED_NAMES.has(decoded)) {
+      next(
+        Object.assign(
+          new HttpErrors.BadRequest(
+            `The path segment "${decoded}" is not allowed.`,
+          ),
+          {code: 'INVALID_PATH'},
+        ),
+      );
+      return;
+    }
+  }
+  next();
+};
 
 /** A CORS configuration that allows credentials for any origin. */
 export class CorsConfigError extends Error {}
@@ -45,7 +84,7 @@ export function corsOptions(
 
 /**
  * Hardens the REST server before it builds its request handler: CORS as
- * above, no `X-Powered-By`, and helmet's security headers
+ * above, no `X-Powered-By`, no inherited names as path segments, and helmet's security headers
  * (`X-Content-Type-Options: nosniff`, `Strict-Transport-Security`,
  * `X-Frame-Options`, `Referrer-Policy`, a content security policy, ...) on
  * every answer, in the CORS middleware group so errors and the OpenAPI
@@ -60,6 +99,15 @@ export function hardenRestServer(
     ...server.config.expressSettings,
     'x-powered-by': false,
   };
+  const bothChains = extensionFor(
+    RestTags.REST_MIDDLEWARE_CHAIN,
+    RestTags.ACTION_MIDDLEWARE_CHAIN,
+  );
+  server
+    .expressMiddleware(PATH_GUARD_MIDDLEWARE, refuseInheritedPathSegments, {
+      group: RestMiddlewareGroups.CORS,
+    })
+    .apply(bothChains);
   if (config.helmet === false) {
     if (server.isBound(SECURITY_HEADERS_MIDDLEWARE)) {
       server.unbind(SECURITY_HEADERS_MIDDLEWARE);
@@ -72,10 +120,5 @@ export function hardenRestServer(
       key: SECURITY_HEADERS_MIDDLEWARE,
       group: RestMiddlewareGroups.CORS,
     })
-    .apply(
-      extensionFor(
-        RestTags.REST_MIDDLEWARE_CHAIN,
-        RestTags.ACTION_MIDDLEWARE_CHAIN,
-      ),
-    );
+    .apply(bothChains);
 }
