@@ -59,6 +59,12 @@ export class TaskExampleApplication extends BootMixin(
     this.bind(TaskSecurityBindings.CONFIG).to({
       cors: example.cors,
       rateLimits: example.rateLimits,
+      // helmet's defaults, but the API explorer's page runs an inline script.
+      helmet: {
+        contentSecurityPolicy: {
+          directives: {scriptSrc: ["'self'", "'unsafe-inline'"]},
+        },
+      },
     });
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,

@@ -278,29 +278,29 @@ describe('Hostile input and safe defaults (PostgreSQL, Camunda)', function () {
       }
     });
 
-    async function rotation(db: TestDatabase, client: Client) {
-      await givenClientApp(client, 'modern');
+    async function rotation(own: TestDatabase, ownClient: Client) {
+      await givenClientApp(ownClient, 'modern');
       const secret = 'c'.repeat(64);
-      await db.query(
+      await own.query(
         "INSERT INTO main.client_apps (name, api_key, api_secret) VALUES ('legacy-app', 'legacy-key', $1)",
         [secret],
       );
       const creds = {'x-api-key': 'legacy-key', 'x-api-secret': secret};
-      await client
+      await ownClient
         .get('/webhooks/deliveries')
         .set(admin)
         .set(creds)
         .expect(200);
       const stored = async () =>
         (
-          await db.query<{api_secret: string}>(
+          await own.query<{api_secret: string}>(
             "SELECT api_secret FROM main.client_apps WHERE api_key = 'legacy-key'",
           )
         )[0].api_secret;
       expect(await stored()).to.equal(secret);
 
       // A restart re-encrypts it.
-      const restarted = await givenApp(db);
+      const restarted = await givenApp(own);
       try {
         expect(await stored()).to.startWith(`enc:v1:${TEST_SECRET_KEY.id}:`);
         await restarted.client
@@ -319,11 +319,11 @@ describe('Hostile input and safe defaults (PostgreSQL, Camunda)', function () {
         key: Buffer.alloc(32, 9).toString('base64'),
       };
       const rotating = await givenApp(
-        db,
+        own,
         testHttpConfig({secretKeys: [newKey, TEST_SECRET_KEY]}),
       );
       await rotating.stop();
-      const secrets = await db.query<{api_secret: string}>(
+      const secrets = await own.query<{api_secret: string}>(
         'SELECT api_secret FROM main.client_apps',
       );
       expect(secrets).to.have.length(2);
@@ -331,7 +331,7 @@ describe('Hostile input and safe defaults (PostgreSQL, Camunda)', function () {
         expect(api_secret).to.startWith('enc:v1:test-2:');
       }
       const rotated = await givenApp(
-        db,
+        own,
         testHttpConfig({secretKeys: [newKey]}),
       );
       try {
