@@ -352,7 +352,9 @@ function kindOf(model: typeof Model, property: string, path: string): Kind {
     PROTOTYPE_KEYS.has(property) ||
     !Object.prototype.hasOwnProperty.call(properties, property)
   ) {
-    refuse(path, `"${property}" is not a property of ${model.modelName}`);
+    throw new InvalidFilterError(
+      `Unknown ${model.modelName} property in the filter: ${property} (at ${path}).`,
+    );
   }
   return kindOfDefinition(properties[property]);
 }
@@ -415,7 +417,9 @@ function checkValue(kind: Kind, value: unknown, path: string): void {
       ok = false;
   }
   if (!ok) {
-    refuse(path, `${describe(value)} is not a valid ${kindName(kind)}`);
+    throw new InvalidFilterError(
+      `Invalid value in the filter at ${path}: ${describe(value)} is not a valid ${kindName(kind)}.`,
+    );
   }
 }
 
@@ -483,5 +487,5 @@ function describe(value: unknown): string {
 }
 
 function refuse(path: string, problem: string): never {
-  throw new InvalidFilterError(`${path} ${problem}.`);
+  throw new InvalidFilterError(`Invalid filter: ${path} ${problem}.`);
 }

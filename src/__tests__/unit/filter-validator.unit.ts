@@ -68,11 +68,11 @@ describe('Filter and where validation (unit)', () => {
     it('an invalid date, as a value or an operand', () => {
       refused(
         () => validateWhere(Task, {createdOn: 'not-a-date'}),
-        /^where\.createdOn "not-a-date" is not a valid date/,
+        /^Invalid value in the filter at where\.createdOn: "not-a-date" is not a valid date/,
       );
       refused(
         () => validateWhere(Task, {createdOn: {gt: 'yesterday'}}),
-        /^where\.createdOn\.gt "yesterday" is not a valid date/,
+        /at where\.createdOn\.gt: "yesterday" is not a valid date/,
       );
       refused(
         () => validateWhere(Task, {dueDate: {between: ['2024-01-01', 'soon']}}),
@@ -88,7 +88,7 @@ describe('Filter and where validation (unit)', () => {
     it('a malformed uuid, number or boolean', () => {
       refused(
         () => validateWhere(Task, {id: 'abc'}),
-        /where\.id "abc" is not a valid uuid/,
+        /at where\.id: "abc" is not a valid uuid/,
       );
       refused(() => validateWhere(Event, {timestamp: 'soon'}), /valid integer/);
       // An integer column holds neither fractions nor more than 32 bits.
@@ -107,15 +107,15 @@ describe('Filter and where validation (unit)', () => {
     it('unknown properties, at any depth, and in order and fields', () => {
       refused(
         () => validateWhere(Task, {keyy: 'x'}),
-        /"keyy" is not a property of tasks/,
+        /^Unknown tasks property in the filter: keyy \(at where\.keyy\)/,
       );
       refused(
         () => validateWhere(Task, {or: [{key: 'a'}, {and: [{nope: 1}]}]}),
-        /where\.or\[1\]\.and\[0\]\.nope/,
+        /nope \(at where\.or\[1\]\.and\[0\]\.nope\)/,
       );
       refused(
         () => validateFilter(Task, {order: 'nope DESC'}),
-        /filter\.order "nope"/,
+        /property in the filter: nope \(at filter\.order\)/,
       );
       refused(
         () => validateFilter(Task, {order: ['key sideways']}),
@@ -123,7 +123,7 @@ describe('Filter and where validation (unit)', () => {
       );
       refused(
         () => validateFilter(Task, {fields: ['nope']}),
-        /"nope" is not a property/,
+        /Unknown tasks property in the filter: nope/,
       );
       refused(
         () => validateFilter(Task, {fields: {key: 'yes'}}),
@@ -246,7 +246,7 @@ describe('Filter and where validation (unit)', () => {
           validateFilter(Task, {
             include: [{relation: 'userTasks', scope: {where: {nope: 1}}}],
           }),
-        /include\[0\]\.scope\.where\.nope/,
+        /user_tasks property in the filter: nope \(at filter\.include\[0\]\.scope\.where\.nope\)/,
       );
       refused(() => validateFilter(Task, 'where=x'), /must be a filter object/);
       refused(() => validateWhere(Task, []), /must be a where object/);

@@ -6,7 +6,7 @@ import {TaskHttpConfig} from './types';
 const PREFIX = 'sf.task.http';
 
 export namespace TaskHttpBindings {
-  /** `{allowPrivateUrls?, delivery?: {...}}`; optional. */
+  /** `{secretKeys, allowPrivateUrls?, delivery?: {...}}`; secretKeys is required. */
   export const CONFIG = BindingKey.create<TaskHttpConfig>(`${PREFIX}.config`);
   /** The one stream service behind both connector bindings and `/events/trigger`. */
   export const STREAM_SERVICE = BindingKey.create<HttpStreamService>(
