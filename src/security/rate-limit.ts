@@ -85,7 +85,8 @@ export function clientAddress(request: Request): string {
 
 /**
  * Runs an authentication check under a failure limit: 429 before it runs
- * when the caller has failed too often, and a failure counted when it throws.
+ * when the caller has failed too often, and a failure counted when it
+ * refuses the credentials (401).
  */
 export async function limitFailures<T>(
   limit: RateLimit | undefined,
@@ -98,7 +99,10 @@ export async function limitFailures<T>(
   try {
     return await check();
   } catch (err) {
-    await limit.record(key);
+    // Only a refused credential counts, not a failure of the service.
+    if ((err as {statusCode?: number}).statusCode === 401) {
+      await limit.record(key);
+    }
     throw err;
   }
 }
