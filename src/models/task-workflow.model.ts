@@ -15,6 +15,7 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     postgresql: {columnName: 'workflow_key'},
   })
   workflowKey: string;
@@ -22,6 +23,7 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     postgresql: {columnName: 'task_key'},
   })
   taskKey: string;

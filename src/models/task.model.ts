@@ -9,10 +9,20 @@ export class Task extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'key'}})
+  @property({
+    type: 'string',
+    required: true,
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'key'},
+  })
   key: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  @property({
+    type: 'string',
+    required: true,
+    jsonSchema: {maxLength: 500},
+    postgresql: {columnName: 'name'},
+  })
   name: string;
 
   @property({type: 'string', postgresql: {columnName: 'description'}})
@@ -40,7 +50,11 @@ export class Task extends AuditedEntity {
   })
   severity?: TaskSeverity;
 
-  @property({type: 'string', postgresql: {columnName: 'type'}})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'type'},
+  })
   type?: string;
 
   @property({type: 'date', postgresql: {columnName: 'start_date'}})
@@ -52,7 +66,11 @@ export class Task extends AuditedEntity {
   @property({type: 'date', postgresql: {columnName: 'end_date'}})
   endDate?: Date;
 
-  @property({type: 'string', postgresql: {columnName: 'assignee_id'}})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'assignee_id'},
+  })
   assigneeId?: string;
 
   @property({
@@ -62,7 +80,11 @@ export class Task extends AuditedEntity {
   metadata?: AnyObject;
 
   /** The id of the workflow instance that drives this task. */
-  @property({type: 'string', postgresql: {columnName: 'external_id'}})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    postgresql: {columnName: 'external_id'},
+  })
   externalId?: string;
 
   @hasMany(() => UserTask, {keyTo: 'taskId'})

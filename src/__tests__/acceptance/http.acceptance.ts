@@ -8,6 +8,7 @@ import {IWorkflowManager} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
+import {testHttpConfig} from '../fixtures/http-config';
 import {RecordingConnector} from '../fixtures/recording-connector';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
@@ -44,6 +45,7 @@ describe('HTTP connector routes (PostgreSQL)', () => {
       db,
       after: app => {
         app.component(TaskHttpComponent);
+        app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig());
         app
           .bind(TaskServiceBindings.WORKFLOW_MANAGER)
           .to({} as IWorkflowManager);
@@ -57,7 +59,9 @@ describe('HTTP connector routes (PostgreSQL)', () => {
     await db?.drop();
   });
 
-  async function givenClientApp(name = 'billing') {
+  // Names of live client apps are unique.
+  let apps = 0;
+  async function givenClientApp(name = `billing-${++apps}`) {
     const res = await client
       .post('/client-apps')
       .set(admin)
@@ -215,7 +219,7 @@ describe('HTTP connector routes (PostgreSQL)', () => {
         /^crm-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
       );
       expect(created.apiSecret).to.match(/^[0-9a-f]{64}$/);
-      const other = await givenClientApp('crm');
+      const other = await givenClientApp('crm-2');
       expect(other.apiKey).to.not.equal(created.apiKey);
       expect(other.apiSecret).to.not.equal(created.apiSecret);
       const rows = await db.query(
@@ -335,7 +339,9 @@ describe('HTTP connector routes (PostgreSQL)', () => {
     it('refuses private and loopback addresses when allowPrivateUrls is false', async () => {
       const app = await givenClientApp();
       const creds = {'x-api-key': app.apiKey, 'x-api-secret': app.apiSecret};
-      t.app.bind(TaskHttpBindings.CONFIG).to({allowPrivateUrls: false});
+      t.app
+        .bind(TaskHttpBindings.CONFIG)
+        .to(testHttpConfig({allowPrivateUrls: false}));
       try {
         for (const url of [
           'http://127.0.0.1:8080/x',
@@ -352,7 +358,9 @@ describe('HTTP connector routes (PostgreSQL)', () => {
             .set(creds)
             .send({url, key: 'k'});
           expect({url, status: res.status}).to.eql({url, status: 422});
-          expect(res.body.error.message).to.match(/loopback|non-public/);
+          expect(res.body.error.message).to.match(
+            /loopback|private network|metadata/,
+          );
         }
         // A public address literal is fine (no DNS needed).
         await client
@@ -362,9 +370,9 @@ describe('HTTP connector routes (PostgreSQL)', () => {
           .send({url: 'https://93.184.216.34/hook', key: 'k'})
           .expect(200);
       } finally {
-        t.app.unbind(TaskHttpBindings.CONFIG);
+        t.app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig());
       }
-      // Allowed by default.
+      // Allowed with allowPrivateUrls.
       await client
         .post('/webhooks/subscribe')
         .set(admin)
