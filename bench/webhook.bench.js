@@ -9,6 +9,7 @@
  *
  * Database from TEST_DB_HOST/PORT/USER/PASSWORD (default 127.0.0.1:5432 postgres).
  */
+const {randomBytes} = require('crypto');
 const {TestDatabase} = require('../dist/__tests__/fixtures/database');
 const {givenTestApp} = require('../dist/__tests__/fixtures/app');
 const {
@@ -40,6 +41,9 @@ async function run(db, concurrency) {
     after: app => {
       app.component(TaskHttpComponent);
       app.bind(TaskHttpBindings.CONFIG).to({
+        // The receiver is local; secrets are encrypted with a throwaway key.
+        allowPrivateUrls: true,
+        secretKeys: [{id: 'bench', key: randomBytes(32).toString('base64')}],
         delivery: {concurrency, pollIntervalMs: 50, timeoutMs: 10000},
       });
     },

@@ -13,6 +13,7 @@ import {
   BindingKey,
   BindingScope,
   Component,
+  Constructor,
   CoreBindings,
   CoreTags,
   createBindingFromClass,
@@ -78,6 +79,7 @@ import {
   TaskTransactionsProvider,
   WorkflowTransactionsProvider,
 } from './sql';
+import {TaskSecurityComponent} from './security';
 import {DEFAULT_SYSTEM_USER, TaskServiceConfig} from './types';
 
 /**
@@ -126,6 +128,7 @@ export class TaskServiceComponent implements Component {
       CoreTags.LIFE_CYCLE_OBSERVER,
     ),
   ];
+  components: Constructor<Component>[] = [TaskSecurityComponent];
 
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE)

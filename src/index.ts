@@ -8,6 +8,7 @@ export * from './interfaces';
 export * from './keys';
 export * from './models';
 export * from './repositories';
+export * from './security';
 export * from './services';
 export * from './sql';
 export * from './types';

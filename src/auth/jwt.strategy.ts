@@ -5,6 +5,8 @@ import {securityId} from '@loopback/security';
 import jwt, {Algorithm, JwtPayload} from 'jsonwebtoken';
 import {TaskAuthBindings} from './keys';
 import {JwtVerificationConfig, TaskUserProfile} from './types';
+import {limitFailures, RateLimit} from '../security/rate-limit';
+import {TaskSecurityBindings} from '../security/keys';
 
 export const JWT_STRATEGY_NAME = 'bearer';
 
@@ -26,9 +28,18 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
   constructor(
     @inject(TaskAuthBindings.JWT_CONFIG)
     private readonly config: JwtVerificationConfig,
+    @inject(TaskSecurityBindings.AUTH_FAILURE_LIMIT, {optional: true})
+    private readonly failures?: RateLimit,
   ) {}
 
-  async authenticate(request: Request): Promise<TaskUserProfile> {
+  /** 429 for an address that failed too often; each failure counts. */
+  authenticate(request: Request): Promise<TaskUserProfile> {
+    return limitFailures(this.failures, request, () =>
+      this.verifyRequest(request),
+    );
+  }
+
+  private async verifyRequest(request: Request): Promise<TaskUserProfile> {
     const token = this.extractToken(request);
     const claims = this.verify(token);
     const id = String(claims.id ?? claims.sub ?? '');

@@ -22,7 +22,7 @@ const WORKFLOW_DTO_SCHEMA = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    name: {type: 'string', minLength: 1},
+    name: {type: 'string', minLength: 1, maxLength: 255},
     bpmnFile: {type: 'string', minLength: 1, description: 'The BPMN XML'},
     inputSchema: {type: 'object', description: 'JSON Schema of the input'},
     description: {type: 'string'},
@@ -35,7 +35,7 @@ const EXECUTE_SCHEMA = {
   required: ['input'],
   properties: {
     input: {type: 'object'},
-    workflowVersion: {type: 'integer', minimum: 1},
+    workflowVersion: {type: 'integer', minimum: 1, maximum: 2147483647},
   },
 } satisfies SchemaObject;
 
@@ -162,7 +162,10 @@ export class WorkflowController {
   @response(204, {description: 'Version deleted, in the engine too'})
   deleteVersion(
     @uuidParam('id') id: string,
-    @param.path.integer('version') versionNumber: number,
+    @param.path.integer('version', {
+      schema: {type: 'integer', minimum: 1, maximum: 2147483647},
+    })
+    versionNumber: number,
   ): Promise<void> {
     return this.workflows.removeVersion(id, versionNumber);
   }

@@ -14,6 +14,7 @@ export class EventWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     ...column('event_key'),
   })
   eventKey: string;
@@ -22,6 +23,7 @@ export class EventWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     ...column('workflow_key'),
   })
   workflowKey: string;

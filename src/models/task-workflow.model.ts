@@ -15,6 +15,7 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     ...column('workflow_key'),
   })
   workflowKey: string;
@@ -22,6 +23,7 @@ export class TaskWorkflow extends AuditedEntity {
   @property({
     type: 'string',
     required: true,
+    jsonSchema: {maxLength: 255},
     ...column('task_key'),
   })
   taskKey: string;

@@ -9,10 +9,20 @@ export class Task extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, ...column('key')})
+  @property({
+    type: 'string',
+    required: true,
+    jsonSchema: {maxLength: 255},
+    ...column('key'),
+  })
   key: string;
 
-  @property({type: 'string', required: true, ...column('name')})
+  @property({
+    type: 'string',
+    required: true,
+    jsonSchema: {maxLength: 500},
+    ...column('name'),
+  })
   name: string;
 
   @property({type: 'string', ...column('description')})
@@ -40,7 +50,11 @@ export class Task extends AuditedEntity {
   })
   severity?: TaskSeverity;
 
-  @property({type: 'string', ...column('type')})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    ...column('type'),
+  })
   type?: string;
 
   @property({type: 'date', ...column('start_date')})
@@ -52,7 +66,11 @@ export class Task extends AuditedEntity {
   @property({type: 'date', ...column('end_date')})
   endDate?: Date;
 
-  @property({type: 'string', ...column('assignee_id')})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    ...column('assignee_id'),
+  })
   assigneeId?: string;
 
   @property({
@@ -62,7 +80,11 @@ export class Task extends AuditedEntity {
   metadata?: AnyObject;
 
   /** The id of the workflow instance that drives this task. */
-  @property({type: 'string', ...column('external_id')})
+  @property({
+    type: 'string',
+    jsonSchema: {maxLength: 255},
+    ...column('external_id'),
+  })
   externalId?: string;
 
   @hasMany(() => UserTask, {keyTo: 'taskId'})

@@ -3,11 +3,19 @@ import {AnyObject} from '@loopback/repository';
 import Ajv, {ValidateFunction} from 'ajv';
 import addFormats from 'ajv-formats';
 import {TaskServiceError} from '../errors';
+import {linearRegExp} from '../security/linear-regexp';
 
-/** Checks workflow inputs against their version's JSON Schema. */
+/**
+ * Checks workflow inputs against their version's JSON Schema. Patterns run
+ * on a linear-time engine, so a user's `pattern` cannot stall the service.
+ */
 @injectable({scope: BindingScope.SINGLETON})
 export class WorkflowInputValidator {
-  private readonly ajv = new Ajv({allErrors: true, strict: false});
+  private readonly ajv = new Ajv({
+    allErrors: true,
+    strict: false,
+    code: {regExp: linearRegExp},
+  });
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor() {
@@ -36,7 +44,16 @@ export class WorkflowInputValidator {
   /** Refuses (`invalid`) an `input` that breaks `schema`, listing every way it does. */
   assertValid(input: unknown, schema: AnyObject | undefined): void {
     if (!schema) return;
-    const validate = this.compile(schema);
+    let validate: ValidateFunction;
+    try {
+      validate = this.compile(schema);
+    } catch (err) {
+      // A schema stored before its patterns had to be linear-time.
+      throw new TaskServiceError(
+        'conflict',
+        `The workflow's inputSchema cannot be used; update the workflow: ${(err as Error).message}`,
+      );
+    }
     if (validate(input)) return;
     const errors = (validate.errors ?? []).map(e => ({
       path: e.instancePath || '/',

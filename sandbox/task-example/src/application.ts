@@ -10,11 +10,12 @@ import {
   ExportedWorkflowServiceBindingConfig,
   TaskAuthBindings,
   TaskDbSourceName,
+  TaskSecurityBindings,
   TaskServiceBindings,
   TaskServiceComponent,
   WorkflowServiceSourceName,
 } from 'loopback4-task-service';
-import {TaskHttpComponent} from 'loopback4-task-service/http';
+import {TaskHttpBindings, TaskHttpComponent} from 'loopback4-task-service/http';
 import {
   KafkaEventAdapter,
   KafkaStreamService,
@@ -55,6 +56,16 @@ export class TaskExampleApplication extends BootMixin(
       workflowEngineBaseUrl: example.camundaUrl,
       engineTenantId: example.camundaTenantId,
     });
+    this.bind(TaskSecurityBindings.CONFIG).to({
+      cors: example.cors,
+      rateLimits: example.rateLimits,
+      // helmet's defaults, but the API explorer's page runs an inline script.
+      helmet: {
+        contentSecurityPolicy: {
+          directives: {scriptSrc: ["'self'", "'unsafe-inline'"]},
+        },
+      },
+    });
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,
       EndTaskCommand,
@@ -69,6 +80,10 @@ export class TaskExampleApplication extends BootMixin(
     const {incoming, outgoing, kafka} = this.example;
     if (incoming === 'http' || outgoing === 'http') {
       this.component(TaskHttpComponent);
+      this.bind(TaskHttpBindings.CONFIG).to({
+        allowPrivateUrls: this.example.webhookAllowPrivateUrls,
+        secretKeys: this.example.clientSecretKeys,
+      });
     }
     if (incoming !== 'kafka' && outgoing !== 'kafka') return;
     this.bind(TaskServiceKafkaModule.CONFIG).to({

@@ -1,3 +1,10 @@
+import {
+  CorsConfig,
+  parseSecretKeys,
+  RateLimitRule,
+  SecretKey,
+} from 'loopback4-task-service';
+
 /** Everything the example app reads from its environment (see the README). */
 export interface ExampleConfig {
   port: number;
@@ -19,6 +26,17 @@ export interface ExampleConfig {
   jwtIssuer?: string;
   incoming: 'http' | 'kafka';
   outgoing: 'http' | 'kafka';
+  /** Webhooks may go to loopback and private addresses (a local receiver). */
+  webhookAllowPrivateUrls: boolean;
+  /** Keys of client-app secrets at rest, newest first. */
+  clientSecretKeys: SecretKey[];
+  /** Undefined: LoopBack's CORS without credentials. */
+  cors?: CorsConfig;
+  rateLimits: {
+    authFailures?: RateLimitRule | false;
+    apiCredentialFailures?: RateLimitRule | false;
+    trigger?: RateLimitRule | false;
+  };
   kafka: {
     brokers: string[];
     clientId: string;
@@ -33,6 +51,45 @@ const DEFAULT_DATABASE = 'taskdb';
 
 /** The development secret, used only when JWT_SECRET is not set. */
 export const DEV_JWT_SECRET = 'task-service-development-secret';
+
+/** The development key of client secrets, used only when CLIENT_SECRET_KEYS is not set. */
+export const DEV_CLIENT_SECRET_KEY: SecretKey = {
+  id: 'dev',
+  key: Buffer.from('task-service-development-key-32b').toString('base64'),
+};
+
+function flag(name: string, value: string | undefined): boolean {
+  const v = (value ?? 'false').toLowerCase();
+  if (v !== 'true' && v !== 'false') {
+    throw new Error(`${name} must be "true" or "false", not "${value}".`);
+  }
+  return v === 'true';
+}
+
+/** `points/seconds` (e.g. `20/60`), `off`, or unset (the service's default). */
+function rateLimit(
+  name: string,
+  value: string | undefined,
+): RateLimitRule | false | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.toLowerCase() === 'off') return false;
+  const match = /^(\d+)\/(\d+)$/.exec(value.trim());
+  if (!match || Number(match[1]) < 1 || Number(match[2]) < 1) {
+    throw new Error(
+      `${name} must be "points/seconds" (e.g. 20/60) or "off", not "${value}".`,
+    );
+  }
+  return {points: Number(match[1]), durationSeconds: Number(match[2])};
+}
+
+function corsFromEnv(env: NodeJS.ProcessEnv): CorsConfig | undefined {
+  const origins = env.CORS_ORIGINS?.trim();
+  if (!origins) return undefined;
+  return {
+    origins: origins === '*' ? '*' : list(origins, []),
+    credentials: flag('CORS_CREDENTIALS', env.CORS_CREDENTIALS),
+  };
+}
 
 function side(name: string, value: string | undefined): 'http' | 'kafka' {
   const v = (value ?? 'http').toLowerCase();
@@ -72,6 +129,25 @@ export function configFromEnv(
     jwtIssuer: env.JWT_ISSUER,
     incoming: side('TASK_INCOMING', env.TASK_INCOMING),
     outgoing: side('TASK_OUTGOING', env.TASK_OUTGOING),
+    webhookAllowPrivateUrls: flag(
+      'WEBHOOK_ALLOW_PRIVATE_URLS',
+      env.WEBHOOK_ALLOW_PRIVATE_URLS,
+    ),
+    clientSecretKeys: env.CLIENT_SECRET_KEYS
+      ? parseSecretKeys(env.CLIENT_SECRET_KEYS)
+      : [DEV_CLIENT_SECRET_KEY],
+    cors: corsFromEnv(env),
+    rateLimits: {
+      authFailures: rateLimit(
+        'RATE_LIMIT_AUTH_FAILURES',
+        env.RATE_LIMIT_AUTH_FAILURES,
+      ),
+      apiCredentialFailures: rateLimit(
+        'RATE_LIMIT_API_KEY_FAILURES',
+        env.RATE_LIMIT_API_KEY_FAILURES,
+      ),
+      trigger: rateLimit('RATE_LIMIT_TRIGGER', env.RATE_LIMIT_TRIGGER),
+    },
     kafka: {
       brokers: list(env.KAFKA_SERVER, ['127.0.0.1:9092']),
       clientId: env.KAFKA_CLIENT_ID ?? 'task-example',

@@ -1,5 +1,5 @@
 import {TaskExampleApplication} from './application';
-import {configFromEnv, DEV_JWT_SECRET} from './config';
+import {configFromEnv, DEV_CLIENT_SECRET_KEY, DEV_JWT_SECRET} from './config';
 
 export {TaskExampleApplication};
 export * from './config';
@@ -9,6 +9,11 @@ export async function main(): Promise<TaskExampleApplication> {
   if (!config.jwtPublicKey && config.jwtSecret === DEV_JWT_SECRET) {
     console.warn(
       'JWT_SECRET is not set: using the development secret. Set it outside development.',
+    );
+  }
+  if (config.clientSecretKeys[0] === DEV_CLIENT_SECRET_KEY) {
+    console.warn(
+      'CLIENT_SECRET_KEYS is not set: client secrets are encrypted with the development key. Set it outside development.',
     );
   }
   const app = new TaskExampleApplication(config);

@@ -8,6 +8,7 @@ import {IWorkflowManager} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
+import {testHttpConfig} from '../fixtures/http-config';
 import {RecordingConnector} from '../fixtures/recording-connector';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
@@ -47,6 +48,7 @@ for (const cell of dataCells()) {
         db,
         after: app => {
           app.component(TaskHttpComponent);
+          app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig());
           app
             .bind(TaskServiceBindings.WORKFLOW_MANAGER)
             .to({} as IWorkflowManager);
@@ -60,7 +62,9 @@ for (const cell of dataCells()) {
       await db?.drop();
     });
 
-    async function givenClientApp(name = 'billing') {
+    // Names of live client apps are unique.
+    let apps = 0;
+    async function givenClientApp(name = `billing-${++apps}`) {
       const res = await client
         .post('/client-apps')
         .set(admin)
@@ -224,7 +228,7 @@ for (const cell of dataCells()) {
           /^crm-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
         );
         expect(created.apiSecret).to.match(/^[0-9a-f]{64}$/);
-        const other = await givenClientApp('crm');
+        const other = await givenClientApp('crm-2');
         expect(other.apiKey).to.not.equal(created.apiKey);
         expect(other.apiSecret).to.not.equal(created.apiSecret);
         const rows = await db.rows('client_apps', {
@@ -347,7 +351,9 @@ for (const cell of dataCells()) {
       it('refuses private and loopback addresses when allowPrivateUrls is false', async () => {
         const app = await givenClientApp();
         const creds = {'x-api-key': app.apiKey, 'x-api-secret': app.apiSecret};
-        t.app.bind(TaskHttpBindings.CONFIG).to({allowPrivateUrls: false});
+        t.app
+          .bind(TaskHttpBindings.CONFIG)
+          .to(testHttpConfig({allowPrivateUrls: false}));
         try {
           for (const url of [
             'http://127.0.0.1:8080/x',
@@ -364,7 +370,9 @@ for (const cell of dataCells()) {
               .set(creds)
               .send({url, key: 'k'});
             expect({url, status: res.status}).to.eql({url, status: 422});
-            expect(res.body.error.message).to.match(/loopback|non-public/);
+            expect(res.body.error.message).to.match(
+              /loopback|private network|metadata/,
+            );
           }
           // A public address literal is fine (no DNS needed).
           await client
@@ -374,9 +382,9 @@ for (const cell of dataCells()) {
             .send({url: 'https://93.184.216.34/hook', key: 'k'})
             .expect(200);
         } finally {
-          t.app.unbind(TaskHttpBindings.CONFIG);
+          t.app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig());
         }
-        // Allowed by default.
+        // Allowed with allowPrivateUrls.
         await client
           .post('/webhooks/subscribe')
           .set(admin)

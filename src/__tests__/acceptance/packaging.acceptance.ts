@@ -15,7 +15,7 @@ const {RestApplication} = require('@loopback/rest');
 const {RepositoryMixin, juggler} = require('@loopback/repository');
 const {ServiceMixin} = require('@loopback/service-proxy');
 const {TaskServiceComponent, TaskDbSourceName, WorkflowServiceSourceName, TaskAuthBindings} = require('loopback4-task-service');
-const {TaskHttpComponent} = require('loopback4-task-service/http');
+const {TaskHttpBindings, TaskHttpComponent} = require('loopback4-task-service/http');
 const kafka = require('loopback4-task-service/kafka');
 
 class HostApp extends ServiceMixin(RepositoryMixin(RestApplication)) {}
@@ -32,6 +32,9 @@ async function main() {
   app.bind(TaskAuthBindings.JWT_CONFIG).to({secret: process.env.JWT_SECRET});
   app.component(TaskServiceComponent);
   app.component(TaskHttpComponent);
+  app.bind(TaskHttpBindings.CONFIG).to({
+    secretKeys: [{id: 'k1', key: require('crypto').randomBytes(32).toString('base64')}],
+  });
   await app.start();
   console.log('listening');
 }

@@ -39,6 +39,8 @@ describe('The README walkthrough against the example app, as a black box over HT
       DB_DATABASE: database,
       TASK_INCOMING: 'http',
       TASK_OUTGOING: 'http',
+      // The walkthrough's webhook receiver listens on 127.0.0.1.
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
     };
     // What `npm start` does after building and starting the services.
     await new Promise<void>((resolve, reject) => {

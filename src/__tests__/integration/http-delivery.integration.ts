@@ -10,6 +10,7 @@ import {IEvent} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {EventOutbox} from '../../services';
 import {TaskDbSourceName} from '../../types';
+import {testHttpConfig} from '../fixtures/http-config';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
@@ -31,7 +32,7 @@ function givenHttpApp(db: TestDatabase, config = CONFIG) {
     db,
     after: app => {
       app.component(TaskHttpComponent);
-      app.bind(TaskHttpBindings.CONFIG).to(config);
+      app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig(config));
     },
   });
 }

@@ -79,8 +79,8 @@ describe('MySQL migrations (db-migrate, real MariaDB)', () => {
   async function clientApp(apiKey: string) {
     const id = randomUUID();
     await db.run(
-      "INSERT INTO client_apps (id, name, api_key, api_secret) VALUES (?, 'app', ?, 's')",
-      [id, apiKey],
+      "INSERT INTO client_apps (id, name, api_key, api_secret) VALUES (?, ?, ?, 's')",
+      [id, `app-${apiKey}`, apiKey],
     );
     return {id};
   }
@@ -95,6 +95,7 @@ describe('MySQL migrations (db-migrate, real MariaDB)', () => {
     ).to.eql([
       {name: '/20260101000001-http'},
       {name: '/20260101000002-webhook-deliveries'},
+      {name: '/20260101000003-client-app-names'},
     ]);
   });
 
@@ -480,6 +481,10 @@ const PARTIAL_INDEXES: Record<string, {predicate: string; mysql: string[]}> = {
     predicate: '(NOT deleted)',
     mysql: ['task_key', 'workflow_key', 'not_deleted'],
   },
+  uq_client_apps_live_name: {
+    predicate: '(NOT deleted)',
+    mysql: ['name', 'not_deleted'],
+  },
   uq_webhook_subscriptions_client_key_url: {
     predicate: '(NOT deleted)',
     // A LONGTEXT cannot be part of a key: its SHA-256 is.
@@ -489,6 +494,7 @@ const PARTIAL_INDEXES: Record<string, {predicate: string; mysql: string[]}> = {
 
 /** Columns only MySQL has, all stored generated: table.column → expression. */
 const MYSQL_ONLY_COLUMNS: Record<string, string> = {
+  'client_apps.not_deleted': 'case when `deleted` then NULL else 1 end',
   'event_workflows.not_deleted': 'case when `deleted` then NULL else 1 end',
   'task_workflows.not_deleted': 'case when `deleted` then NULL else 1 end',
   'webhook_subscriptions.not_deleted':

@@ -13,6 +13,7 @@ import {
 import {IEvent} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {EventOutbox} from '../../services';
+import {testHttpConfig} from '../fixtures/http-config';
 import {eventually, givenTestApp, TestApp, TestTaskApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
@@ -57,7 +58,7 @@ function mountMixed(
   kafka: KafkaConfig,
 ) {
   app.component(TaskHttpComponent);
-  app.bind(TaskHttpBindings.CONFIG).to(HTTP_CONFIG);
+  app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig(HTTP_CONFIG));
   app.bind(TaskServiceKafkaModule.CONFIG).to(kafka);
   const kafkaStream = app.bind(KAFKA_STREAM).toInjectable(KafkaStreamService);
   app

@@ -2,12 +2,20 @@ import {
   Binding,
   BindingScope,
   Component,
+  Constructor,
   ControllerClass,
   CoreTags,
   createBindingFromClass,
+  LifeCycleObserver,
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
 import {TaskServiceBindings} from '../../keys';
+import {
+  ClientSecretCipherProvider,
+  ClientSecretUpgrader,
+  TaskSecurityBindings,
+  TaskSecurityComponent,
+} from '../../security';
 import {
   ClientAppController,
   EventTriggerController,
@@ -60,7 +68,12 @@ export class TaskHttpComponent implements Component {
     WebhookDeliveryRepository,
     WebhookDeliveryAttemptRepository,
   ];
+  components: Constructor<Component>[] = [TaskSecurityComponent];
+  lifeCycleObservers: Constructor<LifeCycleObserver>[] = [ClientSecretUpgrader];
   bindings: Binding[] = [
+    createBindingFromClass(ClientSecretCipherProvider, {
+      key: TaskSecurityBindings.CLIENT_SECRET_CIPHER,
+    }),
     Binding.bind(TaskHttpBindings.DELIVERY_STORE)
       .toProvider(WebhookDeliveryStoreProvider)
       .inScope(BindingScope.SINGLETON),

@@ -6,7 +6,7 @@ const PREFIX = 'sf.task.http';
 
 /** Binding keys of `TaskHttpComponent`. */
 export namespace TaskHttpBindings {
-  /** `{allowPrivateUrls?, delivery?: {...}}`; optional. */
+  /** `{secretKeys, allowPrivateUrls?, delivery?: {...}}`; secretKeys is required. */
   export const CONFIG = BindingKey.create<TaskHttpConfig>(`${PREFIX}.config`);
   /** The one stream service behind both connector bindings and `/events/trigger`. */
   export const STREAM_SERVICE = BindingKey.create<HttpEventStream>(

@@ -1,5 +1,6 @@
 import {LifeCycleObserver} from '@loopback/core';
 import {IEvent, IIncomingConnector, IOutgoingConnector} from '../../interfaces';
+import type {SecretKey} from '../../security/secret-cipher';
 
 /** How the background worker delivers webhooks. */
 export interface WebhookDeliveryConfig {
@@ -22,11 +23,19 @@ export interface WebhookDeliveryConfig {
 /** Config of `TaskHttpComponent`, bound at `TaskHttpBindings.CONFIG`. */
 export interface TaskHttpConfig {
   /**
-   * Whether subscription URLs may point at loopback, private, link-local or
-   * otherwise non-public addresses. Default true (local development); set
-   * false in production to keep webhooks from reaching internal services.
+   * Whether webhooks may go to loopback and private-network addresses
+   * (a local receiver in development). Default false. Link-local and cloud
+   * metadata addresses are refused either way, at subscription and again
+   * when each delivery connects.
    */
   allowPrivateUrls?: boolean;
+  /**
+   * Keys that encrypt client-app secrets at rest (AES-256-GCM), newest
+   * first: the first encrypts, all decrypt. Required. To rotate, put a new
+   * key first and keep the old ones; at start every secret is re-encrypted
+   * with the new key, after which the old ones can go.
+   */
+  secretKeys?: SecretKey[];
   delivery?: WebhookDeliveryConfig;
 }
 

@@ -13,6 +13,7 @@ import {ExportedWorkflowServiceBindingConfig} from '../../keys';
 import {WorkflowServiceConfig} from '../../types';
 import {toCamundaVariables} from './camunda-variables';
 import {withHistoryTimeToLive} from './history-time-to-live';
+import {definitionRefusal} from '../../security/engine-refusal';
 
 /** An error answered by the engine, with its status and message. */
 export class CamundaError extends Error {
@@ -99,19 +100,20 @@ export class CamundaService implements IWorkflowManager {
         form,
       );
     } catch (err) {
-      if (
-        err instanceof CamundaError &&
-        err.status >= 400 &&
-        err.status < 500
-      ) {
-        throw new WorkflowRefusedError(err.engineMessage);
-      }
+      // Refused for what the BPMN says (a 400, or a 500 from the parser).
+      const reason = definitionRefusal(err);
+      if (reason !== undefined) throw new WorkflowRefusedError(reason);
       throw err;
     }
     const [definition] = Object.values(
       deployment.deployedProcessDefinitions ?? {},
     );
     if (!definition) {
+      // Nothing of it can run: take the deployment back before refusing it.
+      await this.request(
+        'DELETE',
+        `/deployment/${encodeURIComponent(deployment.id)}?cascade=true`,
+      );
       throw new WorkflowRefusedError(
         'The BPMN holds no executable process (isExecutable="true").',
       );

@@ -1,9 +1,10 @@
-import {intercept} from '@loopback/core';
+import {inject, intercept} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {post, requestBody, response, SchemaObject} from '@loopback/rest';
 import {randomBytes, randomUUID} from 'crypto';
 import {requires} from '../../../auth';
 import {asHttpErrors} from '../../../controllers/http-errors';
+import {SecretCipher, TaskSecurityBindings} from '../../../security';
 import {ClientAppRepository} from '../repositories';
 
 export interface NewClientAppRequest {
@@ -46,6 +47,8 @@ export class ClientAppController {
   constructor(
     @repository(ClientAppRepository)
     private readonly clientApps: ClientAppRepository,
+    @inject(TaskSecurityBindings.CLIENT_SECRET_CIPHER)
+    private readonly cipher: SecretCipher,
   ) {}
 
   @requires('CreateApiKey')
@@ -61,17 +64,15 @@ export class ClientAppController {
     })
     body: NewClientAppRequest,
   ): Promise<NewClientAppResponse> {
+    const apiSecret = randomBytes(SECRET_BYTES).toString('hex');
+    // Stored encrypted; a live app of the same name is a 409 (unique index).
     const created = await this.clientApps.create({
       name: body.clientName,
       apiKey: `${body.clientName}-${randomUUID()}`,
-      apiSecret: randomBytes(SECRET_BYTES).toString('hex'),
+      apiSecret: this.cipher.encrypt(apiSecret),
     });
-    // toJSON() hides the secret; this response is the one place it is shown.
-    return {
-      name: created.name,
-      apiKey: created.apiKey,
-      apiSecret: created.apiSecret,
-    };
+    // This response is the one place the secret is shown.
+    return {name: created.name, apiKey: created.apiKey, apiSecret};
   }
 
   /** The original's path. */

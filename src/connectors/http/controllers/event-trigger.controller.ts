@@ -5,6 +5,7 @@ import {requires} from '../../../auth';
 import {asHttpErrors} from '../../../controllers/http-errors';
 import {TaskHttpBindings} from '../keys';
 import {HttpEventStream} from '../types';
+import {TaskSecurityBindings} from '../../../security';
 
 /** The body of `POST /events/trigger`. */
 export interface TriggerEventRequest {
@@ -24,7 +25,7 @@ const TRIGGER_SCHEMA: SchemaObject = {
   properties: {
     key: {type: 'string', minLength: 1, maxLength: 255},
     payload: {type: 'object'},
-    source: {type: 'string'},
+    source: {type: 'string', maxLength: 255},
     description: {type: 'string'},
     timestamp: {
       type: 'number',
@@ -48,6 +49,7 @@ export class EventTriggerController {
    * header, a retried request is handled once.
    */
   @requires('TriggerEvent')
+  @intercept(TaskSecurityBindings.TRIGGER_RATE_LIMIT)
   @post('/events/trigger')
   @response(204, {description: 'The event was received and processed'})
   async trigger(
@@ -59,6 +61,8 @@ export class EventTriggerController {
     @param.header.string('idempotency-key', {
       description:
         'Optional: a retry with the same key is stored once and starts each mapped workflow once.',
+      // Stored as `http:<key>` in a 512-character column.
+      schema: {type: 'string', minLength: 1, maxLength: 500},
     })
     idempotencyKey?: string,
   ): Promise<void> {

@@ -91,7 +91,7 @@ export class WebhookController {
     const client = await this.auth.authenticate(apiKey, apiSecret);
     const url = await validateWebhookUrl(
       body.url,
-      this.config.allowPrivateUrls ?? true,
+      this.config.allowPrivateUrls ?? false,
     );
     const subscription = {clientAppId: client.id!, key: body.key, url};
     return this.subscriptions.findOrCreate(subscription, subscription);
@@ -119,9 +119,12 @@ export class WebhookController {
     })
     status?: WebhookDeliveryStatus,
     @param.query.string('key') key?: string,
-    @param.query.integer('limit', {schema: {minimum: 1, maximum: 1000}})
+    @param.query.integer('limit', {
+      schema: {type: 'integer', minimum: 1, maximum: 1000},
+    })
     limit = 100,
-    @param.query.integer('offset', {schema: {minimum: 0}}) offset = 0,
+    @param.query.integer('offset', {schema: {type: 'integer', minimum: 0}})
+    offset = 0,
   ): Promise<WebhookDeliveryWithRelations[]> {
     const client = await this.auth.authenticate(apiKey, apiSecret);
     return this.deliveries.find({

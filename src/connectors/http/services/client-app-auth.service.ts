@@ -1,7 +1,14 @@
-import {BindingScope, injectable} from '@loopback/core';
+import {BindingScope, inject, injectable} from '@loopback/core';
 import {repository} from '@loopback/repository';
+import {Request, RestBindings} from '@loopback/rest';
 import {createHash, randomBytes, timingSafeEqual} from 'crypto';
 import {TaskServiceError} from '../../../errors';
+import {
+  limitFailures,
+  RateLimit,
+  SecretCipher,
+  TaskSecurityBindings,
+} from '../../../security';
 import {ClientApp} from '../models';
 import {ClientAppRepository} from '../repositories';
 
@@ -16,15 +23,28 @@ export class ClientAppAuthService {
   constructor(
     @repository(ClientAppRepository)
     private readonly clientApps: ClientAppRepository,
+    @inject(TaskSecurityBindings.CLIENT_SECRET_CIPHER)
+    private readonly cipher: SecretCipher,
+    @inject(TaskSecurityBindings.API_CREDENTIAL_FAILURE_LIMIT, {optional: true})
+    private readonly failures?: RateLimit,
+    @inject(RestBindings.Http.REQUEST, {optional: true})
+    private readonly request?: Request,
   ) {}
 
-  /** The client app, or refused (`unauthenticated`): "Invalid API key or secret". */
-  async authenticate(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
+  /** The client app, or refused (`unauthenticated`): "Invalid API key or secret" (429 after too many failures). */
+  authenticate(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
+    return limitFailures(this.failures, this.request, () =>
+      this.check(apiKey, apiSecret),
+    );
+  }
+
+  private async check(apiKey?: string, apiSecret?: string): Promise<ClientApp> {
     if (!apiKey || !apiSecret) {
       throw new TaskServiceError('unauthenticated', INVALID_API_CREDENTIALS);
     }
     const app = await this.clientApps.findOne({where: {apiKey}});
-    const matches = sameSecret(app?.apiSecret ?? DUMMY_SECRET, apiSecret);
+    const stored = app ? this.cipher.decrypt(app.apiSecret) : DUMMY_SECRET;
+    const matches = sameSecret(stored, apiSecret);
     if (!app || !matches) {
       throw new TaskServiceError('unauthenticated', INVALID_API_CREDENTIALS);
     }

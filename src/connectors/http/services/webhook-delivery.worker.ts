@@ -2,6 +2,11 @@ import {BindingScope, inject, injectable} from '@loopback/core';
 import {randomBytes} from 'crypto';
 import {hostname} from 'os';
 import {exponentialBackoff} from '../../../utils';
+import {
+  SecretCipher,
+  TaskSecurityBindings,
+  WebhookHttpClient,
+} from '../../../security';
 import {TaskHttpBindings} from '../keys';
 import {
   AttemptOutcome,
@@ -15,7 +20,6 @@ import {
   WEBHOOK_HEADERS,
   WebhookDeliveryConfig,
 } from '../types';
-import {assertPublicHost} from './url-guard';
 import {signWebhook} from './webhook-signature';
 
 /** How much of a failing receiver's answer an attempt keeps. */
@@ -39,14 +43,23 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   private woken = false;
   private wake?: () => void;
   private lastClaimError?: string;
+  private readonly client: WebhookHttpClient;
 
   constructor(
     @inject(TaskHttpBindings.DELIVERY_STORE)
     private readonly store: WebhookDeliveryStore,
+    @inject(TaskSecurityBindings.CLIENT_SECRET_CIPHER)
+    private readonly cipher: SecretCipher,
     @inject(TaskHttpBindings.CONFIG, {optional: true})
     private readonly httpConfig: TaskHttpConfig = {},
   ) {
     this.config = {...DEFAULT_DELIVERY_CONFIG, ...httpConfig.delivery};
+    // The receiver's address is checked as each socket connects.
+    this.client = new WebhookHttpClient({
+      allowPrivateUrls: httpConfig.allowPrivateUrls ?? false,
+      timeoutMs: this.config.timeoutMs,
+      maxSockets: this.config.concurrency,
+    });
   }
 
   start(): void {
@@ -62,6 +75,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     this.notify();
     await this.loop;
     await Promise.all(this.inFlight);
+    this.client.destroy();
   }
 
   /** Look for due deliveries now rather than at the next poll. */
@@ -133,10 +147,6 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     let statusCode: number | undefined;
     let error: string | undefined;
     try {
-      if (this.httpConfig.allowPrivateUrls === false) {
-        // Checked again at sending: a name may resolve elsewhere by now.
-        await assertPublicHost(new URL(delivery.url).hostname);
-      }
       const result = await this.post(delivery);
       statusCode = result.statusCode;
       error = result.error;
@@ -167,39 +177,25 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     delivery: ClaimedDelivery,
   ): Promise<{statusCode: number; error?: string}> {
     const timestamp = String(Date.now());
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.config.timeoutMs);
-    try {
-      const res = await fetch(delivery.url, {
-        method: 'POST',
-        // The exact string that was signed.
-        body: delivery.body,
-        headers: {
-          'content-type': 'application/json',
-          [WEBHOOK_HEADERS.timestamp]: timestamp,
-          [WEBHOOK_HEADERS.signature]: signWebhook(
-            delivery.apiSecret,
-            delivery.body,
-            timestamp,
-          ),
-          [WEBHOOK_HEADERS.deliveryId]: delivery.id,
-        },
-        // A redirect is a failure: following it could reach an unchecked host.
-        redirect: 'manual',
-        signal: controller.signal,
-      });
-      if (res.status >= 200 && res.status < 300) {
-        await res.body?.cancel();
-        return {statusCode: res.status};
-      }
-      const text = await res.text().catch(() => '');
-      return {
-        statusCode: res.status,
-        error: `HTTP ${res.status}${text ? `: ${text.slice(0, MAX_ERROR_LENGTH)}` : ''}`,
-      };
-    } finally {
-      clearTimeout(timer);
+    // The exact string that was signed is sent; a redirect is not followed
+    // (a 3xx is a failure: following it could reach an unchecked host).
+    const res = await this.client.post(delivery.url, delivery.body, {
+      'content-type': 'application/json',
+      [WEBHOOK_HEADERS.timestamp]: timestamp,
+      [WEBHOOK_HEADERS.signature]: signWebhook(
+        this.cipher.decrypt(delivery.apiSecret),
+        delivery.body,
+        timestamp,
+      ),
+      [WEBHOOK_HEADERS.deliveryId]: delivery.id,
+    });
+    if (res.statusCode >= 200 && res.statusCode < 300) {
+      return {statusCode: res.statusCode};
     }
+    return {
+      statusCode: res.statusCode,
+      error: `HTTP ${res.statusCode}${res.text ? `: ${res.text.slice(0, MAX_ERROR_LENGTH)}` : ''}`,
+    };
   }
 
   private logClaimError(err: Error) {
@@ -216,7 +212,8 @@ function describe(err: Error, timeoutMs: number): string {
   if (err.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
   const cause = (err as Error & {cause?: {code?: string; message?: string}})
     .cause;
-  const detail = cause?.code ?? cause?.message;
+  const detail =
+    cause?.code ?? cause?.message ?? (err as NodeJS.ErrnoException).code;
   return (detail ? `${err.message}: ${detail}` : err.message).slice(
     0,
     MAX_ERROR_LENGTH,

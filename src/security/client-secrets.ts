@@ -1,0 +1,111 @@
+import {
+  BindingScope,
+  inject,
+  injectable,
+  LifeCycleObserver,
+  Provider,
+} from '@loopback/core';
+import {repository} from '@loopback/repository';
+import {TaskHttpBindings} from '../connectors/http/keys';
+import type {TaskHttpConfig} from '../connectors/http/types';
+import {ClientAppRepository} from '../connectors/http/repositories';
+import {TaskSecurityBindings} from './keys';
+import {SecretCipher, SecretKeyConfigError} from './secret-cipher';
+
+/** The cipher of client-app secrets, from `TaskHttpConfig.secretKeys`. */
+@injectable({scope: BindingScope.SINGLETON})
+export class ClientSecretCipherProvider implements Provider<SecretCipher> {
+  constructor(
+    @inject(TaskHttpBindings.CONFIG, {optional: true})
+    private readonly config: TaskHttpConfig = {},
+  ) {}
+
+  value(): SecretCipher {
+    try {
+      return new SecretCipher(this.config.secretKeys ?? []);
+    } catch (err) {
+      if (err instanceof SecretKeyConfigError) {
+        throw new SecretKeyConfigError(
+          `TaskHttpConfig.secretKeys: ${err.message} Client-app secrets are stored encrypted with it.`,
+        );
+      }
+      throw err;
+    }
+  }
+}
+
+/** Rows looked at per query while re-encrypting. */
+const BATCH = 100;
+
+/**
+ * At start: checks that client secrets can be encrypted (no key configured
+ * stops the app), then re-encrypts with the current key every stored secret
+ * that is not (plaintext rows of an older version, or rows of a key being
+ * rotated out). Each row is rewritten only if it still holds what was read,
+ * so instances starting together do not undo each other. A database that is
+ * not reachable now is logged, not fatal: secrets are read in any form.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class ClientSecretUpgrader implements LifeCycleObserver {
+  constructor(
+    @inject(TaskSecurityBindings.CLIENT_SECRET_CIPHER)
+    private readonly cipher: SecretCipher,
+    @repository(ClientAppRepository)
+    private readonly clientApps: ClientAppRepository,
+  ) {}
+
+  async start(): Promise<void> {
+    try {
+      const count = await this.upgrade();
+      if (count) {
+        console.log(
+          `Client-app secrets: ${count} re-encrypted with key "${this.cipher.currentKeyId}".`,
+        );
+      }
+    } catch (err) {
+      console.error(
+        `Client-app secrets could not be re-encrypted now; they are read as stored until the next start: ${(err as Error).message}`,
+      );
+    }
+  }
+
+  /** Re-encrypts every row not under the current key (deleted rows too); returns how many. */
+  async upgrade(): Promise<number> {
+    const model = this.clientApps.modelClass;
+    // A row seen twice was changed by someone else meanwhile: leave it to them.
+    const skipped: string[] = [];
+    const seen = new Set<string>();
+    let count = 0;
+    for (;;) {
+      const rows = (await model.find({
+        where: {
+          apiSecret: {nlike: `${this.cipher.currentPrefix}%`},
+          ...(skipped.length ? {id: {nin: skipped}} : {}),
+        },
+        fields: {id: true, apiSecret: true},
+        limit: BATCH,
+      })) as unknown as {id: string; apiSecret: string}[];
+      if (!rows.length) return count;
+      for (const row of rows) {
+        if (seen.has(row.id)) {
+          skipped.push(row.id);
+          continue;
+        }
+        seen.add(row.id);
+        let plaintext: string;
+        try {
+          plaintext = this.cipher.decrypt(row.apiSecret);
+        } catch (err) {
+          console.error(`Client app ${row.id}: ${(err as Error).message}`);
+          skipped.push(row.id);
+          continue;
+        }
+        const result = await model.updateAll(
+          {id: row.id, apiSecret: row.apiSecret},
+          {apiSecret: this.cipher.encrypt(plaintext)} as object,
+        );
+        count += (result as {count: number}).count;
+      }
+    }
+  }
+}

@@ -1,0 +1,124 @@
+import {extensionFor} from '@loopback/core';
+import {
+  ExpressRequestHandler,
+  HttpErrors,
+  RestMiddlewareGroups,
+  RestServer,
+  RestServerResolvedConfig,
+  RestTags,
+} from '@loopback/rest';
+import helmet from 'helmet';
+import {CorsConfig, TaskSecurityConfig} from './types';
+
+type CorsOptions = RestServerResolvedConfig['cors'];
+
+/** Where the helmet middleware is bound. */
+export const SECURITY_HEADERS_MIDDLEWARE = 'middleware.task-security.headers';
+/** Where the path check is bound. */
+export const PATH_GUARD_MIDDLEWARE = 'middleware.task-security.path';
+
+/** Names every plain object inherits (`__proto__`, `constructor`, `toString`, ...). */
+const INHERITED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * Refuses a path with a segment such as `__proto__` or `constructor`:
+ * LoopBack's route table looks segments up in plain objects, and such a
+ * segment in place of an id makes the lookup throw (a 500).
+ */
+export const refuseInheritedPathSegments: ExpressRequestHandler = (
+  request,
+  _response,
+  next,
+) => {
+  for (const segment of request.path.split('/')) {
+    let decoded = segment;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      // Not percent-encoding: checked as it is.
+    }
+    if (INHERITED_NAMES.has(segment) || INHERITED_NAMES.has(decoded)) {
+      next(
+        Object.assign(
+          new HttpErrors.BadRequest(
+            `The path segment "${decoded}" is not allowed.`,
+          ),
+          {code: 'INVALID_PATH'},
+        ),
+      );
+      return;
+    }
+  }
+  next();
+};
+
+/** A CORS configuration that allows credentials for any origin. */
+export class CorsConfigError extends Error {}
+
+/**
+ * The CORS options the server uses: the configured ones, or the host's with
+ * credentials turned off when they allow any origin. Credentials are never
+ * allowed together with any origin.
+ */
+export function corsOptions(
+  current: CorsOptions,
+  configured?: CorsConfig,
+): CorsOptions {
+  if (configured) {
+    const anyOrigin = configured.origins === '*';
+    if (anyOrigin && configured.credentials) {
+      throw new CorsConfigError(
+        'CORS: credentials cannot be allowed for any origin; list the allowed origins.',
+      );
+    }
+    return {
+      ...current,
+      origin: anyOrigin ? '*' : [...configured.origins],
+      credentials: configured.credentials ?? false,
+      maxAge: configured.maxAgeSeconds ?? current.maxAge ?? 86400,
+    };
+  }
+  const anyOrigin = current.origin === '*' || current.origin === true;
+  return anyOrigin ? {...current, credentials: false} : current;
+}
+
+/**
+ * Hardens the REST server before it builds its request handler: CORS as
+ * above, no `X-Powered-By`, no inherited names as path segments, and helmet's security headers
+ * (`X-Content-Type-Options: nosniff`, `Strict-Transport-Security`,
+ * `X-Frame-Options`, `Referrer-Policy`, a content security policy, ...) on
+ * every answer, in the CORS middleware group so errors and the OpenAPI
+ * document carry them too.
+ */
+export function hardenRestServer(
+  server: RestServer,
+  config: TaskSecurityConfig,
+): void {
+  server.config.cors = corsOptions(server.config.cors, config.cors);
+  server.config.expressSettings = {
+    ...server.config.expressSettings,
+    'x-powered-by': false,
+  };
+  const bothChains = extensionFor(
+    RestTags.REST_MIDDLEWARE_CHAIN,
+    RestTags.ACTION_MIDDLEWARE_CHAIN,
+  );
+  server
+    .expressMiddleware(PATH_GUARD_MIDDLEWARE, refuseInheritedPathSegments, {
+      group: RestMiddlewareGroups.CORS,
+    })
+    .apply(bothChains);
+  if (config.helmet === false) {
+    if (server.isBound(SECURITY_HEADERS_MIDDLEWARE)) {
+      server.unbind(SECURITY_HEADERS_MIDDLEWARE);
+    }
+    return;
+  }
+  server
+    .expressMiddleware(helmet, config.helmet ?? {}, {
+      injectConfiguration: false,
+      key: SECURITY_HEADERS_MIDDLEWARE,
+      group: RestMiddlewareGroups.CORS,
+    })
+    .apply(bothChains);
+}
