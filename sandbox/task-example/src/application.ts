@@ -55,6 +55,8 @@ export class TaskExampleApplication extends BootMixin(
       workflowEngineBaseUrl: example.camundaUrl,
       engineTenantId: example.camundaTenantId,
     });
+    // The sample workflows need only the first two; ReadDataCommand is the
+    // README's custom command, for workflows with a `read-data` service task.
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,
       EndTaskCommand,
