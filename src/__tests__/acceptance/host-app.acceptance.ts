@@ -113,6 +113,14 @@ describe('The README from `lb4 app` to a completed task, in a new host app', fun
 
   before(async () => {
     await assertCamundaUp();
+    // The walkthrough is a shell script: bash, curl 7.76+ (--fail-with-body).
+    const curl = await run('curl', ['--version'], {}).catch(() => undefined);
+    const version = /^curl (\d+)\.(\d+)/.exec(curl?.output ?? '');
+    if (!version || Number(version[1]) * 100 + Number(version[2]) < 776) {
+      throw new Error(
+        'The README walkthrough needs curl 7.76 or newer on the PATH.',
+      );
+    }
     await pgQuery(PG_ADMIN, `DROP DATABASE IF EXISTS ${database}`);
     work = mkdtempSync(path.join(tmpdir(), 'task-service-host-'));
     appDir = path.join(work, APP_NAME);
