@@ -66,6 +66,8 @@ export class TaskExampleApplication extends BootMixin(
         },
       },
     });
+    // The sample workflows need only the first two; ReadDataCommand is the
+    // README's custom command, for workflows with a `read-data` service task.
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,
       EndTaskCommand,
