@@ -6,9 +6,9 @@
  *   npx loopback4-task-service migrate [up|down] [core] [http]
  *   npx loopback4-task-service dev-token [--secret S] [--expires 8h] ...
  *
- * `migrate` creates the PostgreSQL database named by DB_DATABASE when it is
- * missing (on `up`), then runs the package's migrations with the same
- * arguments as migrations/migrate.js. `dev-token` prints a bearer token with
+ * `migrate` creates the database named by DB_DATABASE when it is missing (on
+ * `up`; PostgreSQL, or MySQL / MariaDB with DB_CONNECTOR=mysql), then runs the
+ * package's migrations with the same arguments as migrations/migrate.js. `dev-token` prints a bearer token with
  * every permission of the service, for development.
  */
 const {spawnSync} = require('child_process');
@@ -18,9 +18,10 @@ const USAGE = `Usage:
   loopback4-task-service migrate [up|down] [core] [http]
       Creates the database when it is missing (on up), then runs the
       migrations: core (every table of the service) and http (the HTTP
-      connector's tables). Without a set, core. Connection from DB_HOST,
-      DB_PORT, DB_USER, DB_PASSWORD, DB_DATABASE (defaults 127.0.0.1, 5432,
-      postgres, none, taskdb).
+      connector's tables). Without a set, core. DB_CONNECTOR picks the
+      database: postgresql (default) or mysql (MySQL 8, MariaDB 10.6+).
+      Connection from DB_HOST, DB_PORT, DB_USER, DB_PASSWORD, DB_DATABASE
+      (defaults 127.0.0.1, 5432 or 3306, postgres or root, none, taskdb).
   loopback4-task-service dev-token [--secret S] [--issuer I] [--expires 8h]
                                    [--user ID] [--tenant ID] [--permissions a,b]
       Prints a bearer token signed with HS256 by --secret (default: JWT_SECRET)
@@ -72,10 +73,18 @@ function devToken({
   );
 }
 
-const POSTGRES_CONNECTORS = ['postgresql', 'postgres', 'pg'];
+/**
+ * Creates the database of `connection` unless it exists: true when it made
+ * it. `connector` is `postgresql` (default) or `mysql`.
+ */
+async function ensureDatabase(connection, connector = 'postgresql') {
+  return connector === 'mysql'
+    ? ensureMySqlDatabase(connection)
+    : ensurePostgresDatabase(connection);
+}
 
 /** Creates the PostgreSQL database of `connection` unless it exists. */
-async function ensureDatabase(connection) {
+async function ensurePostgresDatabase(connection) {
   const {Client} = require('pg');
   const admin = new Client({...connection, database: 'postgres'});
   try {
@@ -107,13 +116,51 @@ async function ensureDatabase(connection) {
   }
 }
 
+/**
+ * Creates the MySQL / MariaDB database of `connection` unless it exists, in
+ * utf8mb4 with the binary collation the migrations' tables use.
+ */
+async function ensureMySqlDatabase(connection) {
+  const mysql = require('mysql2/promise');
+  const {database, ...server} = connection;
+  let admin;
+  try {
+    admin = await mysql.createConnection(server);
+  } catch (err) {
+    throw new Error(
+      `MySQL is not reachable at ${connection.host}:${connection.port} as ${connection.user}: ${err.message}`,
+    );
+  }
+  try {
+    const [rows] = await admin.query(
+      'SELECT 1 FROM information_schema.schemata WHERE schema_name = ?',
+      [database],
+    );
+    if (rows.length) return false;
+    try {
+      await admin.query(
+        'CREATE DATABASE ?? CHARACTER SET utf8mb4 COLLATE utf8mb4_bin',
+        [database],
+      );
+    } catch (err) {
+      throw new Error(
+        `Database "${database}" does not exist and ${connection.user} cannot create it (${err.message}). ` +
+          `Create it first, or run this as a user who may.`,
+      );
+    }
+    return true;
+  } finally {
+    await admin.end();
+  }
+}
+
 async function migrateCommand(args) {
-  const {connectionFromEnv} = require('../migrations/migrate');
+  const {connectionFromEnv, connectorFrom} = require('../migrations/migrate');
   const direction = args[0] ?? 'up';
-  const connector = (process.env.DB_CONNECTOR ?? 'postgresql').toLowerCase();
-  if (direction === 'up' && POSTGRES_CONNECTORS.includes(connector)) {
-    const connection = connectionFromEnv();
-    if (await ensureDatabase(connection)) {
+  const connector = connectorFrom(process.env.DB_CONNECTOR);
+  if (direction === 'up') {
+    const connection = connectionFromEnv(process.env, connector);
+    if (await ensureDatabase(connection, connector)) {
       console.log(`Created database ${connection.database}.`);
     }
   }
