@@ -1,5 +1,6 @@
-import {Client} from 'camunda-external-task-client-js';
 import {BindingScope, inject, injectable} from '@loopback/core';
+import {Client} from 'camunda-external-task-client-js';
+import {EventEmitter} from 'events';
 import {hostname} from 'os';
 import {randomBytes} from 'crypto';
 import {
@@ -9,7 +10,7 @@ import {
   ICommandRunner,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
-import {WorkflowServiceConfig} from '../../types';
+import {DEFAULT_WORKFLOW_ENGINE_URL, WorkflowServiceConfig} from '../../types';
 import {exponentialBackoff} from '../../utils';
 
 /**
@@ -33,12 +34,8 @@ export class CamundaCommandWorker implements ICommandRunner {
 
   async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
     if (this.client ?? !subscriptions.length) return;
-    const baseUrl = this.config.workflowEngineBaseUrl;
-    if (!baseUrl) {
-      throw new Error(
-        'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
-      );
-    }
+    const baseUrl =
+      this.config.workflowEngineBaseUrl || DEFAULT_WORKFLOW_ENGINE_URL;
     const client = new Client({
       baseUrl: baseUrl.replace(/\/+$/, ''),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
@@ -49,7 +46,7 @@ export class CamundaCommandWorker implements ICommandRunner {
       maxTasks: 10,
     });
     // One error listener per engine call in flight (see engineCall).
-    client.setMaxListeners(0);
+    emitterOf(client).setMaxListeners(0);
     client.on('poll:error', (err: Error) => {
       console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
     });
@@ -204,11 +201,20 @@ async function engineCall(
   const listener = (failed: ExternalTaskLike, err: Error) => {
     if (failed?.id === task.id) failure = err;
   };
-  client.on(`${call}:error`, listener);
+  const events = emitterOf(client);
+  events.on(`${call}:error`, listener);
   try {
     await work();
   } finally {
-    client.off(`${call}:error`, listener);
+    events.off(`${call}:error`, listener);
   }
   if (failure) throw failure;
+}
+
+/**
+ * The client is an EventEmitter, which its published types leave out; its
+ * task-service errors are emitted with the task first.
+ */
+function emitterOf(client: Client): EventEmitter {
+  return client as unknown as EventEmitter;
 }
