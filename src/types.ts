@@ -60,6 +60,17 @@ export interface WorkflowServiceConfig {
   commandRetryBackoffMs?: number;
 }
 
+/**
+ * The engine's REST root in `config`: its `workflowEngineBaseUrl`, or
+ * `DEFAULT_WORKFLOW_ENGINE_URL` when that is unset or empty.
+ */
+export function workflowEngineUrl(
+  config?: Partial<WorkflowServiceConfig>,
+): string {
+  const url = config?.workflowEngineBaseUrl?.trim();
+  return (url ? url : DEFAULT_WORKFLOW_ENGINE_URL).replace(/\/+$/, '');
+}
+
 /** How the outbox relay hands events to the outgoing connector; bound at `TaskServiceBindings.OUTBOX_CONFIG`. */
 export interface EventOutboxConfig {
   /** How often (ms) the relay looks for events to publish; default 250. */

@@ -10,7 +10,7 @@ import {
   WorkflowRefusedError,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
-import {DEFAULT_WORKFLOW_ENGINE_URL, WorkflowServiceConfig} from '../../types';
+import {WorkflowServiceConfig, workflowEngineUrl} from '../../types';
 import {toCamundaVariables} from './camunda-variables';
 import {withHistoryTimeToLive} from './history-time-to-live';
 
@@ -70,9 +70,7 @@ export class CamundaService implements IWorkflowManager {
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
     config?: WorkflowServiceConfig,
   ) {
-    this.baseUrl = (
-      config?.workflowEngineBaseUrl || DEFAULT_WORKFLOW_ENGINE_URL
-    ).replace(/\/+$/, '');
+    this.baseUrl = workflowEngineUrl(config);
     this.historyTimeToLive = String(config?.defaultHistoryTimeToLive ?? 180);
     // An empty tenant means none.
     this.tenantId = config?.engineTenantId ? config.engineTenantId : undefined;

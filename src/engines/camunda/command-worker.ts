@@ -10,7 +10,7 @@ import {
   ICommandRunner,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
-import {DEFAULT_WORKFLOW_ENGINE_URL, WorkflowServiceConfig} from '../../types';
+import {WorkflowServiceConfig, workflowEngineUrl} from '../../types';
 import {exponentialBackoff} from '../../utils';
 
 /**
@@ -34,10 +34,9 @@ export class CamundaCommandWorker implements ICommandRunner {
 
   async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
     if (this.client ?? !subscriptions.length) return;
-    const baseUrl =
-      this.config.workflowEngineBaseUrl || DEFAULT_WORKFLOW_ENGINE_URL;
+
     const client = new Client({
-      baseUrl: baseUrl.replace(/\/+$/, ''),
+      baseUrl: workflowEngineUrl(this.config),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       autoPoll: false,
       interval: this.config.workerPollIntervalMs ?? 300,
@@ -56,8 +55,17 @@ export class CamundaCommandWorker implements ICommandRunner {
         topic,
         // Only this deployment's external tasks, when it owns a tenant.
         tenantId ? {tenantIdIn: [tenantId]} : {},
-        args =>
-          this.track(this.run(client, topic, run, args.task, args.taskService)),
+        args => {
+          // The library ignores what a handler returns; the run is tracked
+          // so that stopping waits for it, and it reports its own failures.
+          this.track(
+            this.run(client, topic, run, args.task, args.taskService),
+          ).catch(err =>
+            console.error(
+              `Command ${topic}: ${(err as Error).message ?? String(err)}`,
+            ),
+          );
+        },
       );
       this.topics.push(topic);
     }
