@@ -225,6 +225,31 @@ describe('An app written for @sourceloop/task-service 2.0.0, with only its impor
     ).to.eql(tasks.map(t => t.id).sort());
   });
 
+  it("versions a workflow through the provider's updateWorkflow and deletes an old version through its deleteWorkflowVersionById", async () => {
+    const {id, externalIdentifier: first} = deployed['line-review'];
+    const changed = bpmnOf('line-review').replace(
+      'Check the line',
+      'Check the line again',
+    );
+    const updated = await client
+      .patch(`/workflows/${id}`)
+      .set(admin)
+      .send({bpmnFile: changed})
+      .expect(200);
+    expect(updated.body.workflowVersion).to.equal(2);
+    expect(updated.body.externalIdentifier).to.match(/^line_review:2:/);
+    deployed['line-review-2'] = updated.body;
+
+    await client.del(`/workflows/${id}/version/1`).set(admin).expect(204);
+    await expect(camunda(`/process-definition/${first}`)).to.be.rejectedWith({
+      status: 404,
+    });
+    const after = await client.get(`/workflows/${id}`).set(admin).expect(200);
+    expect(
+      after.body.workflowVersions.map((v: {version: number}) => v.version),
+    ).to.eql([2]);
+  });
+
   it("deletes a workflow through the provider's deleteWorkflowById: the engine no longer has it", async () => {
     const {id, externalIdentifier} = deployed['order-intake'];
     await client.del(`/workflows/${id}`).set(admin).expect(204);
