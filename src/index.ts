@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './commands';
+export * from './compat';
 export * from './component';
 export * from './controllers';
 export * from './engines/camunda';
@@ -15,7 +16,6 @@ export * from './types';
 
 // Names the original package exported, for a switch by changing imports.
 export {UserTaskController as TaskUserTaskController} from './controllers';
-export type {CommandParameters as CamundaTaskParameters} from './interfaces';
 export {TaskWorkflowRepository as TaskWorkFlowRepository} from './repositories';
 // The HTTP connector's models and repositories, where the original had them.
 export {ClientApp, WebhookSubscription} from './connectors/http/models';

@@ -8,6 +8,14 @@ export interface DeployedWorkflow {
   version: number;
 }
 
+/** What is known of a deployment besides its BPMN; an engine may ignore it. */
+export interface DeploymentDetails {
+  description?: string;
+  inputSchema?: AnyObject;
+  /** Set when the deployment is a new version of this workflow (an update). */
+  workflowId?: string;
+}
+
 export interface PendingUserTask {
   id: string;
   name: string;
@@ -28,7 +36,11 @@ export interface StartedInstance {
  */
 export interface IWorkflowManager {
   /** Deploys a definition; one the engine cannot take is a `WorkflowRefusedError`. */
-  deploy(name: string, bpmn: string): Promise<DeployedWorkflow>;
+  deploy(
+    name: string,
+    bpmn: string,
+    details?: DeploymentDetails,
+  ): Promise<DeployedWorkflow>;
   /** Starts an instance; a definition the engine does not have is an `UnknownWorkflowError`. */
   start(definitionId: string, input: AnyObject): Promise<StartedInstance>;
   /** Deletes definitions with their instances; ones already gone are fine. */

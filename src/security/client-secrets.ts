@@ -10,7 +10,14 @@ import {TaskHttpBindings} from '../connectors/http/keys';
 import type {TaskHttpConfig} from '../connectors/http/types';
 import {ClientAppRepository} from '../connectors/http/repositories';
 import {TaskSecurityBindings} from './keys';
-import {SecretCipher, SecretKeyConfigError} from './secret-cipher';
+import {
+  parseSecretKeys,
+  SecretCipher,
+  SecretKeyConfigError,
+} from './secret-cipher';
+
+/** Where the keys come from when the config names none. */
+export const SECRET_KEYS_ENV = 'CLIENT_SECRET_KEYS';
 
 /** The cipher of client-app secrets, from `TaskHttpConfig.secretKeys`. */
 @injectable({scope: BindingScope.SINGLETON})
@@ -22,11 +29,15 @@ export class ClientSecretCipherProvider implements Provider<SecretCipher> {
 
   value(): SecretCipher {
     try {
-      return new SecretCipher(this.config.secretKeys ?? []);
+      // An app written for the original binds no such config: the keys may
+      // come from the environment instead (`id:base64key,...`).
+      return new SecretCipher(
+        this.config.secretKeys ?? parseSecretKeys(process.env[SECRET_KEYS_ENV]),
+      );
     } catch (err) {
       if (err instanceof SecretKeyConfigError) {
         throw new SecretKeyConfigError(
-          `TaskHttpConfig.secretKeys: ${err.message} Client-app secrets are stored encrypted with it.`,
+          `TaskHttpConfig.secretKeys (or ${SECRET_KEYS_ENV}): ${err.message} Client-app secrets are stored encrypted with it.`,
         );
       }
       throw err;

@@ -32,6 +32,9 @@ export interface WorkflowDto {
 /** The `provider` recorded for workflows deployed here. */
 const PROVIDER = 'camunda';
 
+/** The original's answer to a repeated deployment. */
+const SAME_DEFINITION = 'Workflow with same name and definition already exists';
+
 /**
  * The workflows managed here: their deployment to the engine, their
  * numbered versions, and which engine definition is current. Every
@@ -66,10 +69,21 @@ export class WorkflowService {
     });
   }
 
-  /** Deploys a new workflow and records it with its version 1. */
+  /**
+   * Deploys a new workflow and records it with its version 1. The same
+   * name with the same BPMN as the newest version of a workflow here is
+   * refused (400), as the original refused it: posting it again is a
+   * repeated request, not a new workflow.
+   */
   async create(dto: WorkflowDto): Promise<Workflow> {
     this.validator.assertSchema(dto.inputSchema);
-    const deployed = await this.engine.deploy(dto.name, dto.bpmnFile);
+    if (await this.isDeployed(dto.name, dto.bpmnFile)) {
+      throw new TaskServiceError('invalid', SAME_DEFINITION);
+    }
+    const deployed = await this.engine.deploy(dto.name, dto.bpmnFile, {
+      description: dto.description,
+      inputSchema: dto.inputSchema,
+    });
     const id = await this.record(deployed, async options => {
       const workflow = await this.workflows.create(
         {
@@ -109,7 +123,11 @@ export class WorkflowService {
     this.validator.assertSchema(inputSchema);
     const bpmn = dto.bpmnFile ?? newest.bpmnDiagram ?? '';
     const name = dto.name ?? current.name;
-    const deployed = await this.engine.deploy(name, bpmn);
+    const deployed = await this.engine.deploy(name, bpmn, {
+      description: dto.description ?? current.description,
+      inputSchema,
+      workflowId: id,
+    });
     await this.record(deployed, async options => {
       await this.workflows.lockById(id, options);
       const workflow = await this.workflows.findById(id, undefined, options);
@@ -236,6 +254,25 @@ export class WorkflowService {
       }
       throw err;
     }
+  }
+
+  /** Whether a workflow of this name has `bpmn`, byte for byte, as its newest version. */
+  private async isDeployed(name: string, bpmn: string): Promise<boolean> {
+    const namesakes = await this.workflows.find({
+      where: {name},
+      fields: {id: true, workflowVersion: true},
+    });
+    if (!namesakes.length) return false;
+    const newest = await this.versions.find({
+      where: {
+        or: namesakes.map(w => ({
+          workflowId: w.id!,
+          version: w.workflowVersion,
+        })),
+      },
+      fields: {bpmnDiagram: true},
+    });
+    return newest.some(v => v.bpmnDiagram === bpmn);
   }
 
   /**

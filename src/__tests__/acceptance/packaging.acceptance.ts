@@ -1,10 +1,19 @@
 import {expect} from '@loopback/testlab';
 import {execFileSync} from 'child_process';
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'fs';
+import {cpSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import path from 'path';
 import {PG_ADMIN, pgQuery} from '../fixtures/database';
-import {packTarball, README, run, runOk, userEnv} from '../fixtures/host-app';
+import {
+  packTarball,
+  README,
+  ROOT,
+  run,
+  runOk,
+  userEnv,
+} from '../fixtures/host-app';
+
+const ORIGINAL_STYLE = path.join(ROOT, 'src/__tests__/fixtures/original-style');
 
 describe('The packed package', function () {
   this.timeout(600000);
@@ -40,6 +49,7 @@ describe('The packed package', function () {
       'dist/connectors/http/index.js',
       'kafka/package.json',
       'http/package.json',
+      'testing/package.json',
       'bin/task-service.js',
       'migrations/migrate.js',
       'scripts/migrate-on-install.js',
@@ -89,7 +99,14 @@ describe('The packed package', function () {
     const install = {cwd: dir, env: userEnv()};
     await runOk(
       'npm',
-      ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball],
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        tarball,
+        'kafkajs@^2.2.4',
+      ],
       install,
     );
     const rebuild = [
@@ -141,16 +158,66 @@ describe('The packed package', function () {
         '-e',
         `const kafka = require('loopback4-task-service/kafka');
          const http = require('loopback4-task-service/http');
+         const testing = require('loopback4-task-service/testing');
          const root = require('loopback4-task-service');
-         console.log(typeof kafka.KafkaStreamService, typeof http.TaskHttpComponent, typeof root.TaskServiceComponent);`,
+         console.log(typeof kafka.KafkaStreamService, typeof http.TaskHttpComponent, typeof testing.InProcessEngine, typeof root.TaskServiceComponent);`,
       ],
       {cwd: dir, env: userEnv()},
     );
-    expect(output.trim()).to.equal('function function function');
+    expect(output.trim()).to.equal('function function function function');
     const help = await runOk('npx', ['loopback4-task-service', 'help'], {
       cwd: dir,
       env: userEnv(),
     });
     expect(help).to.match(/loopback4-task-service migrate \[up\|down\]/);
+  });
+
+  it('compiles, strict, an app written for the original against the installed package and its dependencies only', () => {
+    expect(
+      existsSync(path.join(dir, 'node_modules', 'loopback4-task-service')),
+    ).to.be.true();
+    // The same sources the test build compiles, by the package's name.
+    cpSync(ORIGINAL_STYLE, path.join(dir, 'src'), {
+      recursive: true,
+      filter: source => !source.endsWith('.bpmn'),
+    });
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          strictPropertyInitialization: false,
+          useDefineForClassFields: false,
+          target: 'ES2022',
+          module: 'commonjs',
+          moduleResolution: 'node',
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          noEmit: true,
+          // Node's types from here; every other type comes from the host's
+          // node_modules (the client library's with the package).
+          typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+          types: ['node'],
+        },
+        include: ['src'],
+      }),
+    );
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '-p',
+          dir,
+        ],
+        {cwd: dir, stdio: 'pipe'},
+      );
+    } catch (err) {
+      throw new Error(
+        `The original-style app does not compile against the installed package:\n${(err as {stdout?: Buffer}).stdout}`,
+      );
+    }
   });
 });

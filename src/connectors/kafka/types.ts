@@ -9,11 +9,11 @@ import type {IEvent} from '../../interfaces';
 /** Codecs a producer may use; all but gzip need a codec registered with kafkajs. */
 export type KafkaCompression = 'gzip' | 'none' | 'snappy' | 'lz4' | 'zstd';
 
-export interface KafkaOutputConfig {
+export interface KafkaOutputConfig<E = IEvent> {
   /** The topic every published event goes to. */
   topic: string;
   /** The message key: a fixed string, or computed from the event. */
-  key?: string | ((event: IEvent) => string);
+  key?: string | ((event: E) => string);
 }
 
 export interface KafkaRetryConfig {
@@ -23,8 +23,11 @@ export interface KafkaRetryConfig {
   initialBackoffMs?: number;
 }
 
-/** Configuration of the Kafka connector, bound at `TaskServiceKafkaModule.CONFIG`. */
-export interface KafkaConfig {
+/**
+ * Configuration of the Kafka connector, bound at `TaskServiceKafkaModule.CONFIG`.
+ * `E` is the type of the events its key function sees (generic, as the original's).
+ */
+export interface KafkaConfig<E = IEvent> {
   /** kafkajs client options (brokers, clientId, ssl, sasl, ...). */
   connection: KafkaConnectionConfig;
   /** Consumer options; `groupId` is needed to subscribe. */
@@ -38,7 +41,7 @@ export interface KafkaConfig {
    */
   fromBeginning?: boolean;
   /** Where the outgoing side publishes. */
-  output?: KafkaOutputConfig;
+  output?: KafkaOutputConfig<E>;
   /** Compression of published messages; default gzip, as the original. */
   compression?: KafkaCompression;
   retry?: KafkaRetryConfig;

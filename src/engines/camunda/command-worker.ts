@@ -1,5 +1,6 @@
-import {Client} from 'camunda-external-task-client-js';
 import {BindingScope, inject, injectable} from '@loopback/core';
+import {Client} from 'camunda-external-task-client-js';
+import {EventEmitter} from 'events';
 import {hostname} from 'os';
 import {randomBytes} from 'crypto';
 import {
@@ -9,7 +10,7 @@ import {
   ICommandRunner,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
-import {WorkflowServiceConfig} from '../../types';
+import {WorkflowServiceConfig, workflowEngineUrl} from '../../types';
 import {exponentialBackoff} from '../../utils';
 
 /**
@@ -33,14 +34,9 @@ export class CamundaCommandWorker implements ICommandRunner {
 
   async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
     if (this.client ?? !subscriptions.length) return;
-    const baseUrl = this.config.workflowEngineBaseUrl;
-    if (!baseUrl) {
-      throw new Error(
-        'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
-      );
-    }
+
     const client = new Client({
-      baseUrl: baseUrl.replace(/\/+$/, ''),
+      baseUrl: workflowEngineUrl(this.config),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       autoPoll: false,
       interval: this.config.workerPollIntervalMs ?? 300,
@@ -49,7 +45,7 @@ export class CamundaCommandWorker implements ICommandRunner {
       maxTasks: 10,
     });
     // One error listener per engine call in flight (see engineCall).
-    client.setMaxListeners(0);
+    emitterOf(client).setMaxListeners(0);
     client.on('poll:error', (err: Error) => {
       console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
     });
@@ -59,8 +55,17 @@ export class CamundaCommandWorker implements ICommandRunner {
         topic,
         // Only this deployment's external tasks, when it owns a tenant.
         tenantId ? {tenantIdIn: [tenantId]} : {},
-        args =>
-          this.track(this.run(client, topic, run, args.task, args.taskService)),
+        args => {
+          // The library ignores what a handler returns; the run is tracked
+          // so that stopping waits for it, and it reports its own failures.
+          this.track(
+            this.run(client, topic, run, args.task, args.taskService),
+          ).catch(err =>
+            console.error(
+              `Command ${topic}: ${(err as Error).message ?? String(err)}`,
+            ),
+          );
+        },
       );
       this.topics.push(topic);
     }
@@ -204,11 +209,20 @@ async function engineCall(
   const listener = (failed: ExternalTaskLike, err: Error) => {
     if (failed?.id === task.id) failure = err;
   };
-  client.on(`${call}:error`, listener);
+  const events = emitterOf(client);
+  events.on(`${call}:error`, listener);
   try {
     await work();
   } finally {
-    client.off(`${call}:error`, listener);
+    events.off(`${call}:error`, listener);
   }
   if (failure) throw failure;
+}
+
+/**
+ * The client is an EventEmitter, which its published types leave out; its
+ * task-service errors are emitted with the task first.
+ */
+function emitterOf(client: Client): EventEmitter {
+  return client as unknown as EventEmitter;
 }
