@@ -242,6 +242,11 @@ export class CamundaService implements IWorkflowManager {
     }
   }
 
+  /** The engine answers (`GET /version`, which touches no data). */
+  async ping(): Promise<void> {
+    await this.request('GET', '/version');
+  }
+
   async request<T = unknown>(
     method: string,
     path: string,
