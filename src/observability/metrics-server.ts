@@ -42,7 +42,7 @@ export class MetricsServer implements LifeCycleObserver {
 
   async start(): Promise<void> {
     const {port, host = '127.0.0.1'} = this.config.metrics ?? {};
-    if (this.server || port === undefined) return;
+    if (this.server !== undefined || port === undefined) return;
     const server = createServer((req, res) => {
       this.handle(req, res).catch(err => {
         this.logger.error({err}, 'Metrics: a scrape failed');

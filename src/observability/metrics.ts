@@ -42,6 +42,7 @@ export class TaskMetrics {
   readonly kafkaDeadLetters: Counter<'topic'>;
   readonly httpRequestDuration: Histogram<'method' | 'route' | 'status'>;
   private lastOutboxError?: string;
+  private outboxRead?: Promise<void>;
 
   constructor(
     @inject(TaskObservabilityBindings.METRICS_REGISTRY)
@@ -98,7 +99,13 @@ export class TaskMetrics {
       buckets: LATENCY_BUCKETS,
       registers,
     });
-    const collectOutbox = () => this.collectOutbox();
+    // A scrape collects gauges in parallel: both share one read.
+    const collectOutbox = () => {
+      this.outboxRead ??= this.collectOutbox().finally(() => {
+        this.outboxRead = undefined;
+      });
+      return this.outboxRead;
+    };
     this.outboxPending = new Gauge({
       name: 'task_service_outbox_pending_events',
       help: 'Outgoing events written but not yet published.',
@@ -109,6 +116,7 @@ export class TaskMetrics {
       name: 'task_service_outbox_oldest_pending_age_seconds',
       help: 'Age of the oldest unpublished outgoing event (0 when none).',
       registers,
+      collect: collectOutbox,
     });
     this.outboxPublishFailures = new Counter({
       name: 'task_service_outbox_publish_failures_total',

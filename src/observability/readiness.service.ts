@@ -6,7 +6,7 @@ import {
   IWorkflowManager,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
-import {OutboxStore, TaskSqlBindings} from '../sql';
+import {guardDroppedConnections, OutboxStore, TaskSqlBindings} from '../sql';
 import {TaskObservabilityBindings} from './keys';
 import {scrub} from './logger';
 import {ServiceState} from './service-state';
@@ -144,6 +144,8 @@ export class ReadinessService {
 }
 
 async function ping(dataSource: juggler.DataSource): Promise<void> {
+  // A connection that drops mid-check must fail the check, not the process.
+  guardDroppedConnections(dataSource);
   await dataSource.execute('SELECT 1');
 }
 
