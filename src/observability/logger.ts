@@ -132,7 +132,6 @@ export function createTaskLogger(
 function destinationFor(format: LogFormat = 'json'): DestinationStream {
   if (format === 'pretty') {
     // Loaded only when asked for; synchronous, so nothing is lost at exit.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
     const pretty = require('pino-pretty') as typeof import('pino-pretty');
     return pretty({
       sync: true,
