@@ -93,8 +93,8 @@ export class CreateTaskCommand implements ICommand {
       this.metrics?.tasksCreated.inc(created.length);
       addLogContext({taskIds: created.map(t => t.id)});
       this.logger.info(
-        {taskWorkflowInstanceIds: started},
-        `${created.length} tasks created`,
+        {count: created.length, taskWorkflowInstanceIds: started},
+        'Tasks created',
       );
     }
     this.outbox.relaySoon();
