@@ -30,6 +30,11 @@ export function guardDroppedConnections(dataSource: juggler.DataSource): void {
         ? false
         : emit(event, ...args);
   };
+  // An idle client whose connection drops is removed by the pool, which
+  // then emits the error on itself: unheard, that ends the process too.
+  pool.on('error', () => {
+    // The pool makes a new connection for the next statement.
+  });
   pool.on('connect', guard);
   pool.on('acquire', guard);
   // Clients made before this call, idle in the pool now.
