@@ -8,6 +8,7 @@ export * from './errors';
 export * from './interfaces';
 export * from './keys';
 export * from './models';
+export * from './observability';
 export * from './repositories';
 export * from './security';
 export * from './services';

@@ -16,6 +16,11 @@ import {
 } from '../models';
 import {TaskRepository, TaskWorkflowRepository} from '../repositories';
 import {CommandLedger, EventOutbox, WorkflowService} from '../services';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {addLogContext} from '../observability/log-context';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 
 /** The fields of a task that a workflow may set. */
 const TASK_FIELDS = [
@@ -56,6 +61,10 @@ export class CreateTaskCommand implements ICommand {
     private readonly engine: IWorkflowManager,
     @service(EventOutbox) private readonly outbox: EventOutbox,
     @service(CommandLedger) private readonly ledger: CommandLedger,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {}
 
   async execute(): Promise<Task[]> {
@@ -80,6 +89,14 @@ export class CreateTaskCommand implements ICommand {
       },
       () => this.discardInstances(started),
     );
+    if (created) {
+      this.metrics?.tasksCreated.inc(created.length);
+      addLogContext({taskIds: created.map(t => t.id)});
+      this.logger.info(
+        {count: created.length, taskWorkflowInstanceIds: started},
+        'Tasks created',
+      );
+    }
     this.outbox.relaySoon();
     await taskService.complete(externalTask);
     return created ?? [];
@@ -110,8 +127,9 @@ export class CreateTaskCommand implements ICommand {
       try {
         await this.engine.deleteInstance(id);
       } catch (err) {
-        console.warn(
-          `create-tasks: could not delete instance ${id} after a rollback: ${(err as Error).message}`,
+        this.logger.warn(
+          {err, workflowInstanceId: id},
+          'create-tasks: could not delete an instance it started, after a rollback',
         );
       }
     }

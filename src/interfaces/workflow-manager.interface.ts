@@ -51,6 +51,11 @@ export interface IWorkflowManager {
   pendingUserTasks(instanceId: string): Promise<PendingUserTask[]>;
   /** Completes a user task; one that is not there is an `UnknownUserTaskError`. */
   completeUserTask(userTaskId: string, variables?: AnyObject): Promise<void>;
+  /**
+   * Optional: a cheap call that throws when the engine does not answer;
+   * `GET /ready` uses it. An engine without it counts as ready.
+   */
+  ping?(): Promise<void>;
 }
 
 /** Raised by an engine adapter when it refuses a definition (malformed, not executable). */

@@ -9,6 +9,9 @@ import {repository} from '@loopback/repository';
 import {TaskHttpBindings} from '../connectors/http/keys';
 import type {TaskHttpConfig} from '../connectors/http/types';
 import {ClientAppRepository} from '../connectors/http/repositories';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskLogger} from '../observability/types';
 import {TaskSecurityBindings} from './keys';
 import {
   parseSecretKeys,
@@ -63,19 +66,23 @@ export class ClientSecretUpgrader implements LifeCycleObserver {
     private readonly cipher: SecretCipher,
     @repository(ClientAppRepository)
     private readonly clientApps: ClientAppRepository,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   async start(): Promise<void> {
     try {
       const count = await this.upgrade();
       if (count) {
-        console.log(
-          `Client-app secrets: ${count} re-encrypted with key "${this.cipher.currentKeyId}".`,
+        this.logger.info(
+          {count, keyId: this.cipher.currentKeyId},
+          'Client-app secrets re-encrypted with the current key',
         );
       }
     } catch (err) {
-      console.error(
-        `Client-app secrets could not be re-encrypted now; they are read as stored until the next start: ${(err as Error).message}`,
+      this.logger.error(
+        {err},
+        'Client-app secrets could not be re-encrypted now; they are read as stored until the next start',
       );
     }
   }
@@ -107,7 +114,10 @@ export class ClientSecretUpgrader implements LifeCycleObserver {
         try {
           plaintext = this.cipher.decrypt(row.apiSecret);
         } catch (err) {
-          console.error(`Client app ${row.id}: ${(err as Error).message}`);
+          this.logger.error(
+            {err, clientAppId: row.id},
+            'Client-app secret cannot be decrypted with the configured keys',
+          );
           skipped.push(row.id);
           continue;
         }

@@ -3,6 +3,11 @@ import {AnyObject, DataObject, repository} from '@loopback/repository';
 import {EventFilter, IEvent, IEventProcessor} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Event} from '../models';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {addLogContext} from '../observability/log-context';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 import {EventReceiptStore, TaskSqlBindings, TransactionRunner} from '../sql';
 import {WorkflowService} from './workflow.service';
@@ -31,6 +36,10 @@ export class EventProcessorService implements IEventProcessor {
     @service(WorkflowService) private readonly workflows: WorkflowService,
     @inject(TaskServiceBindings.EVENT_FILTER, {optional: true})
     private readonly filter?: EventFilter,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {}
 
   /**
@@ -39,7 +48,21 @@ export class EventProcessorService implements IEventProcessor {
    * recorded, so a redelivery after a failure starts only the rest.
    */
   async handle(event: IEvent): Promise<void> {
-    if (this.filter && !(await this.filter(event))) return;
+    const source = event.source ?? 'unknown';
+    this.metrics?.eventsReceived.inc({source, key: event.key});
+    try {
+      await this.process(event);
+    } catch (err) {
+      this.metrics?.eventsFailed.inc({source});
+      throw err;
+    }
+  }
+
+  private async process(event: IEvent): Promise<void> {
+    if (this.filter && !(await this.filter(event))) {
+      this.logger.debug({eventKey: event.key}, 'Event dropped by the filter');
+      return;
+    }
     const payload: AnyObject = event.payload ?? {};
     const stored = await this.storeOnce(
       {
@@ -53,15 +76,20 @@ export class EventProcessorService implements IEventProcessor {
       },
       event.id,
     );
+    addLogContext({eventId: stored.id});
     // In the order they were made, so a redelivery retries in the same order.
     const mappings = await this.mappings.find({
       where: {eventKey: event.key},
       order: ['createdOn ASC', 'id ASC'],
     });
     if (!mappings.length) {
-      console.info(`Event ${event.key}: stored; no workflow is mapped to it.`);
+      this.logger.debug(
+        {eventKey: event.key, fresh: stored.fresh},
+        'Event stored; no workflow is mapped to it',
+      );
       return;
     }
+    let started = 0;
     for (const {workflowKey} of mappings) {
       if (
         !stored.fresh &&
@@ -75,7 +103,18 @@ export class EventProcessorService implements IEventProcessor {
         `event ${event.key}`,
       );
       await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
+      if (instance) {
+        started++;
+        this.logger.info(
+          {eventKey: event.key, workflowKey, workflowInstanceId: instance.id},
+          'Workflow started for the event',
+        );
+      }
     }
+    this.logger.info(
+      {eventKey: event.key, fresh: stored.fresh, workflowsStarted: started},
+      'Event handled',
+    );
   }
 
   /**

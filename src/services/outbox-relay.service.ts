@@ -10,6 +10,11 @@ import {TaskServiceBindings} from '../keys';
 import {OutboxStore, TaskSqlBindings, TransactionRunner} from '../sql';
 import {EventOutboxConfig} from '../types';
 import {exponentialBackoff} from '../utils';
+import {outgoingEventFields} from '../observability/event-fields';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 
 /**
  * Hands the outbox's events to the outgoing connector after they commit,
@@ -36,6 +41,10 @@ export class OutboxRelay implements LifeCycleObserver {
     private readonly getConnector: Getter<IOutgoingConnector>,
     @inject(TaskServiceBindings.OUTBOX_CONFIG, {optional: true})
     config: EventOutboxConfig = {},
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {
     this.config = {
       pollIntervalMs: 250,
@@ -128,12 +137,18 @@ export class OutboxRelay implements LifeCycleObserver {
           );
           const message = (err as Error).message;
           await this.store.markFailed(id, message, retryInMs, options);
-          console.warn(
-            `Outgoing event ${event.key} (${id}) not published, retry in ${retryInMs} ms: ${message}`,
+          this.metrics?.outboxPublishFailures.inc();
+          this.logger.warn(
+            {err, outboxId: id, retryInMs, ...outgoingEventFields(event)},
+            'Outgoing event not published; it is retried',
           );
           return 0;
         }
         await this.store.markPublished(id, options);
+        this.logger.debug(
+          {outboxId: id, ...outgoingEventFields(event)},
+          'Outgoing event published',
+        );
       }
       return due.length;
     });
@@ -148,8 +163,9 @@ export class OutboxRelay implements LifeCycleObserver {
     const message = (err as Error).message;
     if (message === this.lastRelayError) return;
     this.lastRelayError = message;
-    console.error(
-      `Outbox relay failed (events wait until it works): ${message}`,
+    this.logger.error(
+      {err},
+      'Outbox relay failed (events wait until it works)',
     );
   }
 }

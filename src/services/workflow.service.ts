@@ -18,6 +18,9 @@ import {Workflow, WorkflowVersion} from '../models';
 import {WorkflowRepository, WorkflowVersionRepository} from '../repositories';
 import {TaskSqlBindings, TransactionRunner} from '../sql';
 import {WorkflowInputValidator} from './input-validator.service';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskLogger} from '../observability/types';
 
 /** What `POST /workflows` takes, and `PATCH /workflows/{id}` in part. */
 export interface WorkflowDto {
@@ -53,6 +56,8 @@ export class WorkflowService {
     private readonly validator: WorkflowInputValidator,
     @inject(TaskSqlBindings.WORKFLOW_TRANSACTIONS)
     private readonly transactions: TransactionRunner,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   find(filter?: Filter<Workflow>): Promise<Workflow[]> {
@@ -247,8 +252,9 @@ export class WorkflowService {
       return await this.start(workflowKey, input);
     } catch (err) {
       if (err instanceof UnknownWorkflowError) {
-        console.warn(
-          `${cause}: mapped workflow ${workflowKey} is unknown; skipped.`,
+        this.logger.warn(
+          {workflowKey, cause},
+          'A mapped workflow is unknown to the engine; skipped',
         );
         return undefined;
       }
@@ -293,8 +299,9 @@ export class WorkflowService {
     try {
       await this.engine.deleteDefinitions([definitionId]);
     } catch (err) {
-      console.error(
-        `Workflow definition ${definitionId} was deployed but not recorded, and could not be removed: ${(err as Error).message}`,
+      this.logger.error(
+        {err, definitionId},
+        'A workflow definition was deployed but not recorded, and could not be removed',
       );
     }
   }

@@ -1,3 +1,4 @@
+export * from './connections';
 export * from './command-run.store';
 export * from './dialect';
 export * from './event-receipt.store';

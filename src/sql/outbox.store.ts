@@ -9,6 +9,14 @@ export interface OutboxEntry {
   attempts: number;
 }
 
+/** The outbox's backlog, for readiness and metrics. */
+export interface OutboxStats {
+  /** Events not yet published. */
+  count: number;
+  /** Age (ms) of the oldest of them; undefined when there is none. */
+  oldestAgeMs?: number;
+}
+
 /**
  * The outbox table (`outbox_events`): events written in the transaction of
  * the change that caused them, then handed out by the relay.
@@ -31,4 +39,6 @@ export interface OutboxStore {
     retryInMs: number,
     options: Options,
   ): Promise<void>;
+  /** How many events wait to be published, and how old the oldest is. */
+  pendingStats(options?: Options): Promise<OutboxStats>;
 }

@@ -5,6 +5,7 @@ import {
   LifeCycleObserver,
 } from '@loopback/core';
 import type {
+  Admin,
   CompressionTypes,
   Consumer,
   EachMessagePayload,
@@ -21,6 +22,10 @@ import type {
   IOutgoingConnector,
 } from '../../interfaces';
 import {exponentialBackoff} from '../../utils';
+import {TaskObservabilityBindings} from '../../observability/keys';
+import {fallbackLogger} from '../../observability/logger';
+import type {TaskMetrics} from '../../observability/metrics';
+import type {HealthCheckable, TaskLogger} from '../../observability/types';
 import {createKafkaClient} from './kafka-client.provider';
 import {KafkaEventAdapter} from './kafka-event.adapter';
 import {loadKafkajs} from './kafkajs-loader';
@@ -57,8 +62,14 @@ const COMPRESSION: Record<KafkaCompression, keyof typeof CompressionTypes> = {
  */
 @lifeCycleObserver('task-service-kafka', {scope: BindingScope.SINGLETON})
 export class KafkaStreamService
-  implements IIncomingConnector, IOutgoingConnector, LifeCycleObserver
+  implements
+    IIncomingConnector,
+    IOutgoingConnector,
+    LifeCycleObserver,
+    HealthCheckable
 {
+  /** Its name among the checks of `GET /ready`. */
+  readonly healthCheckName = 'kafka';
   private readonly kafka: Kafka;
   private readonly adapter: IEventAdapter<
     KafkaIncomingMessage,
@@ -71,6 +82,7 @@ export class KafkaStreamService
   private unsubscribing?: Promise<void>;
   private stopping = false;
   private stopped = false;
+  private healthAdmin?: Promise<Admin>;
 
   constructor(
     @inject(TaskServiceKafkaModule.CONFIG)
@@ -79,6 +91,10 @@ export class KafkaStreamService
     kafka?: Kafka,
     @inject(TaskServiceKafkaModule.ADAPTER, {optional: true})
     adapter?: IEventAdapter<KafkaIncomingMessage, IEvent, Message>,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {
     this.kafka = kafka ?? createKafkaClient(config);
     this.adapter = adapter ?? new KafkaEventAdapter(config);
@@ -101,8 +117,13 @@ export class KafkaStreamService
     this.consumer = consumer;
     this.stopping = false;
     consumer.on(consumer.events.CRASH, ({payload}) => {
-      console.error(
-        `Kafka consumer ${consumerConfig.groupId} crashed (restart: ${payload.restart}): ${payload.error.message}`,
+      this.logger.error(
+        {
+          err: payload.error,
+          groupId: consumerConfig.groupId,
+          restart: payload.restart,
+        },
+        'Kafka consumer crashed',
       );
     });
     try {
@@ -120,8 +141,9 @@ export class KafkaStreamService
     } catch (err) {
       this.consumer = undefined;
       await consumer.disconnect().catch(disconnectErr => {
-        console.error(
-          `Kafka consumer: disconnect after a failed subscribe failed: ${(disconnectErr as Error).message}`,
+        this.logger.error(
+          {err: disconnectErr},
+          'Kafka consumer: disconnect after a failed subscribe failed',
         );
       });
       throw err;
@@ -157,11 +179,42 @@ export class KafkaStreamService
     this.stopped = false;
   }
 
+  /**
+   * The broker answers: a cluster description through an admin client kept
+   * for these checks (connected on the first, dropped after a failure),
+   * without retries so a broker that is away fails the check at once.
+   */
+  async checkHealth(): Promise<void> {
+    this.healthAdmin ??= this.connectHealthAdmin();
+    try {
+      const admin = await this.healthAdmin;
+      await admin.describeCluster();
+    } catch (err) {
+      const failed = this.healthAdmin;
+      this.healthAdmin = undefined;
+      await failed
+        ?.then(admin => admin.disconnect())
+        .catch(() => undefined /* it never connected */);
+      throw err;
+    }
+  }
+
+  private async connectHealthAdmin(): Promise<Admin> {
+    const admin = this.kafka.admin({retry: {retries: 0}});
+    await admin.connect();
+    return admin;
+  }
+
   /** Unsubscribes and disconnects the producer. Safe to call more than once. */
   async stop(): Promise<void> {
     // In-flight messages may still need the producer for dead letters.
     await this.unsubscribe();
     this.stopped = true;
+    const admin = this.healthAdmin;
+    this.healthAdmin = undefined;
+    await admin
+      ?.then(a => a.disconnect())
+      .catch(() => undefined /* it never connected */);
     const ready = this.producerReady;
     this.producerReady = undefined;
     if (!ready) return;
@@ -190,8 +243,9 @@ export class KafkaStreamService
         waitForLeaders: true,
       });
     } catch (err) {
-      console.warn(
-        `Kafka: could not create the topics ${topics.join(', ')}: ${(err as Error).message}`,
+      this.logger.warn(
+        {err, topics},
+        'Kafka: could not create the incoming topics',
       );
     } finally {
       await admin.disconnect();
@@ -236,8 +290,16 @@ export class KafkaStreamService
         break;
       } catch (err) {
         lastError = err instanceof Error ? err : new Error(String(err));
-        console.warn(
-          `Kafka message ${topic}[${partition}]@${message.offset}: try ${attempt} of ${attempts} failed: ${lastError.message}`,
+        this.logger.warn(
+          {
+            err: lastError,
+            topic,
+            partition,
+            offset: message.offset,
+            attempt,
+            attempts,
+          },
+          'Kafka message: handling failed',
         );
         if (attempt === attempts) break;
         if (this.stopping) return;
@@ -291,8 +353,17 @@ export class KafkaStreamService
         {cause: err},
       );
     }
-    console.error(
-      `Kafka message ${topic}[${partition}]@${message.offset} moved to ${dlq} after ${attempts} tries: ${error.message}`,
+    this.metrics?.kafkaDeadLetters.inc({topic});
+    this.logger.error(
+      {
+        err: error,
+        topic,
+        partition,
+        offset: message.offset,
+        deadLetterTopic: dlq,
+        attempts,
+      },
+      'Kafka message moved to the dead-letter topic',
     );
   }
 

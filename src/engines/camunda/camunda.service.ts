@@ -325,6 +325,11 @@ export class CamundaService implements IWorkflowManager {
     for (const id of instanceIds) if (id) await this.deleteInstance(id);
   }
 
+  /** The engine answers (`GET /version`, which touches no data). */
+  async ping(): Promise<void> {
+    await this.request('GET', '/version');
+  }
+
   async request<T = unknown>(
     method: string,
     path: string,

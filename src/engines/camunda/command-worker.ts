@@ -12,6 +12,9 @@ import {
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
 import {WorkflowServiceConfig, workflowEngineUrl} from '../../types';
 import {exponentialBackoff} from '../../utils';
+import {TaskObservabilityBindings} from '../../observability/keys';
+import {fallbackLogger} from '../../observability/logger';
+import type {TaskLogger} from '../../observability/types';
 
 /**
  * The command runner on Camunda: each command's topic is subscribed as an
@@ -26,10 +29,13 @@ export class CamundaCommandWorker implements ICommandRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** The topics being worked on (empty when stopped). */
   readonly topics: string[] = [];
+  private lastPollError?: string;
 
   constructor(
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
     private readonly config: Partial<WorkflowServiceConfig> = {},
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
@@ -46,8 +52,16 @@ export class CamundaCommandWorker implements ICommandRunner {
     });
     // One error listener per engine call in flight (see engineCall).
     emitterOf(client).setMaxListeners(0);
+    // Once per distinct failure, not on every poll while the engine is away.
     client.on('poll:error', (err: Error) => {
-      console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
+      if (err.message === this.lastPollError) return;
+      this.lastPollError = err.message;
+      this.logger.warn({err}, 'Camunda worker: fetch-and-lock failed');
+    });
+    client.on('poll:success', () => {
+      if (this.lastPollError === undefined) return;
+      this.lastPollError = undefined;
+      this.logger.info('Camunda worker: fetch-and-lock works again');
     });
     const tenantId = this.config.engineTenantId;
     for (const {topic, run} of subscriptions) {
@@ -60,11 +74,7 @@ export class CamundaCommandWorker implements ICommandRunner {
           // so that stopping waits for it, and it reports its own failures.
           this.track(
             this.run(client, topic, run, args.task, args.taskService),
-          ).catch(err =>
-            console.error(
-              `Command ${topic}: ${(err as Error).message ?? String(err)}`,
-            ),
-          );
+          ).catch(err => this.logger.error({err, topic}, 'Command run failed'));
         },
       );
       this.topics.push(topic);
@@ -104,8 +114,9 @@ export class CamundaCommandWorker implements ICommandRunner {
       renewing = engineCall(client, 'extendLock', task, () =>
         inner.extendLock(task, lockMs),
       ).catch(err =>
-        console.warn(
-          `Could not extend the lock on external task ${task.id}: ${(err as Error).message}`,
+        this.logger.warn(
+          {err, externalTaskId: task.id},
+          'Could not extend the lock on an external task',
         ),
       );
     }, lockMs / 2);
@@ -173,8 +184,17 @@ export class CamundaCommandWorker implements ICommandRunner {
       maxRetries - retriesLeft,
       this.config.commandRetryBackoffMs ?? 1000,
     );
-    console.warn(
-      `Command ${topic} failed for external task ${task.id} (${retriesLeft} retries left): ${err.message}`,
+    this.logger.warn(
+      {
+        err,
+        topic,
+        externalTaskId: task.id,
+        workflowInstanceId: task.processInstanceId,
+        retriesLeft,
+      },
+      retriesLeft > 0
+        ? 'Command failed; the engine retries it'
+        : 'Command failed; no retries left, the engine raises an incident',
     );
     try {
       await taskService.handleFailure(task, {
@@ -185,8 +205,9 @@ export class CamundaCommandWorker implements ICommandRunner {
         retryTimeout: retriesLeft > 0 ? backoff : 0,
       });
     } catch (reportErr) {
-      console.error(
-        `Command ${topic}: could not report the failure of external task ${task.id} to the engine: ${(reportErr as Error).message}`,
+      this.logger.error(
+        {err: reportErr, topic, externalTaskId: task.id},
+        'Could not report a command failure to the engine',
       );
     }
   }

@@ -1,7 +1,7 @@
 import {juggler, Options} from '@loopback/repository';
 import {IEvent} from '../../interfaces';
 import {OutboxEvent} from '../../models';
-import {OutboxEntry, OutboxStore} from '../outbox.store';
+import {OutboxEntry, OutboxStats, OutboxStore} from '../outbox.store';
 import {parsedJson, rowsOf} from '../rows';
 import {MYSQL} from './dialect';
 
@@ -69,5 +69,24 @@ export class MySqlOutboxStore implements OutboxStore {
       [error, Math.round(retryInMs), id],
       options,
     );
+  }
+
+  async pendingStats(options?: Options): Promise<OutboxStats> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT COUNT(*) AS count,
+                TIMESTAMPDIFF(MICROSECOND, MIN(created_on), UTC_TIMESTAMP(3)) / 1000
+                  AS oldest_age_ms
+           FROM ${OUTBOX}
+          WHERE published_on IS NULL`,
+        [],
+        options,
+      ),
+    );
+    const age = row?.oldest_age_ms;
+    return {
+      count: Number(row?.count ?? 0),
+      oldestAgeMs: age === null || age === undefined ? undefined : Number(age),
+    };
   }
 }

@@ -1,7 +1,7 @@
 import {juggler, Options} from '@loopback/repository';
 import {IEvent} from '../../interfaces';
 import {OutboxEvent} from '../../models';
-import {OutboxEntry, OutboxStore} from '../outbox.store';
+import {OutboxEntry, OutboxStats, OutboxStore} from '../outbox.store';
 import {rowsOf} from '../rows';
 import {POSTGRESQL} from './dialect';
 
@@ -65,5 +65,23 @@ export class PostgresOutboxStore implements OutboxStore {
       [id, error, String(retryInMs)],
       options,
     );
+  }
+
+  async pendingStats(options?: Options): Promise<OutboxStats> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT count(*) AS count,
+                (EXTRACT(EPOCH FROM (now() - min(created_on))) * 1000)::float8 AS oldest_age_ms
+           FROM ${OUTBOX}
+          WHERE published_on IS NULL`,
+        [],
+        options,
+      ),
+    );
+    const age = row?.oldest_age_ms;
+    return {
+      count: Number(row?.count ?? 0),
+      oldestAgeMs: age === null || age === undefined ? undefined : Number(age),
+    };
   }
 }

@@ -7,6 +7,15 @@ import {
   TaskSecurityBindings,
   WebhookHttpClient,
 } from '../../../security';
+import {IEvent} from '../../../interfaces';
+import {outgoingEventFields} from '../../../observability/event-fields';
+import {TaskObservabilityBindings} from '../../../observability/keys';
+import {fallbackLogger, safeUrl} from '../../../observability/logger';
+import type {
+  DeliveryOutcome,
+  TaskMetrics,
+} from '../../../observability/metrics';
+import type {TaskLogger} from '../../../observability/types';
 import {TaskHttpBindings} from '../keys';
 import {
   AttemptOutcome,
@@ -52,6 +61,10 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     private readonly cipher: SecretCipher,
     @inject(TaskHttpBindings.CONFIG, {optional: true})
     private readonly httpConfig: TaskHttpConfig = {},
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {
     this.config = {...DEFAULT_DELIVERY_CONFIG, ...httpConfig.delivery};
     // The receiver's address is checked as each socket connects.
@@ -112,8 +125,9 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   private track(work: Promise<void>) {
     const tracked: Promise<void> = work
       .catch(err =>
-        console.error(
-          `Webhook delivery worker: recording an attempt failed (the claim expires and it is retried): ${(err as Error).message}`,
+        this.logger.error(
+          {err, worker: this.name},
+          'Webhook delivery worker: recording an attempt failed (the claim expires and it is retried)',
         ),
       )
       .finally(() => {
@@ -171,6 +185,38 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       ),
     };
     await this.store.record(delivery, outcome);
+    this.observe(delivery, outcome);
+  }
+
+  /** Counts the attempt and logs it: delivered at debug, a retry at warn, a dead delivery at error. */
+  private observe(delivery: ClaimedDelivery, outcome: AttemptOutcome) {
+    const result: DeliveryOutcome = outcome.delivered
+      ? 'delivered'
+      : outcome.dead
+        ? 'dead'
+        : 'failed';
+    this.metrics?.deliveryAttempted(result, outcome.durationMs / 1000);
+    const fields = {
+      deliveryId: delivery.id,
+      attempt: delivery.attemptNo,
+      url: safeUrl(delivery.url),
+      statusCode: outcome.statusCode,
+      durationMs: Math.round(outcome.durationMs),
+      ...deliveryEventFields(delivery.body),
+    };
+    if (result === 'delivered') {
+      this.logger.debug(fields, 'Webhook delivered');
+    } else if (result === 'failed') {
+      this.logger.warn(
+        {...fields, error: outcome.error, retryInMs: outcome.retryInMs},
+        'Webhook delivery failed; it is retried',
+      );
+    } else {
+      this.logger.error(
+        {...fields, error: outcome.error},
+        'Webhook delivery is dead: no attempts left',
+      );
+    }
   }
 
   private async post(
@@ -202,9 +248,19 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     // Once per distinct failure, not every poll while the database is down.
     if (err.message === this.lastClaimError) return;
     this.lastClaimError = err.message;
-    console.error(
-      `Webhook delivery worker ${this.name}: claiming deliveries failed: ${err.message}`,
+    this.logger.error(
+      {err, worker: this.name},
+      'Webhook delivery worker: claiming deliveries failed',
     );
+  }
+}
+
+/** The event's key and task, read from the body that was sent. */
+function deliveryEventFields(body: string): Record<string, unknown> {
+  try {
+    return outgoingEventFields(JSON.parse(body) as IEvent);
+  } catch {
+    return {};
   }
 }
 
