@@ -81,6 +81,23 @@ for (const [index, cell] of dataCells().entries()) {
       await server.dropDatabase(database);
     });
 
+    it('is ready: its database (and the outbox in it), the engine', async () => {
+      const res = await fetch(`${baseUrl}/ready`);
+      const body = (await res.json()) as {
+        status: string;
+        checks: {name: string; status: string}[];
+      };
+      expect({status: res.status, body}).to.containDeep({
+        status: 200,
+        body: {status: 'UP'},
+      });
+      expect(body.checks.map(c => c.name)).to.containDeep([
+        'database',
+        'engine',
+        'outbox',
+      ]);
+    });
+
     it('serves the explorer and the OpenAPI document', async () => {
       expect((await fetch(`${baseUrl}/explorer/`)).status).to.equal(200);
       const spec = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as {
