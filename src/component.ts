@@ -30,6 +30,7 @@ import {
 } from './auth';
 import {
   EventController,
+  OutboxController,
   TaskController,
   UserTaskController,
   WorkflowController,
@@ -75,6 +76,7 @@ import {
   EventReceiptStoreProvider,
   OutboxStoreProvider,
   TaskSqlBindings,
+  TaskStartStoreProvider,
   TaskTransactionsProvider,
   WorkflowTransactionsProvider,
 } from './sql';
@@ -91,6 +93,7 @@ export class TaskServiceComponent implements Component {
     TaskController,
     UserTaskController,
     EventController,
+    OutboxController,
     WorkflowController,
   ];
   models: Class<Model>[] = [
@@ -159,6 +162,7 @@ export class TaskServiceComponent implements Component {
       [TaskSqlBindings.OUTBOX_STORE, OutboxStoreProvider],
       [TaskSqlBindings.COMMAND_RUN_STORE, CommandRunStoreProvider],
       [TaskSqlBindings.EVENT_RECEIPT_STORE, EventReceiptStoreProvider],
+      [TaskSqlBindings.TASK_START_STORE, TaskStartStoreProvider],
     ] as const) {
       this.bindDefault<unknown>(key, b =>
         b.toProvider(provider).inScope(BindingScope.SINGLETON),

@@ -5,6 +5,7 @@ import {TaskServiceBindings} from '../keys';
 import {Event} from '../models';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 import {EventReceiptStore, TaskSqlBindings, TransactionRunner} from '../sql';
+import {eventBusinessKey} from './business-keys';
 import {WorkflowService} from './workflow.service';
 
 /** An incoming event as stored: its id, and whether this delivery stored it. */
@@ -35,8 +36,10 @@ export class EventProcessorService implements IEventProcessor {
 
   /**
    * An event with a source id (`event.id`) is handled once however often it
-   * is delivered: it is stored once, and each mapped workflow it started is
-   * recorded, so a redelivery after a failure starts only the rest.
+   * is delivered: it is stored once, and each mapped workflow is started
+   * once: a redelivery after a failure starts only the rest, and finds by
+   * its business key an instance whose start was not recorded (a crash
+   * between the two).
    */
   async handle(event: IEvent): Promise<void> {
     if (this.filter && !(await this.filter(event))) return;
@@ -63,18 +66,41 @@ export class EventProcessorService implements IEventProcessor {
       return;
     }
     for (const {workflowKey} of mappings) {
-      if (
-        !stored.fresh &&
-        (await this.receipts.hasStarted(stored.id, workflowKey))
-      ) {
+      const start = () =>
+        this.workflows.startIfKnown(
+          workflowKey,
+          payload,
+          `event ${event.key}`,
+          {
+            businessKey: eventBusinessKey(stored.id, workflowKey),
+          },
+        );
+      if (!event.id) {
+        // Stored anew on every delivery: nothing else can start it.
+        const instance = await start();
+        await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
         continue;
       }
-      const instance = await this.workflows.startIfKnown(
-        workflowKey,
-        payload,
-        `event ${event.key}`,
-      );
-      await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
+      await this.transactions.run(async options => {
+        // Waits for a concurrent delivery starting the same workflow, then
+        // yields to it; the claim commits with the instance it records.
+        if (!(await this.receipts.claimStart(stored.id, workflowKey, options)))
+          return;
+        // A delivery before this one may have started it and failed before
+        // recording it.
+        const instance =
+          (stored.fresh
+            ? undefined
+            : await this.workflows.findStarted(
+                eventBusinessKey(stored.id, workflowKey),
+              )) ?? (await start());
+        await this.receipts.recordStart(
+          stored.id,
+          workflowKey,
+          instance?.id,
+          options,
+        );
+      });
     }
   }
 

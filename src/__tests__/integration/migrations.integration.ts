@@ -7,7 +7,9 @@ const CORE_TABLES = [
   'event_workflow_runs',
   'event_workflows',
   'events',
+  'outbox_event_keys',
   'outbox_events',
+  'task_starts',
   'task_workflows',
   'tasks',
   'user_tasks',
@@ -18,6 +20,7 @@ const HTTP_TABLES = [
   'client_apps',
   'webhook_deliveries',
   'webhook_delivery_attempts',
+  'webhook_delivery_keys',
   'webhook_subscriptions',
 ];
 

@@ -1,4 +1,4 @@
-import {expect} from '@loopback/testlab';
+import {expect, sinon} from '@loopback/testlab';
 import type {
   Consumer,
   ConsumerRunConfig,
@@ -64,12 +64,28 @@ describe('KafkaEventAdapter (unit)', () => {
     await expect(adapt(null)).to.be.rejectedWith(/has no value/);
   });
 
-  it('turns an event into a message with the configured key', async () => {
-    const connection = {brokers: ['b:9092']};
+  it('keys a message by the task its event concerns when no key is configured', async () => {
     expect(await adapter.adaptFrom(event)).to.eql({
-      key: undefined,
+      key: 'x',
       value: JSON.stringify(event),
     });
+    const created: IEvent = {
+      ...event,
+      payload: {createdTasks: [{id: 't-1'}, {id: 't-2'}]},
+    };
+    expect((await adapter.adaptFrom(created)).key).to.equal('t-1');
+    const completed: IEvent = {
+      ...event,
+      key: 'user-task-completed',
+      payload: {task: {id: 't-3'}, userTask: {id: 'u', taskId: 't-3'}},
+    };
+    expect((await adapter.adaptFrom(completed)).key).to.equal('t-3');
+    const aboutNoTask: IEvent = {...event, payload: {other: 1}};
+    expect((await adapter.adaptFrom(aboutNoTask)).key).to.be.null();
+  });
+
+  it('turns an event into a message with the configured key', async () => {
+    const connection = {brokers: ['b:9092']};
     const fixed = new KafkaEventAdapter({
       connection,
       output: {topic: 'o', key: 'k'},
@@ -254,7 +270,27 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     await expect(bare.subscribe(async () => {})).to.be.rejectedWith(
       /consumer\.groupId/,
     );
-    await expect(bare.publish(event)).to.be.rejectedWith(/output\.topic/);
+  });
+
+  it('drops outgoing events without an output topic, warning once, as the original did', async () => {
+    const fake = new FakeKafka();
+    const inOnly = new KafkaStreamService(
+      {connection: {brokers: ['b:9092']}},
+      fake as unknown as Kafka,
+    );
+    const warn = sinon.stub(console, 'warn');
+    try {
+      await inOnly.publish(event);
+      await inOnly.publish({...event, key: 'task-completed'});
+    } finally {
+      warn.restore();
+    }
+    expect(fake.sent).to.eql([]);
+    expect(fake.connects).to.equal(0);
+    expect(warn.callCount).to.equal(1);
+    expect(String(warn.firstCall.args[0])).to.match(
+      /output\.topic is not set, so outgoing events are dropped \(the first: task-created\)/,
+    );
   });
 });
 

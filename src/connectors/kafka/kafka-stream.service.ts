@@ -71,6 +71,7 @@ export class KafkaStreamService
   private unsubscribing?: Promise<void>;
   private stopping = false;
   private stopped = false;
+  private droppedWarned = false;
 
   constructor(
     @inject(TaskServiceKafkaModule.CONFIG)
@@ -136,12 +137,16 @@ export class KafkaStreamService
     return this.unsubscribing;
   }
 
+  /**
+   * Produces the event to `output.topic`. Without an output topic the event
+   * is dropped, as the original did: the outbox then counts it published
+   * rather than retrying it forever. The first drop is logged.
+   */
   async publish(event: IEvent): Promise<void> {
     const topic = this.config.output?.topic;
     if (!topic) {
-      throw new Error(
-        'KafkaStreamService: KafkaConfig.output.topic is needed to publish',
-      );
+      this.warnDropped(event);
+      return;
     }
     const message = await this.adapter.adaptFrom(event);
     const producer = await this.producer();
@@ -150,6 +155,14 @@ export class KafkaStreamService
       messages: [message],
       compression: this.compression(),
     });
+  }
+
+  private warnDropped(event: IEvent) {
+    if (this.droppedWarned) return;
+    this.droppedWarned = true;
+    console.warn(
+      `KafkaStreamService: KafkaConfig.output.topic is not set, so outgoing events are dropped (the first: ${event.key}); set output.topic to publish them.`,
+    );
   }
 
   /** Lets a service stopped by `stop()` publish again when the app restarts. */

@@ -1,20 +1,42 @@
 import {juggler, Options} from '@loopback/repository';
 import {IEvent} from '../../interfaces';
-import {OutboxEvent} from '../../models';
-import {OutboxEntry, OutboxStore} from '../outbox.store';
-import {rowsOf} from '../rows';
+import {OutboxEvent, OutboxEventKey} from '../../models';
+import {orderingKeysOf} from '../../utils';
+import {
+  OutboxEntry,
+  OutboxFailure,
+  OutboxStore,
+  ParkedOutboxEvent,
+} from '../outbox.store';
+import {Row, rowsOf} from '../rows';
 import {POSTGRESQL} from './dialect';
 
 const OUTBOX = POSTGRESQL.tableOf(OutboxEvent);
+const KEYS = POSTGRESQL.tableOf(OutboxEventKey);
 
-/** The outbox on PostgreSQL; relays share the work through `FOR UPDATE SKIP LOCKED`. */
+/** Neither published, parked nor discarded: the predicate of `idx_outbox_events_due`. */
+const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
+
+/**
+ * The outbox on PostgreSQL; relays share the work through `FOR UPDATE SKIP
+ * LOCKED`, and a relay's claim reads only indexes: `idx_outbox_events_due`
+ * for the pending events in seq order, the keys' primary key and
+ * `idx_outbox_event_keys_order` for "an earlier unpublished event shares a
+ * key".
+ */
 export class PostgresOutboxStore implements OutboxStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
 
   async add(event: IEvent, options?: Options): Promise<void> {
     await this.dataSource.execute(
-      `INSERT INTO ${OUTBOX} (key, event) VALUES ($1, $2::json)`,
-      [event.key, JSON.stringify(event)],
+      `WITH added AS (
+         INSERT INTO ${OUTBOX} (key, event) VALUES ($1, $2::json)
+         RETURNING id, seq
+       )
+       INSERT INTO ${KEYS} (event_id, ordering_key, seq)
+       SELECT added.id, k.key, added.seq
+         FROM added CROSS JOIN unnest($3::varchar[]) AS k(key)`,
+      [event.key, JSON.stringify(event), orderingKeysOf(event)],
       options,
     );
   }
@@ -22,30 +44,41 @@ export class PostgresOutboxStore implements OutboxStore {
   async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
     const rows = rowsOf(
       await this.dataSource.execute(
-        `SELECT id, event, attempts FROM ${OUTBOX}
-          WHERE published_on IS NULL AND available_on <= now()
-            AND seq < COALESCE((SELECT min(seq) FROM ${OUTBOX}
-                                 WHERE published_on IS NULL AND available_on > now()),
-                               9223372036854775807)
-          ORDER BY seq
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+           FROM ${OUTBOX} o
+          WHERE o.published_on IS NULL AND o.parked_on IS NULL
+            AND o.discarded_on IS NULL AND o.available_on <= now()
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${KEYS} mine
+                    JOIN ${KEYS} earlier
+                      ON earlier.ordering_key = mine.ordering_key
+                     AND earlier.seq < mine.seq
+                   WHERE mine.event_id = o.id)
+          ORDER BY o.seq
           LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
+          FOR UPDATE OF o SKIP LOCKED`,
         [limit],
         options,
       ),
     );
     return rows.map(row => ({
       id: String(row.id),
-      event: (typeof row.event === 'string'
-        ? JSON.parse(row.event)
-        : row.event) as IEvent,
+      event: jsonOf(row.event),
       attempts: Number(row.attempts),
+      lastAttemptOn: dateOrUndefined(row.last_attempt_on),
     }));
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX} SET published_on = now(), attempts = attempts + 1 WHERE id = $1`,
+      `WITH published AS (
+         UPDATE ${OUTBOX}
+            SET published_on = now(), attempts = attempts + 1,
+                last_attempt_on = now()
+          WHERE id = $1
+          RETURNING id
+       )
+       DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM published)`,
       [id],
       options,
     );
@@ -53,17 +86,108 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async markFailed(
     id: string,
-    error: string,
-    retryInMs: number,
+    failure: OutboxFailure,
     options: Options,
   ): Promise<void> {
     await this.dataSource.execute(
       `UPDATE ${OUTBOX}
           SET attempts = attempts + 1, last_error = $2,
-              available_on = now() + ($3 || ' milliseconds')::interval
+              last_attempt_on = $4,
+              available_on = now() + make_interval(secs => $3::double precision / 1000),
+              parked_on = CASE WHEN $5::boolean THEN $4::timestamptz END
         WHERE id = $1`,
-      [id, error, String(retryInMs)],
+      [id, failure.error, failure.retryInMs, failure.attemptedOn, failure.park],
       options,
     );
   }
+
+  async listParked(
+    limit: number,
+    offset: number,
+  ): Promise<ParkedOutboxEvent[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT id, seq, key, event, attempts, last_error, created_on,
+                last_attempt_on, parked_on
+           FROM ${OUTBOX}
+          WHERE parked_on IS NOT NULL
+          ORDER BY seq
+          LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      ),
+    );
+    return rows.map(parkedOf);
+  }
+
+  async countParked(): Promise<number> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT count(*) AS n FROM ${OUTBOX} WHERE parked_on IS NOT NULL`,
+      ),
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async oldestPending(): Promise<Date | undefined> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT created_on FROM ${OUTBOX} WHERE ${PENDING} ORDER BY seq LIMIT 1`,
+      ),
+    );
+    return dateOrUndefined(row?.created_on);
+  }
+
+  async replayParked(id: string): Promise<boolean> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `UPDATE ${OUTBOX}
+            SET parked_on = NULL, attempts = 0, available_on = now()
+          WHERE id = $1 AND parked_on IS NOT NULL
+          RETURNING id`,
+        [id],
+      ),
+    );
+    return rows.length > 0;
+  }
+
+  async discardParked(id: string): Promise<boolean> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `WITH discarded AS (
+           UPDATE ${OUTBOX}
+              SET parked_on = NULL, discarded_on = now()
+            WHERE id = $1 AND parked_on IS NOT NULL
+            RETURNING id
+         ), released AS (
+           DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM discarded)
+         )
+         SELECT count(*) AS n FROM discarded`,
+        [id],
+      ),
+    );
+    return Number(row?.n ?? 0) > 0;
+  }
+}
+
+function jsonOf(value: unknown): IEvent {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as IEvent;
+}
+
+function dateOrUndefined(value: unknown): Date | undefined {
+  if (value === null || value === undefined) return undefined;
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function parkedOf(row: Row): ParkedOutboxEvent {
+  return {
+    id: String(row.id),
+    seq: Number(row.seq),
+    key: String(row.key),
+    event: jsonOf(row.event),
+    attempts: Number(row.attempts),
+    lastError: row.last_error === null ? undefined : String(row.last_error),
+    createdOn: dateOrUndefined(row.created_on)!,
+    lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    parkedOn: dateOrUndefined(row.parked_on)!,
+  };
 }

@@ -1,10 +1,12 @@
 import {juggler, Options} from '@loopback/repository';
 import {IEvent} from '../../../../interfaces';
 import {affectedCount, POSTGRESQL, rowsOf} from '../../../../sql';
+import {orderingKeysOf} from '../../../../utils';
 import {
   ClientApp,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  WebhookDeliveryKey,
   WebhookSubscription,
 } from '../../models';
 import {WebhookDeliveryStatus} from '../../types';
@@ -18,41 +20,62 @@ const DELIVERIES = POSTGRESQL.tableOf(WebhookDelivery);
 const ATTEMPTS = POSTGRESQL.tableOf(WebhookDeliveryAttempt);
 const SUBSCRIPTIONS = POSTGRESQL.tableOf(WebhookSubscription);
 const CLIENT_APPS = POSTGRESQL.tableOf(ClientApp);
+const KEYS = POSTGRESQL.tableOf(WebhookDeliveryKey);
 
 /**
  * Durable webhook delivery on PostgreSQL: workers share the queue through
- * `FOR UPDATE SKIP LOCKED` and a time-limited claim.
+ * `FOR UPDATE SKIP LOCKED` and a time-limited claim. Per receiver (client
+ * app and url), the deliveries of one task go one at a time, in the order
+ * they were queued: a delivery is claimed only when no earlier delivery to
+ * the same receiver sharing one of its ordering keys is undelivered
+ * (`webhook_delivery_keys`, read through its indexes alone).
  */
 export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
 
   async enqueue(event: IEvent, options?: Options): Promise<number> {
-    const rows = rowsOf(
+    const [row] = rowsOf(
       await this.dataSource.execute(
-        `INSERT INTO ${DELIVERIES}
-                (subscription_id, client_app_id, url, event_key, event)
-         SELECT s.id, s.client_app_id, s.url, s.key, $2::json
-           FROM ${SUBSCRIPTIONS} s
-           JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
-          WHERE s.key = $1 AND NOT s.deleted
-         RETURNING id`,
-        [event.key, JSON.stringify(event)],
+        `WITH queued AS (
+           INSERT INTO ${DELIVERIES}
+                  (subscription_id, client_app_id, url, event_key, event)
+           SELECT s.id, s.client_app_id, s.url, s.key, $2::json
+             FROM ${SUBSCRIPTIONS} s
+             JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
+            WHERE s.key = $1 AND NOT s.deleted
+           RETURNING id, seq, client_app_id, url
+         ), keyed AS (
+           INSERT INTO ${KEYS} (delivery_id, receiver, ordering_key, seq)
+           SELECT q.id,
+                  encode(sha256(convert_to(q.client_app_id::text || ' ' || q.url, 'UTF8')), 'hex'),
+                  k.key, q.seq
+             FROM queued q CROSS JOIN unnest($3::varchar[]) AS k(key)
+         )
+         SELECT count(*) AS n FROM queued`,
+        [event.key, JSON.stringify(event), orderingKeysOf(event)],
         options,
       ),
     );
-    return rows.length;
+    return Number(row?.n ?? 0);
   }
 
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
     const rows = rowsOf(
       await this.dataSource.execute(
         `WITH due AS (
-           SELECT id FROM ${DELIVERIES}
-            WHERE status = 'pending' AND next_attempt_on <= now()
-              AND (locked_until IS NULL OR locked_until <= now())
-            ORDER BY next_attempt_on
+           SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.status = 'pending' AND d.next_attempt_on <= now()
+              AND (d.locked_until IS NULL OR d.locked_until <= now())
+              AND NOT EXISTS (
+                    SELECT 1 FROM ${KEYS} mine
+                      JOIN ${KEYS} earlier
+                        ON earlier.receiver = mine.receiver
+                       AND earlier.ordering_key = mine.ordering_key
+                       AND earlier.seq < mine.seq
+                     WHERE mine.delivery_id = d.id)
+            ORDER BY d.next_attempt_on
             LIMIT $1
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF d SKIP LOCKED
          )
          UPDATE ${DELIVERIES} d
             SET locked_until = now() + make_interval(secs => $2::double precision / 1000),
@@ -86,19 +109,24 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
          INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
          VALUES ($1, $3, $4, $5, $6, $7)
+       ), recorded AS (
+         UPDATE ${DELIVERIES}
+            SET status = $8::varchar,
+                attempts = attempts + 1,
+                total_attempts = total_attempts + 1,
+                last_status_code = $4,
+                last_error = $5,
+                next_attempt_on = now() + make_interval(secs => $9::double precision / 1000),
+                delivered_on = CASE WHEN $8::varchar = 'delivered' THEN now() END,
+                locked_until = NULL,
+                lock_token = NULL,
+                modified_on = now()
+          WHERE id = $1 AND lock_token = $2
+          RETURNING id, status
        )
-       UPDATE ${DELIVERIES}
-          SET status = $8::varchar,
-              attempts = attempts + 1,
-              total_attempts = total_attempts + 1,
-              last_status_code = $4,
-              last_error = $5,
-              next_attempt_on = now() + make_interval(secs => $9::double precision / 1000),
-              delivered_on = CASE WHEN $8::varchar = 'delivered' THEN now() END,
-              locked_until = NULL,
-              lock_token = NULL,
-              modified_on = now()
-        WHERE id = $1 AND lock_token = $2`,
+       -- Delivered: the receiver's next deliveries of its tasks may go.
+       DELETE FROM ${KEYS}
+        WHERE delivery_id IN (SELECT id FROM recorded WHERE status = 'delivered')`,
       [
         claim.id,
         claim.lockToken,
