@@ -11,6 +11,7 @@ export * from './repositories';
 export * from './services';
 export * from './sql';
 export * from './types';
+export {orderingKeysOf} from './utils';
 
 // Names the original package exported, for a switch by changing imports.
 export {UserTaskController as TaskUserTaskController} from './controllers';

@@ -45,6 +45,14 @@ export interface ParkedOutboxEvent {
  * (`orderingKeysOf`). An event is due only when no earlier event (by `seq`)
  * that shares one of its keys is still unpublished, parked ones included;
  * events without keys are ordered with nothing.
+ *
+ * Cost: an event waiting behind another keeps an `available_on` no earlier
+ * than that one's next try (far in the future while it is parked), so the
+ * claim, which reads due events by `available_on`, never wades through a
+ * backlog held back by a failing or parked event. `add` takes the latest
+ * unpublished event of each key into account, `markFailed` moves the events
+ * behind the failed one, `replayParked` and `discardParked` move them back
+ * to now. Order itself rests on the key test alone.
  */
 export interface OutboxStore {
   /**

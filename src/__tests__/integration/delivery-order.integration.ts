@@ -279,6 +279,25 @@ describe('Webhook order per receiver and task (PostgreSQL, real receivers)', fun
         [receiver.url],
       );
       expect(untried.map(r => r.attempts)).to.eql([0, 0]);
+      // Held back out of the claim's way while x0 is dead: those queued
+      // before it died, and one queued since.
+      await emit('x', 'x3');
+      await eventually(
+        async () => (await deliveriesTo(receiver.url)).length === 6,
+        'x3 queued',
+      );
+      const held = await db.query<{n: string; later: boolean}>(
+        `SELECT event->'payload'->>'step' AS n,
+                next_attempt_on > now() + interval '1 year' AS later
+           FROM main.webhook_deliveries
+          WHERE url = $1 AND status = 'pending' ORDER BY seq`,
+        [receiver.url],
+      );
+      expect(held).to.eql([
+        {n: 'x1', later: true},
+        {n: 'x2', later: true},
+        {n: 'x3', later: true},
+      ]);
 
       // Re-queued (the receiver fixed): x0, then x1 and x2, in order.
       refuse = false;
@@ -287,8 +306,8 @@ describe('Webhook order per receiver and task (PostgreSQL, real receivers)', fun
         .set(admin)
         .set(creds)
         .expect(200);
-      await allDelivered(receiver.url, 5);
-      expect(receiver.runsOf(stepOf('x'))).to.eql(['x0✓', 'x1✓', 'x2✓']);
+      await allDelivered(receiver.url, 6);
+      expect(receiver.runsOf(stepOf('x'))).to.eql(['x0✓', 'x1✓', 'x2✓', 'x3✓']);
       expect(
         receiver.received.filter(
           h => (JSON.parse(h.body) as EventBody).payload.step === 'x0',

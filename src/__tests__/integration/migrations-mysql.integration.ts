@@ -468,10 +468,14 @@ const MYSQL_BOOLEANS: Record<string, string> = {0: 'false', 1: 'true'};
  * `not_deleted` (NULL once deleted; NULLs never collide in a unique key).
  */
 const PARTIAL_INDEXES: Record<string, {predicate: string; mysql: string[]}> = {
+  idx_outbox_events_pending: {
+    predicate: '(published_on IS NULL)',
+    mysql: ['published_on', 'seq'],
+  },
   idx_outbox_events_due: {
     predicate:
       '((published_on IS NULL) AND (parked_on IS NULL) AND (discarded_on IS NULL))',
-    mysql: ['published_on', 'parked_on', 'discarded_on', 'seq'],
+    mysql: ['published_on', 'parked_on', 'discarded_on', 'available_on', 'seq'],
   },
   idx_outbox_events_parked: {
     predicate: '(parked_on IS NOT NULL)',

@@ -223,7 +223,8 @@ describe('The outbox on PostgreSQL: durable, ordered per task, parks a poison ev
         20000,
         100,
       );
-      expect(parkedRow.attempts).to.equal(3);
+      // maxAttempts, or the first failure after it that followed a publish.
+      expect(parkedRow.attempts).to.be.aboveOrEqual(3);
       await eventually(
         () => ScriptedConnector.published.length === i,
         'every event of the other tasks',
@@ -238,7 +239,7 @@ describe('The outbox on PostgreSQL: durable, ordered per task, parks a poison ev
       expect(listed.body[0]).to.containDeep({
         id: parkedRow.id,
         key: 'task-completed',
-        attempts: 3,
+        attempts: parkedRow.attempts,
         lastError: 'message too large',
         event: {payload: {taskId: task('p'), n: 'p0'}},
       });
@@ -249,10 +250,18 @@ describe('The outbox on PostgreSQL: durable, ordered per task, parks a poison ev
         .expect(200);
       expect(count.body).to.eql({count: 1});
       expect(await outbox.countParked()).to.equal(1);
-      // p1 waits behind it, not parked, not tried: the oldest pending.
-      const [p1] = await db.query<{created_on: Date}>(
-        `SELECT created_on FROM main.outbox_events WHERE event->'payload'->>'n' = 'p1'`,
+      // p1 waits behind it, not parked, not tried, out of the relay's way
+      // until the parked one is replayed or discarded: the oldest pending.
+      const [p1] = await db.query<{
+        created_on: Date;
+        attempts: number;
+        held: boolean;
+      }>(
+        `SELECT created_on, attempts,
+                available_on > now() + interval '1 year' AS held
+           FROM main.outbox_events WHERE event->'payload'->>'n' = 'p1'`,
       );
+      expect(p1).to.containDeep({attempts: 0, held: true});
       expect(await outbox.oldestPending()).to.eql(p1.created_on);
     });
 

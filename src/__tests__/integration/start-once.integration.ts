@@ -222,6 +222,9 @@ describe('Workflows start once, also across a crash (PostgreSQL, in-process engi
       });
     }
     expect(engine.failedAttempts.slice(failuresBefore)).to.eql([]);
+    expect(
+      ReadTaskCommand.failures.filter(f => tasks.some(x => x.id === f.taskId)),
+    ).to.eql([]);
     expect(engine.incidents).to.eql([]);
     // task-created went out before anything else about these tasks.
     await eventually(

@@ -17,20 +17,53 @@ const KEYS = POSTGRESQL.tableOf(OutboxEventKey);
 /** Neither published, parked nor discarded: the predicate of `idx_outbox_events_due`. */
 const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
 
+/** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
+const NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
+
+/**
+ * The events still to publish that come after event `$1` on one of its
+ * keys, as `behind` (a FROM list for an UPDATE of `OUTBOX behind`).
+ */
+const BEHIND = (event: string) => `
+  JOIN ${KEYS} mine ON mine.event_id = ${event}
+  JOIN ${KEYS} later
+    ON later.ordering_key = mine.ordering_key AND later.seq > mine.seq`;
+
 /**
  * The outbox on PostgreSQL; relays share the work through `FOR UPDATE SKIP
  * LOCKED`, and a relay's claim reads only indexes: `idx_outbox_events_due`
- * for the pending events in seq order, the keys' primary key and
+ * for the pending events whose time has come, the keys' primary key and
  * `idx_outbox_event_keys_order` for "an earlier unpublished event shares a
  * key".
+ *
+ * So that the claim's range holds no event that waits behind another, a
+ * waiting event's `available_on` is kept no earlier than the next try of the
+ * one ahead of it (for ever while that one is parked): set when it is
+ * added, moved when the one ahead fails, put back to now when the one ahead
+ * is replayed or discarded. Only the claim's key test decides order; these
+ * times just keep waiting rows out of its way.
  */
 export class PostgresOutboxStore implements OutboxStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
 
   async add(event: IEvent, options?: Options): Promise<void> {
     await this.dataSource.execute(
-      `WITH added AS (
-         INSERT INTO ${OUTBOX} (key, event) VALUES ($1, $2::json)
+      `WITH ahead AS (
+         -- The latest unpublished event on each of its keys: not before
+         -- its next try, never while it is parked.
+         SELECT max(CASE WHEN o.parked_on IS NOT NULL THEN ${NEVER}
+                         ELSE o.available_on END) AS not_before
+           FROM unnest($3::varchar[]) AS k(key)
+           CROSS JOIN LATERAL (
+             SELECT e.event_id FROM ${KEYS} e
+              WHERE e.ordering_key = k.key
+              ORDER BY e.seq DESC
+              LIMIT 1) latest
+           JOIN ${OUTBOX} o ON o.id = latest.event_id
+       ), added AS (
+         INSERT INTO ${OUTBOX} (key, event, available_on)
+         SELECT $1, $2::json, GREATEST(now(), COALESCE(ahead.not_before, now()))
+           FROM ahead
          RETURNING id, seq
        )
        INSERT INTO ${KEYS} (event_id, ordering_key, seq)
@@ -42,6 +75,8 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
+    // By due time rather than seq: the order between tasks is free, and
+    // the key test keeps each task's own.
     const rows = rowsOf(
       await this.dataSource.execute(
         `SELECT o.id, o.event, o.attempts, o.last_attempt_on
@@ -54,7 +89,7 @@ export class PostgresOutboxStore implements OutboxStore {
                       ON earlier.ordering_key = mine.ordering_key
                      AND earlier.seq < mine.seq
                    WHERE mine.event_id = o.id)
-          ORDER BY o.seq
+          ORDER BY o.available_on, o.seq
           LIMIT $1
           FOR UPDATE OF o SKIP LOCKED`,
         [limit],
@@ -90,12 +125,24 @@ export class PostgresOutboxStore implements OutboxStore {
     options: Options,
   ): Promise<void> {
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX}
-          SET attempts = attempts + 1, last_error = $2,
-              last_attempt_on = $4,
-              available_on = now() + make_interval(secs => $3::double precision / 1000),
-              parked_on = CASE WHEN $5::boolean THEN $4::timestamptz END
-        WHERE id = $1`,
+      `WITH failed AS (
+         UPDATE ${OUTBOX}
+            SET attempts = attempts + 1, last_error = $2,
+                last_attempt_on = $4,
+                available_on = now() + make_interval(secs => $3::double precision / 1000),
+                parked_on = CASE WHEN $5::boolean THEN $4::timestamptz END
+          WHERE id = $1
+          RETURNING id, CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
+                             ELSE available_on END AS not_before
+       )
+       -- The events behind it wait for its next try (for its replay or
+       -- discard, when it is parked).
+       UPDATE ${OUTBOX} behind
+          SET available_on = f.not_before
+         FROM failed f ${BEHIND('f.id')}
+        WHERE behind.id = later.event_id AND behind.published_on IS NULL
+          AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
+          AND behind.available_on < f.not_before`,
       [id, failure.error, failure.retryInMs, failure.attemptedOn, failure.park],
       options,
     );
@@ -138,16 +185,19 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async replayParked(id: string): Promise<boolean> {
-    const rows = rowsOf(
+    const [row] = rowsOf(
       await this.dataSource.execute(
-        `UPDATE ${OUTBOX}
-            SET parked_on = NULL, attempts = 0, available_on = now()
-          WHERE id = $1 AND parked_on IS NOT NULL
-          RETURNING id`,
+        `WITH replayed AS (
+           UPDATE ${OUTBOX}
+              SET parked_on = NULL, attempts = 0, available_on = now()
+            WHERE id = $1 AND parked_on IS NOT NULL
+            RETURNING id
+         ), ${resumedBehind('replayed')}
+         SELECT count(*) AS n FROM replayed`,
         [id],
       ),
     );
-    return rows.length > 0;
+    return Number(row?.n ?? 0) > 0;
   }
 
   async discardParked(id: string): Promise<boolean> {
@@ -158,7 +208,7 @@ export class PostgresOutboxStore implements OutboxStore {
               SET parked_on = NULL, discarded_on = now()
             WHERE id = $1 AND parked_on IS NOT NULL
             RETURNING id
-         ), released AS (
+         ), ${resumedBehind('discarded')}, released AS (
            DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM discarded)
          )
          SELECT count(*) AS n FROM discarded`,
@@ -167,6 +217,21 @@ export class PostgresOutboxStore implements OutboxStore {
     );
     return Number(row?.n ?? 0) > 0;
   }
+}
+
+/**
+ * A CTE `resumed` that puts the events held back behind the event in CTE
+ * `cte` back in line (the key test still publishes them after it).
+ */
+function resumedBehind(cte: string): string {
+  return `resumed AS (
+    UPDATE ${OUTBOX} behind
+       SET available_on = now()
+      FROM ${cte} r ${BEHIND('r.id')}
+     WHERE behind.id = later.event_id AND behind.published_on IS NULL
+       AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
+       AND behind.available_on > now()
+  )`;
 }
 
 function jsonOf(value: unknown): IEvent {

@@ -4,7 +4,6 @@ DROP TABLE IF EXISTS outbox_event_keys;
 ALTER TABLE outbox_events
   DROP KEY idx_outbox_events_parked,
   DROP KEY idx_outbox_events_due,
-  ADD KEY idx_outbox_events_pending (published_on, seq),
   DROP COLUMN discarded_on,
   DROP COLUMN parked_on,
   DROP COLUMN last_attempt_on;

@@ -9,10 +9,12 @@ ALTER TABLE outbox_events
   ADD COLUMN last_attempt_on DATETIME(3),
   ADD COLUMN parked_on       DATETIME(3),
   ADD COLUMN discarded_on    DATETIME(3),
-  DROP KEY idx_outbox_events_pending,
-  -- The relay's claim: events neither published, parked nor discarded, in
-  -- seq order (PostgreSQL: on seq, partial on the three being NULL).
-  ADD KEY idx_outbox_events_due (published_on, parked_on, discarded_on, seq),
+  -- The relay's claim: events neither published, parked nor discarded whose
+  -- time has come (PostgreSQL: on available_on and seq, partial on the
+  -- three being NULL). An event waiting behind an earlier one of its tasks
+  -- has its available_on kept at that one's next try.
+  ADD KEY idx_outbox_events_due
+    (published_on, parked_on, discarded_on, available_on, seq),
   -- Parked events (PostgreSQL: partial on parked_on IS NOT NULL).
   ADD KEY idx_outbox_events_parked (parked_on);
 

@@ -3,8 +3,6 @@ DROP TABLE IF EXISTS main.task_starts;
 DROP TABLE IF EXISTS main.outbox_event_keys;
 DROP INDEX IF EXISTS main.idx_outbox_events_parked;
 DROP INDEX IF EXISTS main.idx_outbox_events_due;
-CREATE INDEX idx_outbox_events_pending ON main.outbox_events (seq)
-  WHERE published_on IS NULL;
 ALTER TABLE main.outbox_events
   DROP COLUMN IF EXISTS discarded_on,
   DROP COLUMN IF EXISTS parked_on,

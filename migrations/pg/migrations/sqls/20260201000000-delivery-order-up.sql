@@ -9,10 +9,11 @@ ALTER TABLE main.outbox_events
   ADD COLUMN parked_on       timestamptz,
   ADD COLUMN discarded_on    timestamptz;
 
--- The relay's claim: events neither published, parked nor discarded, in
--- seq order.
-DROP INDEX main.idx_outbox_events_pending;
-CREATE INDEX idx_outbox_events_due ON main.outbox_events (seq)
+-- The relay's claim: events neither published, parked nor discarded whose
+-- time has come. An event waiting behind an earlier one of its tasks has
+-- its available_on kept at that one's next try, so it stays out of the
+-- claim's range until then.
+CREATE INDEX idx_outbox_events_due ON main.outbox_events (available_on, seq)
   WHERE published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL;
 CREATE INDEX idx_outbox_events_parked ON main.outbox_events (parked_on)
   WHERE parked_on IS NOT NULL;

@@ -41,6 +41,14 @@ export interface AttemptOutcome {
  * receiver that shares one of its keys is delivered; a dead one holds its
  * successors back until it is re-queued and delivered. Deliveries without
  * keys are ordered with nothing.
+ *
+ * Cost: a delivery waiting behind another keeps a `next_attempt_on` no
+ * earlier than that one's next try (far in the future while it is dead), so
+ * the claim, which reads due deliveries by `next_attempt_on`, never wades
+ * through a backlog held back by a failing receiver: `enqueue` takes the
+ * latest undelivered delivery of each receiver and key into account,
+ * `record` moves the deliveries behind a failed one, `requeueDead` moves
+ * them back to now. Order itself rests on the key test alone.
  */
 export interface WebhookDeliveryStore {
   /**
