@@ -7,5 +7,6 @@ export * from './outbox.store';
 export * from './postgresql';
 export * from './providers';
 export * from './rows';
+export * from './task-start.store';
 export * from './transactions';
 export * from './types';
