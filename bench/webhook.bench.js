@@ -5,7 +5,11 @@
  * all N. Real PostgreSQL (a scratch database, dropped at the end), a real
  * node:http receiver answering 204 at once.
  *
- *   npm run build && node bench/webhook.bench.js [N] [concurrency,...]
+ *   npm run build && node bench/webhook.bench.js [N] [concurrency,...] [tasks]
+ *
+ * With `tasks` > 0 the events concern that many tasks (payload.taskId), so
+ * each task's deliveries go one at a time, in order; 0 (the default): events
+ * of no task, ordered with nothing.
  *
  * Database from TEST_DB_HOST/PORT/USER/PASSWORD (default 127.0.0.1:5432 postgres).
  */
@@ -23,6 +27,7 @@ const {TaskServiceBindings} = require('../dist/keys');
 
 const N = Number(process.argv[2] || 2000);
 const CONCURRENCIES = (process.argv[3] || '1,8,32').split(',').map(Number);
+const TASKS = Number(process.argv[4] || 0);
 const PUBLISH_PARALLELISM = 16;
 
 async function run(db, concurrency) {
@@ -65,7 +70,11 @@ async function run(db, concurrency) {
           const i = next++;
           await connector.publish({
             key: 'bench-event',
-            payload: {i, text: 'x'.repeat(200)},
+            payload: {
+              i,
+              ...(TASKS ? {taskId: `task-${i % TASKS}`} : {}),
+              text: 'x'.repeat(200),
+            },
             timestamp: Date.now(),
             source: 'task-service',
           });
@@ -84,6 +93,7 @@ async function run(db, concurrency) {
     const ms = x => Number(x) / 1e6;
     return {
       concurrency,
+      tasks: TASKS || 'none',
       deliveries: N,
       'publish ms': Math.round(ms(published - start)),
       'publish/s': Math.round(N / (ms(published - start) / 1000)),

@@ -41,6 +41,7 @@ import {
 } from './auth';
 import {
   EventController,
+  OutboxController,
   TaskController,
   UserTaskController,
   WorkflowController,
@@ -102,6 +103,7 @@ import {
   EventReceiptStoreProvider,
   OutboxStoreProvider,
   TaskSqlBindings,
+  TaskStartStoreProvider,
   TaskTransactionsProvider,
   WorkflowTransactionsProvider,
 } from './sql';
@@ -119,6 +121,7 @@ export class TaskServiceComponent implements Component {
     TaskController,
     UserTaskController,
     EventController,
+    OutboxController,
     WorkflowController,
     HealthController,
   ];
@@ -192,6 +195,7 @@ export class TaskServiceComponent implements Component {
       [TaskSqlBindings.OUTBOX_STORE, OutboxStoreProvider],
       [TaskSqlBindings.COMMAND_RUN_STORE, CommandRunStoreProvider],
       [TaskSqlBindings.EVENT_RECEIPT_STORE, EventReceiptStoreProvider],
+      [TaskSqlBindings.TASK_START_STORE, TaskStartStoreProvider],
     ] as const) {
       this.bindDefault<unknown>(key, b =>
         b.toProvider(provider).inScope(BindingScope.SINGLETON),

@@ -14,6 +14,7 @@ export * from './security';
 export * from './services';
 export * from './sql';
 export * from './types';
+export {orderingKeysOf} from './utils';
 
 // Names the original package exported, for a switch by changing imports.
 export {UserTaskController as TaskUserTaskController} from './controllers';

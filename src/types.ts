@@ -81,6 +81,14 @@ export interface EventOutboxConfig {
   initialBackoffMs?: number;
   /** Longest backoff (ms) between two tries of one event; default 60000. */
   maxBackoffMs?: number;
+  /**
+   * Failed publishes after which an event is parked (it waits for a replay
+   * or a discard, and blocks only the later events of its own tasks);
+   * default 10. An event is parked only once the connector has published
+   * another event since its previous try, so an outage of the connector
+   * parks nothing: every event keeps retrying at `maxBackoffMs`.
+   */
+  maxAttempts?: number;
 }
 
 /** Who did it: fills the audit columns. */

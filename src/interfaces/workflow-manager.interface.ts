@@ -25,6 +25,18 @@ export interface StartedInstance {
   id: string;
   definitionId: string;
   ended?: boolean;
+  /** The business key it was started with, if any. */
+  businessKey?: string;
+}
+
+/** How an instance is started. */
+export interface StartOptions {
+  /**
+   * A key of the caller's, unique per start it means to make once (Camunda:
+   * the instance's business key). `findInstanceByBusinessKey` finds the
+   * instance by it, so a start whose answer was lost is not made twice.
+   */
+  businessKey?: string;
 }
 
 /**
@@ -42,7 +54,21 @@ export interface IWorkflowManager {
     details?: DeploymentDetails,
   ): Promise<DeployedWorkflow>;
   /** Starts an instance; a definition the engine does not have is an `UnknownWorkflowError`. */
-  start(definitionId: string, input: AnyObject): Promise<StartedInstance>;
+  start(
+    definitionId: string,
+    input: AnyObject,
+    options?: StartOptions,
+  ): Promise<StartedInstance>;
+  /**
+   * The instance started with this business key, running or ended, if any
+   * (the first started, should there be several). The service looks here
+   * before it starts again what may have started already (a redelivered
+   * event, a retried work item after a crash). An engine without it gets
+   * its instances started at least once rather than exactly once.
+   */
+  findInstanceByBusinessKey?(
+    businessKey: string,
+  ): Promise<StartedInstance | undefined>;
   /** Deletes definitions with their instances; ones already gone are fine. */
   deleteDefinitions(definitionIds: string[]): Promise<void>;
   /** Deletes an instance; one already gone is fine. */

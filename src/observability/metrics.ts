@@ -36,6 +36,7 @@ export class TaskMetrics {
   readonly commandDuration: Histogram<'topic'>;
   readonly outboxPending: Gauge;
   readonly outboxOldestAge: Gauge;
+  readonly outboxParked: Gauge;
   readonly outboxPublishFailures: Counter;
   readonly webhookDeliveries: Counter<'outcome'>;
   readonly webhookDeliveryDuration: Histogram<'outcome'>;
@@ -118,6 +119,12 @@ export class TaskMetrics {
       registers,
       collect: collectOutbox,
     });
+    this.outboxParked = new Gauge({
+      name: 'task_service_outbox_parked_events',
+      help: 'Outgoing events parked after their attempts ran out (replay or discard them).',
+      registers,
+      collect: collectOutbox,
+    });
     this.outboxPublishFailures = new Counter({
       name: 'task_service_outbox_publish_failures_total',
       help: 'Publishes of an outgoing event that failed and were scheduled for a retry.',
@@ -183,11 +190,13 @@ export class TaskMetrics {
       const stats = await (await this.getOutbox()).pendingStats();
       this.outboxPending.set(stats.count);
       this.outboxOldestAge.set((stats.oldestAgeMs ?? 0) / 1000);
+      this.outboxParked.set(stats.parked);
       this.lastOutboxError = undefined;
     } catch (err) {
       // Unknown, not zero: an alert on the backlog must not clear.
       this.outboxPending.set(NaN);
       this.outboxOldestAge.set(NaN);
+      this.outboxParked.set(NaN);
       const {message} = err as Error;
       if (message === this.lastOutboxError) return;
       this.lastOutboxError = message;

@@ -10,6 +10,7 @@ import type {TaskMetrics} from '../observability/metrics';
 import type {TaskLogger} from '../observability/types';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 import {EventReceiptStore, TaskSqlBindings, TransactionRunner} from '../sql';
+import {eventBusinessKey} from './business-keys';
 import {WorkflowService} from './workflow.service';
 
 /** An incoming event as stored: its id, and whether this delivery stored it. */
@@ -44,8 +45,10 @@ export class EventProcessorService implements IEventProcessor {
 
   /**
    * An event with a source id (`event.id`) is handled once however often it
-   * is delivered: it is stored once, and each mapped workflow it started is
-   * recorded, so a redelivery after a failure starts only the rest.
+   * is delivered: it is stored once, and each mapped workflow is started
+   * once: a redelivery after a failure starts only the rest, and finds by
+   * its business key an instance whose start was not recorded (a crash
+   * between the two).
    */
   async handle(event: IEvent): Promise<void> {
     const source = event.source ?? 'unknown';
@@ -91,25 +94,51 @@ export class EventProcessorService implements IEventProcessor {
     }
     let started = 0;
     for (const {workflowKey} of mappings) {
-      if (
-        !stored.fresh &&
-        (await this.receipts.hasStarted(stored.id, workflowKey))
-      ) {
-        continue;
-      }
-      const instance = await this.workflows.startIfKnown(
-        workflowKey,
-        payload,
-        `event ${event.key}`,
-      );
-      await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
-      if (instance) {
+      const start = () =>
+        this.workflows.startIfKnown(
+          workflowKey,
+          payload,
+          `event ${event.key}`,
+          {
+            businessKey: eventBusinessKey(stored.id, workflowKey),
+          },
+        );
+      const announce = (instanceId?: string) => {
+        if (!instanceId) return;
         started++;
         this.logger.info(
-          {eventKey: event.key, workflowKey, workflowInstanceId: instance.id},
+          {eventKey: event.key, workflowKey, workflowInstanceId: instanceId},
           'Workflow started for the event',
         );
+      };
+      if (!event.id) {
+        // Stored anew on every delivery: nothing else can start it.
+        const instance = await start();
+        await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
+        announce(instance?.id);
+        continue;
       }
+      await this.transactions.run(async options => {
+        // Waits for a concurrent delivery starting the same workflow, then
+        // yields to it; the claim commits with the instance it records.
+        if (!(await this.receipts.claimStart(stored.id, workflowKey, options)))
+          return;
+        // A delivery before this one may have started it and failed before
+        // recording it.
+        const instance =
+          (stored.fresh
+            ? undefined
+            : await this.workflows.findStarted(
+                eventBusinessKey(stored.id, workflowKey),
+              )) ?? (await start());
+        await this.receipts.recordStart(
+          stored.id,
+          workflowKey,
+          instance?.id,
+          options,
+        );
+        announce(instance?.id);
+      });
     }
     this.logger.info(
       {eventKey: event.key, fresh: stored.fresh, workflowsStarted: started},

@@ -11,6 +11,7 @@ import {
   DeployedWorkflow,
   IWorkflowManager,
   StartedInstance,
+  StartOptions,
   UnknownWorkflowError,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
@@ -238,8 +239,25 @@ export class WorkflowService {
   }
 
   /** Starts the current definition of a mapped workflow. */
-  async start(workflowKey: string, input: AnyObject): Promise<StartedInstance> {
-    return this.engine.start(await this.currentDefinition(workflowKey), input);
+  async start(
+    workflowKey: string,
+    input: AnyObject,
+    options?: StartOptions,
+  ): Promise<StartedInstance> {
+    return this.engine.start(
+      await this.currentDefinition(workflowKey),
+      input,
+      options,
+    );
+  }
+
+  /**
+   * The instance started earlier with `businessKey`, running or ended; none
+   * when there is none, or when the engine cannot look instances up by
+   * business key.
+   */
+  async findStarted(businessKey: string): Promise<StartedInstance | undefined> {
+    return this.engine.findInstanceByBusinessKey?.(businessKey);
   }
 
   /** Starts a mapped workflow; an unknown one is logged and skipped, other errors propagate. */
@@ -247,9 +265,10 @@ export class WorkflowService {
     workflowKey: string,
     input: AnyObject,
     cause: string,
+    options?: StartOptions,
   ): Promise<StartedInstance | undefined> {
     try {
-      return await this.start(workflowKey, input);
+      return await this.start(workflowKey, input, options);
     } catch (err) {
       if (err instanceof UnknownWorkflowError) {
         this.logger.warn(

@@ -9,5 +9,6 @@ export * from './persisted-models';
 export * from './postgresql';
 export * from './providers';
 export * from './rows';
+export * from './task-start.store';
 export * from './transactions';
 export * from './types';

@@ -18,6 +18,8 @@ import {MySqlOutboxStore} from './mysql/outbox.store';
 import {PostgresCommandRunStore} from './postgresql/command-run.store';
 import {PostgresEventReceiptStore} from './postgresql/event-receipt.store';
 import {PostgresOutboxStore} from './postgresql/outbox.store';
+import {PostgresTaskStartStore} from './postgresql/task-start.store';
+import {TaskStartStore} from './task-start.store';
 import {JugglerTransactions, TransactionRunner} from './transactions';
 import {ByDialect} from './types';
 
@@ -62,6 +64,11 @@ export const CommandRunStoreProvider = sqlStoreProvider<CommandRunStore>({
 export const EventReceiptStoreProvider = sqlStoreProvider<EventReceiptStore>({
   postgresql: PostgresEventReceiptStore,
   mysql: MySqlEventReceiptStore,
+});
+
+/** Pending task-workflow starts for the task datasource's dialect. */
+export const TaskStartStoreProvider = sqlStoreProvider<TaskStartStore>({
+  postgresql: PostgresTaskStartStore,
 });
 
 /** Transactions on the task datasource (juggler transactions work on every SQL connector). */

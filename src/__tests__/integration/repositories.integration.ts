@@ -8,6 +8,7 @@ import {
   ClientAppRepository,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  WebhookDeliveryKey,
   WebhookSubscription,
   WebhookSubscriptionRepository,
 } from '../../connectors/http';
@@ -19,9 +20,11 @@ import {
   EventWorkflow,
   EventWorkflowRun,
   OutboxEvent,
+  OutboxEventKey,
   Task,
   TaskPriority,
   TaskSeverity,
+  TaskStart,
   TaskStatus,
   TaskWorkflow,
   UserTask,
@@ -289,13 +292,16 @@ for (const cell of dataCells()) {
         Workflow,
         WorkflowVersion,
         OutboxEvent,
+        OutboxEventKey,
         CommandRun,
         EventReceipt,
         EventWorkflowRun,
+        TaskStart,
         ClientApp,
         WebhookSubscription,
         WebhookDelivery,
         WebhookDeliveryAttempt,
+        WebhookDeliveryKey,
       ];
       for (const model of models) {
         const settings = model.definition.settings[db.kind] as {table: string};

@@ -83,6 +83,7 @@ export class KafkaStreamService
   private stopping = false;
   private stopped = false;
   private healthAdmin?: Promise<Admin>;
+  private droppedWarned = false;
 
   constructor(
     @inject(TaskServiceKafkaModule.CONFIG)
@@ -158,12 +159,16 @@ export class KafkaStreamService
     return this.unsubscribing;
   }
 
+  /**
+   * Produces the event to `output.topic`. Without an output topic the event
+   * is dropped, as the original did: the outbox then counts it published
+   * rather than retrying it forever. The first drop is logged.
+   */
   async publish(event: IEvent): Promise<void> {
     const topic = this.config.output?.topic;
     if (!topic) {
-      throw new Error(
-        'KafkaStreamService: KafkaConfig.output.topic is needed to publish',
-      );
+      this.warnDropped(event);
+      return;
     }
     const message = await this.adapter.adaptFrom(event);
     const producer = await this.producer();
@@ -172,6 +177,15 @@ export class KafkaStreamService
       messages: [message],
       compression: this.compression(),
     });
+  }
+
+  private warnDropped(event: IEvent) {
+    if (this.droppedWarned) return;
+    this.droppedWarned = true;
+    this.logger.warn(
+      {eventKey: event.key},
+      'Kafka: KafkaConfig.output.topic is not set, so outgoing events are dropped (this is the first); set output.topic to publish them',
+    );
   }
 
   /** Lets a service stopped by `stop()` publish again when the app restarts. */

@@ -12,7 +12,11 @@ export type KafkaCompression = 'gzip' | 'none' | 'snappy' | 'lz4' | 'zstd';
 export interface KafkaOutputConfig<E = IEvent> {
   /** The topic every published event goes to. */
   topic: string;
-  /** The message key: a fixed string, or computed from the event. */
+  /**
+   * The message key: a fixed string, or computed from the event. Default:
+   * the id of the task the event concerns (the first created task for a
+   * `task-created` naming several), so a task's events share a partition.
+   */
   key?: string | ((event: E) => string);
 }
 
@@ -40,7 +44,11 @@ export interface KafkaConfig<E = IEvent> {
    * earliest offset, `false` (kafkajs' default) only new messages.
    */
   fromBeginning?: boolean;
-  /** Where the outgoing side publishes. */
+  /**
+   * Where the outgoing side publishes. Without it, outgoing events are
+   * dropped with a warning (as the original did), so a Kafka connector used
+   * for incoming events only never holds up the outbox.
+   */
   output?: KafkaOutputConfig<E>;
   /** Compression of published messages; default gzip, as the original. */
   compression?: KafkaCompression;

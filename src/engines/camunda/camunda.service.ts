@@ -5,6 +5,7 @@ import {
   IWorkflowManager,
   PendingUserTask,
   StartedInstance,
+  StartOptions,
   UnknownUserTaskError,
   UnknownWorkflowError,
   WorkflowRefusedError,
@@ -46,6 +47,20 @@ export interface CamundaProcessDefinition {
 
 /** How many definition ids the tenant check remembers (ids never change owner). */
 const OWN_DEFINITIONS_CACHED = 1000;
+
+interface CamundaInstance {
+  id: string;
+  definitionId: string;
+  ended: boolean;
+  businessKey?: string | null;
+}
+
+interface CamundaHistoricInstance {
+  id: string;
+  processDefinitionId: string;
+  /** ACTIVE, SUSPENDED, COMPLETED, EXTERNALLY_TERMINATED, INTERNALLY_TERMINATED. */
+  state: string;
+}
 
 /** A user task as Camunda's REST API lists it (the fields used here). */
 export interface CamundaTask {
@@ -109,16 +124,18 @@ export class CamundaService implements IWorkflowManager {
   async start(
     definitionIdOrKey: string,
     input: AnyObject,
+    options: StartOptions = {},
   ): Promise<StartedInstance> {
-    const instance = await this.startInstance<{
-      id: string;
-      definitionId: string;
-      ended: boolean;
-    }>(definitionIdOrKey, input);
+    const instance = await this.startInstance<CamundaInstance>(
+      definitionIdOrKey,
+      input,
+      options,
+    );
     return {
       id: instance.id,
       definitionId: instance.definitionId,
       ended: instance.ended,
+      businessKey: instance.businessKey ?? undefined,
     };
   }
 
@@ -126,6 +143,7 @@ export class CamundaService implements IWorkflowManager {
   private async startInstance<T>(
     definitionIdOrKey: string,
     input: AnyObject,
+    options: StartOptions = {},
   ): Promise<T> {
     const byId = definitionIdOrKey.includes(':');
     const path = byId
@@ -135,6 +153,7 @@ export class CamundaService implements IWorkflowManager {
       if (byId) await this.assertOwnDefinition(definitionIdOrKey);
       return await this.request<T>('POST', path, {
         variables: toCamundaVariables(input),
+        ...(options.businessKey ? {businessKey: options.businessKey} : {}),
       });
     } catch (err) {
       if (err instanceof CamundaError && isMissingDefinition(err)) {
@@ -179,6 +198,44 @@ export class CamundaService implements IWorkflowManager {
       if (reason !== undefined) throw new WorkflowRefusedError(reason);
       throw err;
     }
+  }
+
+  /**
+   * The instance started with `businessKey` in this service's tenant: a
+   * running one from the runtime, else an ended one from the history
+   * (which needs a history level other than `none`, Camunda's default).
+   */
+  async findInstanceByBusinessKey(
+    businessKey: string,
+  ): Promise<StartedInstance | undefined> {
+    const tenant = this.tenantId
+      ? `&tenantIdIn=${encodeURIComponent(this.tenantId)}`
+      : '';
+    const key = encodeURIComponent(businessKey);
+    const [running] = await this.request<CamundaInstance[]>(
+      'GET',
+      `/process-instance?businessKey=${key}${tenant}&maxResults=1`,
+    );
+    if (running) {
+      return {
+        id: running.id,
+        definitionId: running.definitionId,
+        ended: running.ended,
+        businessKey,
+      };
+    }
+    const [past] = await this.request<CamundaHistoricInstance[]>(
+      'GET',
+      `/history/process-instance?processInstanceBusinessKey=${key}${tenant}&sortBy=startTime&sortOrder=asc&maxResults=1`,
+    );
+    return past
+      ? {
+          id: past.id,
+          definitionId: past.processDefinitionId,
+          ended: past.state !== 'ACTIVE' && past.state !== 'SUSPENDED',
+          businessKey,
+        }
+      : undefined;
   }
 
   async getDefinition(definitionId: string): Promise<CamundaProcessDefinition> {

@@ -24,6 +24,14 @@ export class WebhookDelivery extends Entity {
   @property(uuidId())
   id?: string;
 
+  /** The order deliveries were queued in. */
+  @property({
+    type: 'number',
+    generated: true,
+    ...column('seq', 'bigint'),
+  })
+  seq?: number;
+
   @property({
     type: 'string',
     ...column('subscription_id', 'uuid'),
