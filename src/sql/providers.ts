@@ -15,6 +15,7 @@ import {OutboxStore} from './outbox.store';
 import {MySqlCommandRunStore} from './mysql/command-run.store';
 import {MySqlEventReceiptStore} from './mysql/event-receipt.store';
 import {MySqlOutboxStore} from './mysql/outbox.store';
+import {MySqlTaskStartStore} from './mysql/task-start.store';
 import {PostgresCommandRunStore} from './postgresql/command-run.store';
 import {PostgresEventReceiptStore} from './postgresql/event-receipt.store';
 import {PostgresOutboxStore} from './postgresql/outbox.store';
@@ -69,6 +70,7 @@ export const EventReceiptStoreProvider = sqlStoreProvider<EventReceiptStore>({
 /** Pending task-workflow starts for the task datasource's dialect. */
 export const TaskStartStoreProvider = sqlStoreProvider<TaskStartStore>({
   postgresql: PostgresTaskStartStore,
+  mysql: MySqlTaskStartStore,
 });
 
 /** Transactions on the task datasource (juggler transactions work on every SQL connector). */

@@ -56,6 +56,20 @@ export class JugglerTransactions implements TransactionRunner {
   }
 }
 
+/**
+ * `work` in the transaction of `options` when it has one, else in a
+ * transaction of its own on `dataSource`: for stores whose one write is
+ * several statements on databases without writable CTEs.
+ */
+export function inTransaction<T>(
+  dataSource: juggler.DataSource,
+  options: Options | undefined,
+  work: (options: Options) => Promise<T>,
+): Promise<T> {
+  if (options?.transaction) return work(options);
+  return new JugglerTransactions(dataSource).run(work);
+}
+
 let savepoints = 0;
 
 /**

@@ -30,4 +30,12 @@ export class MySqlCommandRunStore implements CommandRunStore {
       throw err;
     }
   }
+
+  async release(externalTaskId: string, options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `DELETE FROM ${COMMAND_RUNS} WHERE external_task_id = ?`,
+      [externalTaskId],
+      options,
+    );
+  }
 }

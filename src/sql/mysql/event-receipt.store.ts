@@ -36,24 +36,31 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
     return row ? String(row.event_id) : undefined;
   }
 
-  async hasStarted(eventId: string, workflowKey: string): Promise<boolean> {
-    const rows = rowsOf(
-      await this.dataSource.execute(
-        `SELECT 1 FROM ${RUNS} WHERE event_id = ? AND workflow_key = ?`,
-        [eventId, workflowKey],
-      ),
+  async claimStart(
+    eventId: string,
+    workflowKey: string,
+    options: Options,
+  ): Promise<boolean> {
+    return this.insertOnce(
+      `INSERT INTO ${RUNS} (event_id, workflow_key) VALUES (?, ?)`,
+      [eventId, workflowKey],
+      options,
     );
-    return rows.length > 0;
   }
 
   async recordStart(
     eventId: string,
     workflowKey: string,
-    instanceId?: string,
+    instanceId: string | undefined,
+    options?: Options,
   ): Promise<void> {
-    await this.insertOnce(
-      `INSERT INTO ${RUNS} (event_id, workflow_key, instance_id) VALUES (?, ?, ?)`,
+    // VALUES(col): the value the row would have had (MariaDB has no row
+    // alias; MySQL 8.0.20+ still takes it).
+    await this.dataSource.execute(
+      `INSERT INTO ${RUNS} (event_id, workflow_key, instance_id) VALUES (?, ?, ?)
+       ON DUPLICATE KEY UPDATE instance_id = VALUES(instance_id)`,
       [eventId, workflowKey, instanceId ?? null],
+      options,
     );
   }
 

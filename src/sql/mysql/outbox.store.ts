@@ -1,38 +1,94 @@
 import {juggler, Options} from '@loopback/repository';
+import {randomUUID} from 'crypto';
 import {IEvent} from '../../interfaces';
-import {OutboxEvent} from '../../models';
-import {OutboxEntry, OutboxStats, OutboxStore} from '../outbox.store';
-import {parsedJson, rowsOf} from '../rows';
+import {OutboxEvent, OutboxEventKey} from '../../models';
+import {orderingKeysOf} from '../../utils';
+import {
+  OutboxEntry,
+  OutboxFailure,
+  OutboxStats,
+  OutboxStore,
+  ParkedOutboxEvent,
+} from '../outbox.store';
+import {parsedJson, Row, rowsOf} from '../rows';
+import {inTransaction} from '../transactions';
 import {MYSQL} from './dialect';
 
 const OUTBOX = MYSQL.tableOf(OutboxEvent);
+const KEYS = MYSQL.tableOf(OutboxEventKey);
+
+/** Neither published, parked nor discarded: what `idx_outbox_events_due` leads with. */
+const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
+
+/** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
+const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
+
+/** `?, ?, …`: one placeholder per value. */
+function placeholders(values: unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
 
 /**
- * The outbox on MySQL; relays share the work through `FOR UPDATE SKIP
- * LOCKED` (MySQL 8.0.1+, MariaDB 10.6+). Times are UTC_TIMESTAMP(3), as the
- * columns' defaults: NOW() would be the session's time zone, in seconds.
+ * The outbox on MySQL 8 / MariaDB 10.6+: the same rules as on PostgreSQL
+ * (`PostgresOutboxStore`), each write a few statements in one transaction
+ * where PostgreSQL has one statement with CTEs. Relays share the work
+ * through `FOR UPDATE SKIP LOCKED`; the claim's NOT EXISTS reads the keys
+ * without locking them (a consistent read), so a key row another relay is
+ * deleting still holds its successors back until that relay commits.
+ * Times are UTC_TIMESTAMP(3), as the columns' defaults.
  */
 export class MySqlOutboxStore implements OutboxStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
 
   async add(event: IEvent, options?: Options): Promise<void> {
-    await this.dataSource.execute(
-      `INSERT INTO ${OUTBOX} (\`key\`, event) VALUES (?, ?)`,
-      [event.key, JSON.stringify(event)],
-      options,
-    );
+    const keys = orderingKeysOf(event);
+    const id = randomUUID();
+    await inTransaction(this.dataSource, options, async tx => {
+      // Not before the latest unpublished event on any of its keys: its
+      // next try, never while it is parked.
+      const ahead = keys.length
+        ? `(SELECT MAX(CASE WHEN o.parked_on IS NOT NULL THEN ${NEVER}
+                             ELSE o.available_on END)
+              FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
+             WHERE e.ordering_key IN (${placeholders(keys)})
+               AND e.seq = (SELECT MAX(l.seq) FROM ${KEYS} l
+                             WHERE l.ordering_key = e.ordering_key))`
+        : 'NULL';
+      const inserted = await this.dataSource.execute(
+        `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on)
+         SELECT ?, ?, ?, GREATEST(UTC_TIMESTAMP(3),
+                                  COALESCE(${ahead}, UTC_TIMESTAMP(3)))`,
+        [id, event.key, JSON.stringify(event), ...keys],
+        tx,
+      );
+      if (!keys.length) return;
+      // The AUTO_INCREMENT value of the insert: the event's seq.
+      const seq = (inserted as {insertId: number}).insertId;
+      await this.dataSource.execute(
+        `INSERT INTO ${KEYS} (event_id, ordering_key, seq)
+         VALUES ${keys.map(() => '(?, ?, ?)').join(', ')}`,
+        keys.flatMap(key => [id, key, seq]),
+        tx,
+      );
+    });
   }
 
   async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
+    // By due time rather than seq: the order between tasks is free, and
+    // the key test keeps each task's own.
     const rows = rowsOf(
       await this.dataSource.execute(
-        `SELECT id, event, attempts FROM ${OUTBOX}
-          WHERE published_on IS NULL AND available_on <= UTC_TIMESTAMP(3)
-            AND seq < COALESCE((SELECT MIN(seq) FROM ${OUTBOX}
-                                 WHERE published_on IS NULL
-                                   AND available_on > UTC_TIMESTAMP(3)),
-                               9223372036854775807)
-          ORDER BY seq
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+           FROM ${OUTBOX} o
+          WHERE o.published_on IS NULL AND o.parked_on IS NULL
+            AND o.discarded_on IS NULL AND o.available_on <= UTC_TIMESTAMP(3)
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${KEYS} mine
+                    JOIN ${KEYS} earlier
+                      ON earlier.ordering_key = mine.ordering_key
+                     AND earlier.seq < mine.seq
+                   WHERE mine.event_id = o.id)
+          ORDER BY o.available_on, o.seq
           LIMIT ?
           FOR UPDATE SKIP LOCKED`,
         [limit],
@@ -43,13 +99,21 @@ export class MySqlOutboxStore implements OutboxStore {
       id: String(row.id),
       event: parsedJson<IEvent>(row.event),
       attempts: Number(row.attempts),
+      lastAttemptOn: dateOrUndefined(row.last_attempt_on),
     }));
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX} SET published_on = UTC_TIMESTAMP(3), attempts = attempts + 1
+      `UPDATE ${OUTBOX}
+          SET published_on = UTC_TIMESTAMP(3), attempts = attempts + 1,
+              last_attempt_on = UTC_TIMESTAMP(3)
         WHERE id = ?`,
+      [id],
+      options,
+    );
+    await this.dataSource.execute(
+      `DELETE FROM ${KEYS} WHERE event_id = ?`,
       [id],
       options,
     );
@@ -57,28 +121,132 @@ export class MySqlOutboxStore implements OutboxStore {
 
   async markFailed(
     id: string,
-    error: string,
-    retryInMs: number,
+    failure: OutboxFailure,
     options: Options,
   ): Promise<void> {
     await this.dataSource.execute(
       `UPDATE ${OUTBOX}
-          SET attempts = attempts + 1, last_error = ?,
-              available_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3))
+          SET attempts = attempts + 1, last_error = ?, last_attempt_on = ?,
+              available_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
+              parked_on = CASE WHEN ? THEN ? END
         WHERE id = ?`,
-      [error, Math.round(retryInMs), id],
+      [
+        failure.error,
+        failure.attemptedOn,
+        Math.round(failure.retryInMs),
+        failure.park,
+        failure.attemptedOn,
+        id,
+      ],
       options,
     );
+    // The events behind it wait for its next try (for its replay or
+    // discard, when it is parked).
+    const [failed] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
+                     ELSE available_on END AS not_before
+           FROM ${OUTBOX} WHERE id = ?`,
+        [id],
+        options,
+      ),
+    );
+    if (!failed) return;
+    await this.dataSource.execute(
+      `UPDATE ${OUTBOX} behind
+         JOIN ${KEYS} later ON later.event_id = behind.id
+         JOIN ${KEYS} mine
+           ON mine.ordering_key = later.ordering_key AND later.seq > mine.seq
+          SET behind.available_on = ?
+        WHERE mine.event_id = ?
+          AND behind.published_on IS NULL AND behind.parked_on IS NULL
+          AND behind.discarded_on IS NULL AND behind.available_on < ?`,
+      [failed.not_before, id, failed.not_before],
+      options,
+    );
+  }
+
+  async listParked(
+    limit: number,
+    offset: number,
+  ): Promise<ParkedOutboxEvent[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT id, seq, \`key\`, event, attempts, last_error, created_on,
+                last_attempt_on, parked_on
+           FROM ${OUTBOX}
+          WHERE parked_on IS NOT NULL
+          ORDER BY seq
+          LIMIT ? OFFSET ?`,
+        [limit, offset],
+      ),
+    );
+    return rows.map(parkedOf);
+  }
+
+  async countParked(): Promise<number> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT COUNT(*) AS n FROM ${OUTBOX} WHERE parked_on IS NOT NULL`,
+      ),
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async oldestPending(): Promise<Date | undefined> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT created_on FROM ${OUTBOX} WHERE ${PENDING} ORDER BY seq LIMIT 1`,
+      ),
+    );
+    return dateOrUndefined(row?.created_on);
+  }
+
+  async replayParked(id: string): Promise<boolean> {
+    return inTransaction(this.dataSource, undefined, async tx => {
+      const replayed = await this.dataSource.execute(
+        `UPDATE ${OUTBOX}
+            SET parked_on = NULL, attempts = 0, available_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND parked_on IS NOT NULL`,
+        [id],
+        tx,
+      );
+      if (!affected(replayed)) return false;
+      await this.resumeBehind(id, tx);
+      return true;
+    });
+  }
+
+  async discardParked(id: string): Promise<boolean> {
+    return inTransaction(this.dataSource, undefined, async tx => {
+      const discarded = await this.dataSource.execute(
+        `UPDATE ${OUTBOX}
+            SET parked_on = NULL, discarded_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND parked_on IS NOT NULL`,
+        [id],
+        tx,
+      );
+      if (!affected(discarded)) return false;
+      await this.resumeBehind(id, tx);
+      await this.dataSource.execute(
+        `DELETE FROM ${KEYS} WHERE event_id = ?`,
+        [id],
+        tx,
+      );
+      return true;
+    });
   }
 
   async pendingStats(options?: Options): Promise<OutboxStats> {
     const [row] = rowsOf(
       await this.dataSource.execute(
-        `SELECT COUNT(*) AS count,
-                TIMESTAMPDIFF(MICROSECOND, MIN(created_on), UTC_TIMESTAMP(3)) / 1000
-                  AS oldest_age_ms
+        `SELECT COUNT(CASE WHEN parked_on IS NULL THEN 1 END) AS count,
+                TIMESTAMPDIFF(MICROSECOND,
+                              MIN(CASE WHEN parked_on IS NULL THEN created_on END),
+                              UTC_TIMESTAMP(3)) / 1000 AS oldest_age_ms,
+                COUNT(parked_on) AS parked
            FROM ${OUTBOX}
-          WHERE published_on IS NULL`,
+          WHERE published_on IS NULL AND discarded_on IS NULL`,
         [],
         options,
       ),
@@ -87,6 +255,48 @@ export class MySqlOutboxStore implements OutboxStore {
     return {
       count: Number(row?.count ?? 0),
       oldestAgeMs: age === null || age === undefined ? undefined : Number(age),
+      parked: Number(row?.parked ?? 0),
     };
   }
+
+  /** Puts the events held back behind event `id` back in line (the key test still publishes them after it). */
+  private async resumeBehind(id: string, options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `UPDATE ${OUTBOX} behind
+         JOIN ${KEYS} later ON later.event_id = behind.id
+         JOIN ${KEYS} mine
+           ON mine.ordering_key = later.ordering_key AND later.seq > mine.seq
+          SET behind.available_on = UTC_TIMESTAMP(3)
+        WHERE mine.event_id = ?
+          AND behind.published_on IS NULL AND behind.parked_on IS NULL
+          AND behind.discarded_on IS NULL
+          AND behind.available_on > UTC_TIMESTAMP(3)`,
+      [id],
+      options,
+    );
+  }
+}
+
+/** Rows an UPDATE matched (the connector reports found rows). */
+function affected(result: unknown): number {
+  return (result as {affectedRows?: number}).affectedRows ?? 0;
+}
+
+function dateOrUndefined(value: unknown): Date | undefined {
+  if (value === null || value === undefined) return undefined;
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function parkedOf(row: Row): ParkedOutboxEvent {
+  return {
+    id: String(row.id),
+    seq: Number(row.seq),
+    key: String(row.key),
+    event: parsedJson<IEvent>(row.event),
+    attempts: Number(row.attempts),
+    lastError: row.last_error === null ? undefined : String(row.last_error),
+    createdOn: dateOrUndefined(row.created_on)!,
+    lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    parkedOn: dateOrUndefined(row.parked_on)!,
+  };
 }

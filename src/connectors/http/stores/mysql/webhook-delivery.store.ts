@@ -3,15 +3,17 @@ import {randomUUID} from 'crypto';
 import {IEvent} from '../../../../interfaces';
 import {
   affectedCount,
-  JugglerTransactions,
+  inTransaction,
   MYSQL,
   Row,
   rowsOf,
 } from '../../../../sql';
+import {orderingKeysOf} from '../../../../utils';
 import {
   ClientApp,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  WebhookDeliveryKey,
   WebhookSubscription,
 } from '../../models';
 import {WebhookDeliveryStatus} from '../../types';
@@ -25,6 +27,10 @@ const DELIVERIES = MYSQL.tableOf(WebhookDelivery);
 const ATTEMPTS = MYSQL.tableOf(WebhookDeliveryAttempt);
 const SUBSCRIPTIONS = MYSQL.tableOf(WebhookSubscription);
 const CLIENT_APPS = MYSQL.tableOf(ClientApp);
+const KEYS = MYSQL.tableOf(WebhookDeliveryKey);
+
+/** "Not before this" for the deliveries behind a dead one: until it is re-queued. */
+const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
 
 /** `?, ?, …`: one placeholder per value. */
 function placeholders(values: unknown[]): string {
@@ -32,49 +38,110 @@ function placeholders(values: unknown[]): string {
 }
 
 /**
- * Durable webhook delivery on MySQL 8 / MariaDB 10.6+: workers share the
- * queue through `FOR UPDATE SKIP LOCKED` and a time-limited claim. With no
- * UPDATE … RETURNING, a claim is a short transaction: lock the due rows,
- * stamp them, read them back. Times are UTC_TIMESTAMP(3), as the columns'
- * defaults.
+ * Durable webhook delivery on MySQL 8 / MariaDB 10.6+, with the rules of
+ * `PostgresWebhookDeliveryStore`: workers share the queue through
+ * `FOR UPDATE SKIP LOCKED` and a time-limited claim; per receiver (client
+ * app and url, hashed as `SHA2(client_app_id ' ' url)`), the deliveries of
+ * one task go one at a time, in the order they were queued. With neither
+ * CTEs that write nor `RETURNING`, each method is a short transaction of a
+ * few statements where PostgreSQL has one. Times are UTC_TIMESTAMP(3), as
+ * the columns' defaults.
  */
 export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
-  private readonly transactions: JugglerTransactions;
-
-  constructor(private readonly dataSource: juggler.DataSource) {
-    this.transactions = new JugglerTransactions(dataSource);
-  }
+  constructor(private readonly dataSource: juggler.DataSource) {}
 
   async enqueue(event: IEvent, options?: Options): Promise<number> {
-    const result = await this.dataSource.execute(
+    const keys = orderingKeysOf(event);
+    const body = JSON.stringify(event);
+    return inTransaction(this.dataSource, options, async tx => {
+      const targets = rowsOf(
+        await this.dataSource.execute(
+          `SELECT s.id, s.client_app_id, s.url, s.\`key\`,
+                  SHA2(CONCAT(s.client_app_id, ' ', s.url), 256) AS receiver
+             FROM ${SUBSCRIPTIONS} s
+             JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
+            WHERE s.\`key\` = ? AND NOT s.deleted`,
+          [event.key],
+          tx,
+        ),
+      );
+      for (const target of targets) {
+        await this.queue(target, body, keys, tx);
+      }
+      return targets.length;
+    });
+  }
+
+  /** One delivery to `target`, not before the undelivered one ahead of it on any of its keys. */
+  private async queue(
+    target: Row,
+    body: string,
+    keys: string[],
+    options: Options,
+  ): Promise<void> {
+    const id = randomUUID();
+    const ahead = keys.length
+      ? `(SELECT MAX(CASE WHEN d.status = 'dead' THEN ${NEVER}
+                          ELSE d.next_attempt_on END)
+            FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
+           WHERE e.receiver = ? AND e.ordering_key IN (${placeholders(keys)})
+             AND e.seq = (SELECT MAX(l.seq) FROM ${KEYS} l
+                           WHERE l.receiver = e.receiver
+                             AND l.ordering_key = e.ordering_key))`
+      : 'NULL';
+    const inserted = await this.dataSource.execute(
       `INSERT INTO ${DELIVERIES}
-              (subscription_id, client_app_id, url, event_key, event)
-       SELECT s.id, s.client_app_id, s.url, s.\`key\`, ?
-         FROM ${SUBSCRIPTIONS} s
-         JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
-        WHERE s.\`key\` = ? AND NOT s.deleted`,
-      [JSON.stringify(event), event.key],
+              (id, subscription_id, client_app_id, url, event_key, event,
+               next_attempt_on)
+       SELECT ?, ?, ?, ?, ?, ?,
+              GREATEST(UTC_TIMESTAMP(3), COALESCE(${ahead}, UTC_TIMESTAMP(3)))`,
+      [
+        id,
+        target.id,
+        target.client_app_id,
+        target.url,
+        target.key,
+        body,
+        ...(keys.length ? [target.receiver, ...keys] : []),
+      ],
       options,
     );
-    return affectedCount(result);
+    if (!keys.length) return;
+    // The AUTO_INCREMENT value of the insert: the delivery's seq.
+    const seq = (inserted as {insertId: number}).insertId;
+    await this.dataSource.execute(
+      `INSERT INTO ${KEYS} (delivery_id, receiver, ordering_key, seq)
+       VALUES ${keys.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      keys.flatMap(key => [id, target.receiver, key, seq]),
+      options,
+    );
   }
 
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
-    const rows = await this.transactions.run(async options => {
+    const rows = await inTransaction(this.dataSource, undefined, async tx => {
+      // The NOT EXISTS reads the keys without locking them: a key another
+      // worker is releasing still holds its successors back until it commits.
       const due = rowsOf(
         await this.dataSource.execute(
-          `SELECT id FROM ${DELIVERIES}
-            WHERE status = 'pending' AND next_attempt_on <= UTC_TIMESTAMP(3)
-              AND (locked_until IS NULL OR locked_until <= UTC_TIMESTAMP(3))
-            ORDER BY next_attempt_on
+          `SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
+              AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))
+              AND NOT EXISTS (
+                    SELECT 1 FROM ${KEYS} mine
+                      JOIN ${KEYS} earlier
+                        ON earlier.receiver = mine.receiver
+                       AND earlier.ordering_key = mine.ordering_key
+                       AND earlier.seq < mine.seq
+                     WHERE mine.delivery_id = d.id)
+            ORDER BY d.next_attempt_on
             LIMIT ?
             FOR UPDATE SKIP LOCKED`,
           [limit],
-          options,
+          tx,
         ),
       ).map(r => String(r.id));
       if (!due.length) return [];
-      // One token for the rows of this claim: `record` needs the id too.
+      // One token for the rows of this claim: `record` names the id too.
       const lockToken = randomUUID();
       await this.dataSource.execute(
         `UPDATE ${DELIVERIES}
@@ -82,7 +149,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
                 lock_token = ?
           WHERE id IN (${placeholders(due)})`,
         [Math.round(lockMs), lockToken, ...due],
-        options,
+        tx,
       );
       return rowsOf(
         await this.dataSource.execute(
@@ -93,7 +160,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
             WHERE d.id IN (${placeholders(due)})
             ORDER BY d.next_attempt_on`,
           due,
-          options,
+          tx,
         ),
       );
     });
@@ -115,8 +182,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         ? WebhookDeliveryStatus.Dead
         : WebhookDeliveryStatus.Pending;
     const retryInMs = outcome.delivered || outcome.dead ? 0 : outcome.retryInMs;
-    // Both writes or neither, as PostgreSQL's single statement.
-    await this.transactions.run(async options => {
+    await inTransaction(this.dataSource, undefined, async tx => {
       await this.dataSource.execute(
         `INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
@@ -129,9 +195,9 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
           Math.round(outcome.durationMs),
           outcome.worker,
         ],
-        options,
+        tx,
       );
-      await this.dataSource.execute(
+      const recorded = await this.dataSource.execute(
         `UPDATE ${DELIVERIES}
             SET status = ?,
                 attempts = attempts + 1,
@@ -153,19 +219,73 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
           claim.id,
           claim.lockToken,
         ],
-        options,
+        tx,
+      );
+      // The claim was lost (it expired, another worker took it over).
+      if (!affectedCount(recorded)) return;
+      if (status === WebhookDeliveryStatus.Delivered) {
+        // The receiver's next deliveries of its tasks may go.
+        await this.dataSource.execute(
+          `DELETE FROM ${KEYS} WHERE delivery_id = ?`,
+          [claim.id],
+          tx,
+        );
+        return;
+      }
+      // Not delivered: the deliveries behind it wait for its next try (for
+      // its re-queue, when it is dead).
+      const [failed] = rowsOf(
+        await this.dataSource.execute(
+          `SELECT CASE WHEN status = 'dead' THEN ${NEVER}
+                       ELSE next_attempt_on END AS not_before
+             FROM ${DELIVERIES} WHERE id = ?`,
+          [claim.id],
+          tx,
+        ),
+      );
+      await this.dataSource.execute(
+        `UPDATE ${DELIVERIES} behind
+           JOIN ${KEYS} later ON later.delivery_id = behind.id
+           JOIN ${KEYS} mine
+             ON mine.receiver = later.receiver
+            AND mine.ordering_key = later.ordering_key
+            AND later.seq > mine.seq
+            SET behind.next_attempt_on = ?
+          WHERE mine.delivery_id = ? AND behind.status = 'pending'
+            AND behind.next_attempt_on < ?`,
+        [failed.not_before, claim.id, failed.not_before],
+        tx,
       );
     });
   }
 
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
-    const result = await this.dataSource.execute(
-      `UPDATE ${DELIVERIES}
-          SET status = 'pending', attempts = 0, next_attempt_on = UTC_TIMESTAMP(3),
-              locked_until = NULL, lock_token = NULL, modified_on = UTC_TIMESTAMP(3)
-        WHERE id = ? AND client_app_id = ? AND status = 'dead'`,
-      [id, clientAppId],
-    );
-    return affectedCount(result) > 0;
+    return inTransaction(this.dataSource, undefined, async tx => {
+      const requeued = await this.dataSource.execute(
+        `UPDATE ${DELIVERIES}
+            SET status = 'pending', attempts = 0, next_attempt_on = UTC_TIMESTAMP(3),
+                locked_until = NULL, lock_token = NULL, modified_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND client_app_id = ? AND status = 'dead'`,
+        [id, clientAppId],
+        tx,
+      );
+      if (!affectedCount(requeued)) return false;
+      // The deliveries held back behind it go back in line (the claim
+      // still sends them only after it).
+      await this.dataSource.execute(
+        `UPDATE ${DELIVERIES} behind
+           JOIN ${KEYS} later ON later.delivery_id = behind.id
+           JOIN ${KEYS} mine
+             ON mine.receiver = later.receiver
+            AND mine.ordering_key = later.ordering_key
+            AND later.seq > mine.seq
+            SET behind.next_attempt_on = UTC_TIMESTAMP(3)
+          WHERE mine.delivery_id = ? AND behind.status = 'pending'
+            AND behind.next_attempt_on > UTC_TIMESTAMP(3)`,
+        [id],
+        tx,
+      );
+      return true;
+    });
   }
 }
