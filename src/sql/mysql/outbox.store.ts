@@ -152,16 +152,13 @@ export class MySqlOutboxStore implements OutboxStore {
       ),
     );
     if (!failed) return;
+    const behind = await this.behind(id, options);
+    if (!behind.length) return;
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX} behind
-         JOIN ${KEYS} later ON later.event_id = behind.id
-         JOIN ${KEYS} mine
-           ON mine.ordering_key = later.ordering_key AND later.seq > mine.seq
-          SET behind.available_on = ?
-        WHERE mine.event_id = ?
-          AND behind.published_on IS NULL AND behind.parked_on IS NULL
-          AND behind.discarded_on IS NULL AND behind.available_on < ?`,
-      [failed.not_before, id, failed.not_before],
+      `UPDATE ${OUTBOX} SET available_on = ?
+        WHERE id IN (${placeholders(behind)}) AND ${PENDING}
+          AND available_on < ?`,
+      [failed.not_before, ...behind, failed.not_before],
       options,
     );
   }
@@ -259,19 +256,37 @@ export class MySqlOutboxStore implements OutboxStore {
     };
   }
 
+  /**
+   * The events still to publish that come after event `id` on one of its
+   * keys, read from the keys alone. The UPDATEs that move them then lock
+   * just these rows by primary key: a multi-table UPDATE may scan the
+   * outbox and wait on the rows other relays hold, which deadlocks two
+   * relays recording failures at once.
+   */
+  private async behind(id: string, options: Options): Promise<string[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT DISTINCT later.event_id AS id
+           FROM ${KEYS} mine
+           JOIN ${KEYS} later
+             ON later.ordering_key = mine.ordering_key AND later.seq > mine.seq
+          WHERE mine.event_id = ?`,
+        [id],
+        options,
+      ),
+    );
+    return rows.map(r => String(r.id));
+  }
+
   /** Puts the events held back behind event `id` back in line (the key test still publishes them after it). */
   private async resumeBehind(id: string, options: Options): Promise<void> {
+    const behind = await this.behind(id, options);
+    if (!behind.length) return;
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX} behind
-         JOIN ${KEYS} later ON later.event_id = behind.id
-         JOIN ${KEYS} mine
-           ON mine.ordering_key = later.ordering_key AND later.seq > mine.seq
-          SET behind.available_on = UTC_TIMESTAMP(3)
-        WHERE mine.event_id = ?
-          AND behind.published_on IS NULL AND behind.parked_on IS NULL
-          AND behind.discarded_on IS NULL
-          AND behind.available_on > UTC_TIMESTAMP(3)`,
-      [id],
+      `UPDATE ${OUTBOX} SET available_on = UTC_TIMESTAMP(3)
+        WHERE id IN (${placeholders(behind)}) AND ${PENDING}
+          AND available_on > UTC_TIMESTAMP(3)`,
+      behind,
       options,
     );
   }

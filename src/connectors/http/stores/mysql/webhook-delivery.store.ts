@@ -243,17 +243,13 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
           tx,
         ),
       );
+      const behind = await this.behind(claim.id, tx);
+      if (!behind.length) return;
       await this.dataSource.execute(
-        `UPDATE ${DELIVERIES} behind
-           JOIN ${KEYS} later ON later.delivery_id = behind.id
-           JOIN ${KEYS} mine
-             ON mine.receiver = later.receiver
-            AND mine.ordering_key = later.ordering_key
-            AND later.seq > mine.seq
-            SET behind.next_attempt_on = ?
-          WHERE mine.delivery_id = ? AND behind.status = 'pending'
-            AND behind.next_attempt_on < ?`,
-        [failed.not_before, claim.id, failed.not_before],
+        `UPDATE ${DELIVERIES} SET next_attempt_on = ?
+          WHERE id IN (${placeholders(behind)}) AND status = 'pending'
+            AND next_attempt_on < ?`,
+        [failed.not_before, ...behind, failed.not_before],
         tx,
       );
     });
@@ -272,20 +268,41 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       if (!affectedCount(requeued)) return false;
       // The deliveries held back behind it go back in line (the claim
       // still sends them only after it).
-      await this.dataSource.execute(
-        `UPDATE ${DELIVERIES} behind
-           JOIN ${KEYS} later ON later.delivery_id = behind.id
-           JOIN ${KEYS} mine
-             ON mine.receiver = later.receiver
-            AND mine.ordering_key = later.ordering_key
-            AND later.seq > mine.seq
-            SET behind.next_attempt_on = UTC_TIMESTAMP(3)
-          WHERE mine.delivery_id = ? AND behind.status = 'pending'
-            AND behind.next_attempt_on > UTC_TIMESTAMP(3)`,
-        [id],
-        tx,
-      );
+      const behind = await this.behind(id, tx);
+      if (behind.length) {
+        await this.dataSource.execute(
+          `UPDATE ${DELIVERIES} SET next_attempt_on = UTC_TIMESTAMP(3)
+            WHERE id IN (${placeholders(behind)}) AND status = 'pending'
+              AND next_attempt_on > UTC_TIMESTAMP(3)`,
+          behind,
+          tx,
+        );
+      }
       return true;
     });
+  }
+
+  /**
+   * The deliveries to the same receiver that come after delivery `id` on
+   * one of its keys, read from the keys alone. The UPDATEs that move them
+   * then lock just these rows by primary key: a multi-table UPDATE may
+   * scan the deliveries and wait on rows other workers hold, which
+   * deadlocks two workers recording failures at once.
+   */
+  private async behind(id: string, options: Options): Promise<string[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT DISTINCT later.delivery_id AS id
+           FROM ${KEYS} mine
+           JOIN ${KEYS} later
+             ON later.receiver = mine.receiver
+            AND later.ordering_key = mine.ordering_key
+            AND later.seq > mine.seq
+          WHERE mine.delivery_id = ?`,
+        [id],
+        options,
+      ),
+    );
+    return rows.map(r => String(r.id));
   }
 }
