@@ -70,6 +70,20 @@ export function inTransaction<T>(
   return new JugglerTransactions(dataSource).run(work);
 }
 
+/**
+ * The database ended the whole transaction while `work` ran inside a
+ * savepoint (MySQL rolls back the transaction of a deadlock victim, and its
+ * savepoints with it): nothing more can be done in it.
+ */
+export class TransactionLostError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(
+      `The transaction was rolled back by the database: ${(cause as Error)?.message ?? cause}`,
+    );
+    this.name = 'TransactionLostError';
+  }
+}
+
 let savepoints = 0;
 
 /**
@@ -89,7 +103,12 @@ export async function withSavepoint<T>(
     await dataSource.execute(`RELEASE SAVEPOINT ${name}`, [], options);
     return result;
   } catch (err) {
-    await dataSource.execute(`ROLLBACK TO SAVEPOINT ${name}`, [], options);
+    try {
+      await dataSource.execute(`ROLLBACK TO SAVEPOINT ${name}`, [], options);
+    } catch {
+      // The savepoint is gone with the transaction.
+      throw new TransactionLostError(err);
+    }
     throw err;
   }
 }

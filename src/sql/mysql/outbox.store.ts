@@ -20,8 +20,24 @@ const KEYS = MYSQL.tableOf(OutboxEventKey);
 /** Neither published, parked nor discarded: what `idx_outbox_events_due` leads with. */
 const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
 
+/** Still to publish, and its time has come (`o`: the outbox). */
+const DUE = `o.published_on IS NULL AND o.parked_on IS NULL
+  AND o.discarded_on IS NULL AND o.available_on <= UTC_TIMESTAMP(3)`;
+
 /** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
 const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
+
+/**
+ * When an event may go that comes after the unpublished events `a` (rows of
+ * one group) on its keys: never while one of them is parked (its replay or
+ * discard puts back every event behind it on its keys), else not before
+ * the last of their next tries. One of them that waits itself (its time is
+ * "never") sets no time: what holds it may share none of the keys.
+ */
+const NOT_BEFORE = (a: string) =>
+  `CASE WHEN MAX(${a}.parked_on IS NOT NULL) = 1 THEN ${NEVER}
+        ELSE MAX(CASE WHEN ${a}.available_on < ${NEVER}
+                      THEN ${a}.available_on END) END`;
 
 /** `?, ?, …`: one placeholder per value. */
 function placeholders(values: unknown[]): string {
@@ -32,10 +48,10 @@ function placeholders(values: unknown[]): string {
  * The outbox on MySQL 8 / MariaDB 10.6+: the same rules as on PostgreSQL
  * (`PostgresOutboxStore`), each write a few statements in one transaction
  * where PostgreSQL has one statement with CTEs. Relays share the work
- * through `FOR UPDATE SKIP LOCKED`; the claim's NOT EXISTS reads the keys
- * without locking them (a consistent read), so a key row another relay is
- * deleting still holds its successors back until that relay commits.
- * Times are UTC_TIMESTAMP(3), as the columns' defaults.
+ * through `FOR UPDATE SKIP LOCKED`, taken by primary key after the key test
+ * read the keys without locks; rows are moved by primary key too, so two
+ * relays never wait on each other's scans. Times are UTC_TIMESTAMP(3), as
+ * the columns' defaults.
  */
 export class MySqlOutboxStore implements OutboxStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
@@ -44,15 +60,14 @@ export class MySqlOutboxStore implements OutboxStore {
     const keys = orderingKeysOf(event);
     const id = randomUUID();
     await inTransaction(this.dataSource, options, async tx => {
-      // Not before the latest unpublished event on any of its keys: its
-      // next try, never while it is parked.
+      // Not before the unpublished events ahead of it on its keys (see
+      // NOT_BEFORE). Read without locks: a relay
+      // recording that one's failure at this moment cannot see this event
+      // yet, and the next claim puts it back out of its range.
       const ahead = keys.length
-        ? `(SELECT MAX(CASE WHEN o.parked_on IS NOT NULL THEN ${NEVER}
-                             ELSE o.available_on END)
+        ? `(SELECT ${NOT_BEFORE('o')}
               FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
-             WHERE e.ordering_key IN (${placeholders(keys)})
-               AND e.seq = (SELECT MAX(l.seq) FROM ${KEYS} l
-                             WHERE l.ordering_key = e.ordering_key))`
+             WHERE e.ordering_key IN (${placeholders(keys)}))`
         : 'NULL';
       const inserted = await this.dataSource.execute(
         `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on)
@@ -74,14 +89,21 @@ export class MySqlOutboxStore implements OutboxStore {
   }
 
   async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
+    // Two statements, where PostgreSQL has one: the key test must read
+    // every key row. In a statement with FOR UPDATE SKIP LOCKED, MariaDB
+    // materializes the NOT EXISTS as part of the locking read, so it would
+    // skip the key rows another relay's claim holds and take an event whose
+    // earlier one it did not see. First the due events, read without locks
+    // (an event that passes the key test keeps passing it: keys only go,
+    // and later events get a higher seq); then those events locked, by
+    // primary key, skipping any another relay holds.
     // By due time rather than seq: the order between tasks is free, and
     // the key test keeps each task's own.
-    const rows = rowsOf(
+    await this.putBackWaiting(options);
+    const due = rowsOf(
       await this.dataSource.execute(
-        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
-           FROM ${OUTBOX} o
-          WHERE o.published_on IS NULL AND o.parked_on IS NULL
-            AND o.discarded_on IS NULL AND o.available_on <= UTC_TIMESTAMP(3)
+        `SELECT o.id FROM ${OUTBOX} o
+          WHERE ${DUE}
             AND NOT EXISTS (
                   SELECT 1 FROM ${KEYS} mine
                     JOIN ${KEYS} earlier
@@ -89,9 +111,20 @@ export class MySqlOutboxStore implements OutboxStore {
                      AND earlier.seq < mine.seq
                    WHERE mine.event_id = o.id)
           ORDER BY o.available_on, o.seq
-          LIMIT ?
-          FOR UPDATE SKIP LOCKED`,
+          LIMIT ?`,
         [limit],
+        options,
+      ),
+    ).map(row => String(row.id));
+    if (!due.length) return [];
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+           FROM ${OUTBOX} o
+          WHERE o.id IN (${placeholders(due)}) AND ${DUE}
+          ORDER BY o.available_on, o.seq
+          FOR UPDATE SKIP LOCKED`,
+        due,
         options,
       ),
     );
@@ -101,6 +134,40 @@ export class MySqlOutboxStore implements OutboxStore {
       attempts: Number(row.attempts),
       lastAttemptOn: dateOrUndefined(row.last_attempt_on),
     }));
+  }
+
+  /**
+   * Due events that wait behind an unpublished one of their keys get that
+   * one's time (never, while it is parked), so the claim's range holds no
+   * event that cannot go. An event added while the one ahead of it failed
+   * (the relay recording the failure could not see it yet) is the one this
+   * finds; usually there is none.
+   */
+  private async putBackWaiting(options: Options): Promise<void> {
+    const waiting = rowsOf(
+      await this.dataSource.execute(
+        `SELECT o.id, ${NOT_BEFORE('a')} AS not_before
+           FROM ${OUTBOX} o
+           JOIN ${KEYS} mine ON mine.event_id = o.id
+           JOIN ${KEYS} earlier
+             ON earlier.ordering_key = mine.ordering_key
+            AND earlier.seq < mine.seq
+           JOIN ${OUTBOX} a ON a.id = earlier.event_id
+          WHERE ${DUE}
+          GROUP BY o.id
+         HAVING not_before > UTC_TIMESTAMP(3)`,
+        [],
+        options,
+      ),
+    );
+    for (const row of waiting) {
+      await this.dataSource.execute(
+        `UPDATE ${OUTBOX} SET available_on = ?
+          WHERE id = ? AND ${PENDING} AND available_on < ?`,
+        [row.not_before, row.id, row.not_before],
+        options,
+      );
+    }
   }
 
   async markPublished(id: string, options: Options): Promise<void> {

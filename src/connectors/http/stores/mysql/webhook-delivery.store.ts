@@ -29,8 +29,24 @@ const SUBSCRIPTIONS = MYSQL.tableOf(WebhookSubscription);
 const CLIENT_APPS = MYSQL.tableOf(ClientApp);
 const KEYS = MYSQL.tableOf(WebhookDeliveryKey);
 
+/** Pending, due, and held by no worker's claim (`d`: the deliveries). */
+const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
+  AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))`;
+
 /** "Not before this" for the deliveries behind a dead one: until it is re-queued. */
 const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
+
+/**
+ * When a delivery may go that comes after the undelivered deliveries `a`
+ * (rows of one group) on its keys: never while one of them is dead (its
+ * re-queue puts back every delivery behind it on its keys), else not
+ * before the last of their next tries. One of them that waits itself (its
+ * time is "never") sets no time: what holds it may share none of the keys.
+ */
+const NOT_BEFORE = (a: string) =>
+  `CASE WHEN MAX(${a}.status = 'dead') = 1 THEN ${NEVER}
+        ELSE MAX(CASE WHEN ${a}.next_attempt_on < ${NEVER}
+                      THEN ${a}.next_attempt_on END) END`;
 
 /** `?, ?, …`: one placeholder per value. */
 function placeholders(values: unknown[]): string {
@@ -80,14 +96,15 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     options: Options,
   ): Promise<void> {
     const id = randomUUID();
+    // Not before the undelivered deliveries ahead of it on its keys (see
+    // NOT_BEFORE). Read
+    // without locks: a worker recording that one's failure at this moment
+    // cannot see this delivery yet, and the next claim puts it back out of
+    // its range (see `claim`).
     const ahead = keys.length
-      ? `(SELECT MAX(CASE WHEN d.status = 'dead' THEN ${NEVER}
-                          ELSE d.next_attempt_on END)
+      ? `(SELECT ${NOT_BEFORE('d')}
             FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
-           WHERE e.receiver = ? AND e.ordering_key IN (${placeholders(keys)})
-             AND e.seq = (SELECT MAX(l.seq) FROM ${KEYS} l
-                           WHERE l.receiver = e.receiver
-                             AND l.ordering_key = e.ordering_key))`
+           WHERE e.receiver = ? AND e.ordering_key IN (${placeholders(keys)}))`
       : 'NULL';
     const inserted = await this.dataSource.execute(
       `INSERT INTO ${DELIVERIES}
@@ -119,13 +136,19 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
     const rows = await inTransaction(this.dataSource, undefined, async tx => {
-      // The NOT EXISTS reads the keys without locking them: a key another
-      // worker is releasing still holds its successors back until it commits.
-      const due = rowsOf(
+      // Two statements, where PostgreSQL has one: the key test must read
+      // every key row. In a statement with FOR UPDATE SKIP LOCKED, MariaDB
+      // materializes the NOT EXISTS as part of the locking read, so it
+      // would skip the key rows another worker's claim holds and take a
+      // delivery whose earlier one it did not see. First the claimable
+      // deliveries, read without locks (one that passes the key test keeps
+      // passing it: keys only go, and later deliveries get a higher seq);
+      // then those locked, by primary key, skipping any another worker holds.
+      await this.putBackWaiting(tx);
+      const candidates = rowsOf(
         await this.dataSource.execute(
           `SELECT d.id FROM ${DELIVERIES} d
-            WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
-              AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))
+            WHERE ${CLAIMABLE}
               AND NOT EXISTS (
                     SELECT 1 FROM ${KEYS} mine
                       JOIN ${KEYS} earlier
@@ -134,9 +157,18 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
                        AND earlier.seq < mine.seq
                      WHERE mine.delivery_id = d.id)
             ORDER BY d.next_attempt_on
-            LIMIT ?
-            FOR UPDATE SKIP LOCKED`,
+            LIMIT ?`,
           [limit],
+          tx,
+        ),
+      ).map(r => String(r.id));
+      if (!candidates.length) return [];
+      const due = rowsOf(
+        await this.dataSource.execute(
+          `SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.id IN (${placeholders(candidates)}) AND ${CLAIMABLE}
+            FOR UPDATE SKIP LOCKED`,
+          candidates,
           tx,
         ),
       ).map(r => String(r.id));
@@ -173,6 +205,41 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       lockToken: String(r.lock_token),
       apiSecret: String(r.api_secret),
     }));
+  }
+
+  /**
+   * Due deliveries that wait behind an undelivered one of their receiver
+   * and keys get that one's time (never, while it is dead), so the claims'
+   * range holds no delivery that cannot go. A delivery queued while the
+   * one ahead of it failed (the worker recording the failure could not see
+   * it yet) is the one this finds; usually there is none.
+   */
+  private async putBackWaiting(options: Options): Promise<void> {
+    const waiting = rowsOf(
+      await this.dataSource.execute(
+        `SELECT d.id, ${NOT_BEFORE('a')} AS not_before
+           FROM ${DELIVERIES} d
+           JOIN ${KEYS} mine ON mine.delivery_id = d.id
+           JOIN ${KEYS} earlier
+             ON earlier.receiver = mine.receiver
+            AND earlier.ordering_key = mine.ordering_key
+            AND earlier.seq < mine.seq
+           JOIN ${DELIVERIES} a ON a.id = earlier.delivery_id
+          WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
+          GROUP BY d.id
+         HAVING not_before > UTC_TIMESTAMP(3)`,
+        [],
+        options,
+      ),
+    );
+    for (const row of waiting) {
+      await this.dataSource.execute(
+        `UPDATE ${DELIVERIES} SET next_attempt_on = ?
+          WHERE id = ? AND status = 'pending' AND next_attempt_on < ?`,
+        [row.not_before, row.id, row.not_before],
+        options,
+      );
+    }
   }
 
   async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
