@@ -1,52 +1,21 @@
 'use strict';
-// Prints a development bearer token holding every permission of the service,
-// signed with JWT_SECRET (or the example app's development secret).
+// `npm run dev-token`: a development token for the example app, signed with
+// JWT_SECRET or, when it is not set, the example app's development secret.
 //   node scripts/dev-token.js [--expires 8h] [--user id]
-const jwt = require('jsonwebtoken');
+const {devToken, ALL_PERMISSIONS} = require('../bin/task-service');
 
-const ALL_PERMISSIONS = [
-  '16001',
-  '16002',
-  '16003',
-  '16004',
-  '16005',
-  '16006',
-  '16007',
-  '16008',
-  '16009',
-  '16010',
-  '16011',
-  '1',
-  '2',
-  '3',
-  '4',
-  '5',
-];
+/** The example app's secret when JWT_SECRET is not set (sandbox/task-example). */
+const EXAMPLE_DEV_SECRET = 'task-service-development-secret';
 
-function devToken({
-  secret,
-  issuer,
-  expiresIn = '8h',
-  userId = 'dev-user',
-} = {}) {
-  return jwt.sign(
-    {
-      id: userId,
-      username: 'developer',
-      userTenantId: 'dev-tenant',
-      permissions: ALL_PERMISSIONS,
-    },
-    secret || process.env.JWT_SECRET || 'task-service-development-secret',
-    {
-      expiresIn,
-      ...(issuer || process.env.JWT_ISSUER
-        ? {issuer: issuer || process.env.JWT_ISSUER}
-        : {}),
-    },
-  );
+function exampleDevToken(options = {}) {
+  return devToken({
+    secret: process.env.JWT_SECRET || EXAMPLE_DEV_SECRET,
+    issuer: process.env.JWT_ISSUER,
+    ...options,
+  });
 }
 
-module.exports = {devToken, ALL_PERMISSIONS};
+module.exports = {devToken: exampleDevToken, ALL_PERMISSIONS};
 
 if (require.main === module) {
   const args = process.argv.slice(2);
@@ -55,9 +24,6 @@ if (require.main === module) {
     return i >= 0 ? args[i + 1] : undefined;
   };
   console.log(
-    devToken({
-      expiresIn: opt('expires') || '8h',
-      userId: opt('user') || 'dev-user',
-    }),
+    exampleDevToken({expiresIn: opt('expires'), userId: opt('user')}),
   );
 }

@@ -1,47 +1,29 @@
 'use strict';
 // Creates the database named by DB_DATABASE when it does not exist, then runs
 // the migrations: core, plus the HTTP tables when a side uses HTTP.
-const {Client} = require('pg');
-const {migrate, connectionFromEnv} = require('../migrations/migrate');
-
-async function ensureDatabase(connection) {
-  const admin = new Client({...connection, database: 'postgres'});
-  try {
-    await admin.connect();
-  } catch (err) {
-    throw new Error(
-      `PostgreSQL is not reachable at ${connection.host}:${connection.port} as ${connection.user}: ${err.message}`,
-    );
-  }
-  try {
-    const {rows} = await admin.query(
-      'SELECT 1 FROM pg_database WHERE datname = $1',
-      [connection.database],
-    );
-    if (!rows.length) {
-      await admin.query(
-        `CREATE DATABASE "${connection.database.replace(/"/g, '""')}"`,
-      );
-      console.log(`Created database ${connection.database}.`);
-    }
-  } finally {
-    await admin.end();
-  }
-}
+const {ensureDatabase} = require('../bin/task-service');
+const {
+  migrate,
+  connectionFromEnv,
+  connectorFrom,
+} = require('../migrations/migrate');
 
 async function main() {
-  const connection = connectionFromEnv();
-  await ensureDatabase(connection);
+  // PostgreSQL, or MySQL / MariaDB with DB_CONNECTOR=mysql.
+  const connector = connectorFrom(process.env.DB_CONNECTOR);
+  const connection = connectionFromEnv(process.env, connector);
+  if (await ensureDatabase(connection, connector)) {
+    console.log(`Created database ${connection.database}.`);
+  }
   const usesHttp = [process.env.TASK_INCOMING, process.env.TASK_OUTGOING].some(
     side => (side || 'http').toLowerCase() === 'http',
   );
   await migrate('up', {
     sets: usesHttp ? ['core', 'http'] : ['core'],
+    connector,
     connection,
   });
 }
-
-module.exports = {ensureDatabase};
 
 if (require.main === module) {
   main().catch(err => {

@@ -1,36 +1,37 @@
 import {Entity, property} from '@loopback/repository';
+import {column} from './schema';
 
 /** Audit columns: who made and changed a row, and soft delete. */
 export class AuditedEntity extends Entity {
   @property({
     type: 'date',
-    postgresql: {columnName: 'created_on'},
+    ...column('created_on'),
   })
   createdOn?: Date;
 
   @property({
     type: 'date',
-    postgresql: {columnName: 'modified_on'},
+    ...column('modified_on'),
   })
   modifiedOn?: Date;
 
-  @property({type: 'string', postgresql: {columnName: 'created_by'}})
+  @property({type: 'string', ...column('created_by')})
   createdBy?: string;
 
-  @property({type: 'string', postgresql: {columnName: 'modified_by'}})
+  @property({type: 'string', ...column('modified_by')})
   modifiedBy?: string;
 
   @property({
     type: 'boolean',
     default: false,
-    postgresql: {columnName: 'deleted'},
+    ...column('deleted'),
   })
   deleted?: boolean;
 
-  @property({type: 'date', postgresql: {columnName: 'deleted_on'}})
+  @property({type: 'date', ...column('deleted_on')})
   deletedOn?: Date;
 
-  @property({type: 'string', postgresql: {columnName: 'deleted_by'}})
+  @property({type: 'string', ...column('deleted_by')})
   deletedBy?: string;
 }
 

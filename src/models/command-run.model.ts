@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable} from './schema';
+import {column, serviceTable} from './schema';
 
 /**
  * An engine work item (Camunda: external task) whose command has committed
@@ -7,21 +7,21 @@ import {pgTable} from './schema';
  */
 @model({
   name: 'command_runs',
-  settings: {...pgTable('command_runs'), strict: true},
+  settings: {...serviceTable('command_runs'), strict: true},
 })
 export class CommandRun extends Entity {
   @property({
     type: 'string',
     id: true,
     required: true,
-    postgresql: {columnName: 'external_task_id'},
+    ...column('external_task_id'),
   })
   externalTaskId: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'topic'}})
+  @property({type: 'string', required: true, ...column('topic')})
   topic: string;
 
-  @property({type: 'date', postgresql: {columnName: 'created_on'}})
+  @property({type: 'date', ...column('created_on')})
   createdOn?: Date;
 
   constructor(data?: Partial<CommandRun>) {

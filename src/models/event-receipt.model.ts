@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable} from './schema';
+import {column, serviceTable} from './schema';
 
 /**
  * An incoming event that carries an id at its source (a Kafka offset, an
@@ -7,25 +7,25 @@ import {pgTable} from './schema';
  */
 @model({
   name: 'event_receipts',
-  settings: {...pgTable('event_receipts'), strict: true},
+  settings: {...serviceTable('event_receipts'), strict: true},
 })
 export class EventReceipt extends Entity {
   @property({
     type: 'string',
     id: true,
     required: true,
-    postgresql: {columnName: 'source_id'},
+    ...column('source_id'),
   })
   sourceId: string;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'event_id', dataType: 'uuid'},
+    ...column('event_id', 'uuid'),
   })
   eventId: string;
 
-  @property({type: 'date', postgresql: {columnName: 'created_on'}})
+  @property({type: 'date', ...column('created_on')})
   createdOn?: Date;
 
   constructor(data?: Partial<EventReceipt>) {

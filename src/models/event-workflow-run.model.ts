@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable} from './schema';
+import {column, serviceTable} from './schema';
 
 /**
  * A mapped workflow that a stored event has started (or skipped, unknown to
@@ -7,14 +7,14 @@ import {pgTable} from './schema';
  */
 @model({
   name: 'event_workflow_runs',
-  settings: {...pgTable('event_workflow_runs'), strict: true},
+  settings: {...serviceTable('event_workflow_runs'), strict: true},
 })
 export class EventWorkflowRun extends Entity {
   @property({
     type: 'string',
     id: 1,
     required: true,
-    postgresql: {columnName: 'event_id', dataType: 'uuid'},
+    ...column('event_id', 'uuid'),
   })
   eventId: string;
 
@@ -23,15 +23,15 @@ export class EventWorkflowRun extends Entity {
     type: 'string',
     id: 2,
     required: true,
-    postgresql: {columnName: 'workflow_key'},
+    ...column('workflow_key'),
   })
   workflowKey: string;
 
   /** The started instance; none when the workflow was unknown and skipped. */
-  @property({type: 'string', postgresql: {columnName: 'instance_id'}})
+  @property({type: 'string', ...column('instance_id')})
   instanceId?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'created_on'}})
+  @property({type: 'date', ...column('created_on')})
   createdOn?: Date;
 
   constructor(data?: Partial<EventWorkflowRun>) {

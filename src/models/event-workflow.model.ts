@@ -1,11 +1,11 @@
 import {model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 
 /** Maps an event key to a workflow that every such event starts. */
 @model({
   name: 'event_workflows',
-  settings: {...pgTable('event_workflows'), strict: true},
+  settings: {...serviceTable('event_workflows'), strict: true},
 })
 export class EventWorkflow extends AuditedEntity {
   @property(uuidId())
@@ -15,7 +15,7 @@ export class EventWorkflow extends AuditedEntity {
     type: 'string',
     required: true,
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'event_key'},
+    ...column('event_key'),
   })
   eventKey: string;
 
@@ -24,7 +24,7 @@ export class EventWorkflow extends AuditedEntity {
     type: 'string',
     required: true,
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'workflow_key'},
+    ...column('workflow_key'),
   })
   workflowKey: string;
 

@@ -1,24 +1,24 @@
 import {AnyObject, Entity, model, property} from '@loopback/repository';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 
 /** An incoming event, as stored. */
-@model({name: 'events', settings: {...pgTable('events'), strict: true}})
+@model({name: 'events', settings: {...serviceTable('events'), strict: true}})
 export class Event extends Entity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'key'}})
+  @property({type: 'string', required: true, ...column('key')})
   key: string;
 
-  @property({type: 'string', postgresql: {columnName: 'description'}})
+  @property({type: 'string', ...column('description')})
   description?: string;
 
-  @property({type: 'string', postgresql: {columnName: 'source'}})
+  @property({type: 'string', ...column('source')})
   source?: string;
 
   @property({
     type: 'object',
-    postgresql: {columnName: 'payload', dataType: 'json'},
+    ...column('payload', 'json'),
   })
   payload?: AnyObject;
 
@@ -26,7 +26,7 @@ export class Event extends Entity {
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'timestamp', dataType: 'bigint'},
+    ...column('timestamp', 'bigint'),
   })
   timestamp: number;
 

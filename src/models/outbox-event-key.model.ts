@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable} from './schema';
+import {column, serviceTable} from './schema';
 
 /**
  * An ordering key (a task id) of an outgoing event still to publish. The
@@ -9,14 +9,14 @@ import {pgTable} from './schema';
  */
 @model({
   name: 'outbox_event_keys',
-  settings: {...pgTable('outbox_event_keys'), strict: true},
+  settings: {...serviceTable('outbox_event_keys'), strict: true},
 })
 export class OutboxEventKey extends Entity {
   @property({
     type: 'string',
     id: 1,
     required: true,
-    postgresql: {columnName: 'event_id', dataType: 'uuid'},
+    ...column('event_id', 'uuid'),
   })
   eventId: string;
 
@@ -24,7 +24,7 @@ export class OutboxEventKey extends Entity {
     type: 'string',
     id: 2,
     required: true,
-    postgresql: {columnName: 'ordering_key'},
+    ...column('ordering_key'),
   })
   orderingKey: string;
 
@@ -32,7 +32,7 @@ export class OutboxEventKey extends Entity {
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'seq', dataType: 'bigint'},
+    ...column('seq', 'bigint'),
   })
   seq: number;
 

@@ -1,5 +1,5 @@
 import {AnyObject, Entity, model, property} from '@loopback/repository';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 
 /**
  * An outgoing event waiting in the outbox, published, parked or discarded.
@@ -8,7 +8,7 @@ import {pgTable, uuidId} from './schema';
  */
 @model({
   name: 'outbox_events',
-  settings: {...pgTable('outbox_events'), strict: true},
+  settings: {...serviceTable('outbox_events'), strict: true},
 })
 export class OutboxEvent extends Entity {
   @property(uuidId())
@@ -18,42 +18,42 @@ export class OutboxEvent extends Entity {
   @property({
     type: 'number',
     generated: true,
-    postgresql: {columnName: 'seq', dataType: 'bigint'},
+    ...column('seq', 'bigint'),
   })
   seq?: number;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'key'}})
+  @property({type: 'string', required: true, ...column('key')})
   key: string;
 
   /** The event as it is published: `{key, payload, timestamp, source}`. */
   @property({
     type: 'object',
     required: true,
-    postgresql: {columnName: 'event', dataType: 'json'},
+    ...column('event', 'json'),
   })
   event: AnyObject;
 
-  @property({type: 'date', postgresql: {columnName: 'created_on'}})
+  @property({type: 'date', ...column('created_on')})
   createdOn?: Date;
 
   /** Not published before this time (a failed publish waits out its backoff). */
-  @property({type: 'date', postgresql: {columnName: 'available_on'}})
+  @property({type: 'date', ...column('available_on')})
   availableOn?: Date;
 
   @property({
     type: 'number',
-    postgresql: {columnName: 'attempts', dataType: 'integer'},
+    ...column('attempts', 'integer'),
   })
   attempts?: number;
 
-  @property({type: 'string', postgresql: {columnName: 'last_error'}})
+  @property({type: 'string', ...column('last_error')})
   lastError?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'published_on'}})
+  @property({type: 'date', ...column('published_on')})
   publishedOn?: Date;
 
   /** When the last publish was tried. */
-  @property({type: 'date', postgresql: {columnName: 'last_attempt_on'}})
+  @property({type: 'date', ...column('last_attempt_on')})
   lastAttemptOn?: Date;
 
   /**
@@ -61,11 +61,11 @@ export class OutboxEvent extends Entity {
    * connector published others. It waits for a replay or a discard, and the
    * later events of its tasks wait behind it.
    */
-  @property({type: 'date', postgresql: {columnName: 'parked_on'}})
+  @property({type: 'date', ...column('parked_on')})
   parkedOn?: Date;
 
   /** Set when a parked event was discarded: it will never be published. */
-  @property({type: 'date', postgresql: {columnName: 'discarded_on'}})
+  @property({type: 'date', ...column('discarded_on')})
   discardedOn?: Date;
 
   constructor(data?: Partial<OutboxEvent>) {

@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable} from './schema';
+import {column, serviceTable} from './schema';
 
 /**
  * A task that a `create-tasks` work item created and committed, whose
@@ -10,7 +10,7 @@ import {pgTable} from './schema';
  */
 @model({
   name: 'task_starts',
-  settings: {...pgTable('task_starts'), strict: true},
+  settings: {...serviceTable('task_starts'), strict: true},
 })
 export class TaskStart extends Entity {
   /** The engine work item (Camunda: external task) that created the task. */
@@ -18,7 +18,7 @@ export class TaskStart extends Entity {
     type: 'string',
     id: 1,
     required: true,
-    postgresql: {columnName: 'external_task_id'},
+    ...column('external_task_id'),
   })
   externalTaskId: string;
 
@@ -27,22 +27,22 @@ export class TaskStart extends Entity {
     type: 'number',
     id: 2,
     required: true,
-    postgresql: {columnName: 'task_index', dataType: 'integer'},
+    ...column('task_index', 'integer'),
   })
   taskIndex: number;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'task_id', dataType: 'uuid'},
+    ...column('task_id', 'uuid'),
   })
   taskId: string;
 
   /** The workflow mapped to the task's key; none when there is no mapping. */
-  @property({type: 'string', postgresql: {columnName: 'workflow_key'}})
+  @property({type: 'string', ...column('workflow_key')})
   workflowKey?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'created_on'}})
+  @property({type: 'date', ...column('created_on')})
   createdOn?: Date;
 
   constructor(data?: Partial<TaskStart>) {

@@ -1,11 +1,11 @@
 import {model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 
 /** Maps a task key to the workflow that drives each task of that key. */
 @model({
   name: 'task_workflows',
-  settings: {...pgTable('task_workflows'), strict: true},
+  settings: {...serviceTable('task_workflows'), strict: true},
 })
 export class TaskWorkflow extends AuditedEntity {
   @property(uuidId())
@@ -16,7 +16,7 @@ export class TaskWorkflow extends AuditedEntity {
     type: 'string',
     required: true,
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'workflow_key'},
+    ...column('workflow_key'),
   })
   workflowKey: string;
 
@@ -24,7 +24,7 @@ export class TaskWorkflow extends AuditedEntity {
     type: 'string',
     required: true,
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'task_key'},
+    ...column('task_key'),
   })
   taskKey: string;
 

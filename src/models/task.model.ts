@@ -1,10 +1,10 @@
 import {AnyObject, hasMany, model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 import {TaskPriority, TaskSeverity, TaskStatus} from './enums';
 import {UserTask, UserTaskWithRelations} from './user-task.model';
 
-@model({name: 'tasks', settings: {...pgTable('tasks'), strict: true}})
+@model({name: 'tasks', settings: {...serviceTable('tasks'), strict: true}})
 export class Task extends AuditedEntity {
   @property(uuidId())
   id?: string;
@@ -13,7 +13,7 @@ export class Task extends AuditedEntity {
     type: 'string',
     required: true,
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'key'},
+    ...column('key'),
   })
   key: string;
 
@@ -21,61 +21,61 @@ export class Task extends AuditedEntity {
     type: 'string',
     required: true,
     jsonSchema: {maxLength: 500},
-    postgresql: {columnName: 'name'},
+    ...column('name'),
   })
   name: string;
 
-  @property({type: 'string', postgresql: {columnName: 'description'}})
+  @property({type: 'string', ...column('description')})
   description?: string;
 
   @property({
     type: 'string',
     default: TaskStatus.Pending,
     jsonSchema: {enum: Object.values(TaskStatus)},
-    postgresql: {columnName: 'status'},
+    ...column('status'),
   })
   status?: TaskStatus;
 
   @property({
     type: 'string',
     jsonSchema: {enum: Object.values(TaskPriority)},
-    postgresql: {columnName: 'priority'},
+    ...column('priority'),
   })
   priority?: TaskPriority;
 
   @property({
     type: 'string',
     jsonSchema: {enum: Object.values(TaskSeverity)},
-    postgresql: {columnName: 'severity'},
+    ...column('severity'),
   })
   severity?: TaskSeverity;
 
   @property({
     type: 'string',
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'type'},
+    ...column('type'),
   })
   type?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'start_date'}})
+  @property({type: 'date', ...column('start_date')})
   startDate?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'due_date'}})
+  @property({type: 'date', ...column('due_date')})
   dueDate?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'end_date'}})
+  @property({type: 'date', ...column('end_date')})
   endDate?: Date;
 
   @property({
     type: 'string',
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'assignee_id'},
+    ...column('assignee_id'),
   })
   assigneeId?: string;
 
   @property({
     type: 'object',
-    postgresql: {columnName: 'metadata', dataType: 'json'},
+    ...column('metadata', 'json'),
   })
   metadata?: AnyObject;
 
@@ -83,7 +83,7 @@ export class Task extends AuditedEntity {
   @property({
     type: 'string',
     jsonSchema: {maxLength: 255},
-    postgresql: {columnName: 'external_id'},
+    ...column('external_id'),
   })
   externalId?: string;
 

@@ -1,27 +1,30 @@
 import {belongsTo, model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 import {UserTaskStatus} from './enums';
 import {Task, TaskWithRelations} from './task.model';
 
-@model({name: 'user_tasks', settings: {...pgTable('user_tasks'), strict: true}})
+@model({
+  name: 'user_tasks',
+  settings: {...serviceTable('user_tasks'), strict: true},
+})
 export class UserTask extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  @property({type: 'string', required: true, ...column('name')})
   name: string;
 
   @property({
     type: 'string',
     default: UserTaskStatus.Pending,
     jsonSchema: {enum: Object.values(UserTaskStatus)},
-    postgresql: {columnName: 'status'},
+    ...column('status'),
   })
   status?: UserTaskStatus;
 
   /** The engine's id of this user task. */
-  @property({type: 'string', postgresql: {columnName: 'external_id'}})
+  @property({type: 'string', ...column('external_id')})
   externalId?: string;
 
   @belongsTo(
@@ -30,7 +33,7 @@ export class UserTask extends AuditedEntity {
     {
       type: 'string',
       required: true,
-      postgresql: {columnName: 'task_id', dataType: 'uuid'},
+      ...column('task_id', 'uuid'),
     },
   )
   taskId: string;

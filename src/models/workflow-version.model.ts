@@ -1,9 +1,9 @@
 import {AnyObject, Entity, model, property} from '@loopback/repository';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 
 @model({
   name: 'workflow_versions',
-  settings: {...pgTable('workflow_versions'), strict: true},
+  settings: {...serviceTable('workflow_versions'), strict: true},
 })
 export class WorkflowVersion extends Entity {
   @property(uuidId())
@@ -12,32 +12,32 @@ export class WorkflowVersion extends Entity {
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'version', dataType: 'integer'},
+    ...column('version', 'integer'),
   })
   version: number;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'workflow_id', dataType: 'uuid'},
+    ...column('workflow_id', 'uuid'),
   })
   workflowId: string;
 
   /** The BPMN XML of this version. */
-  @property({type: 'string', postgresql: {columnName: 'bpmn_diagram'}})
+  @property({type: 'string', ...column('bpmn_diagram')})
   bpmnDiagram?: string;
 
   /** The engine's definition id of this version. */
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'external_workflow_id'},
+    ...column('external_workflow_id'),
   })
   externalWorkflowId: string;
 
   @property({
     type: 'object',
-    postgresql: {columnName: 'inputschema', dataType: 'json'},
+    ...column('inputschema', 'json'),
   })
   inputSchema?: AnyObject;
 

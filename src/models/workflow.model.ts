@@ -1,9 +1,12 @@
 import {AnyObject, hasMany, model, property} from '@loopback/repository';
 import {AuditedEntity} from './audited-entity.model';
-import {pgTable, uuidId} from './schema';
+import {column, serviceTable, uuidId} from './schema';
 import {WorkflowVersion} from './workflow-version.model';
 
-@model({name: 'workflows', settings: {...pgTable('workflows'), strict: true}})
+@model({
+  name: 'workflows',
+  settings: {...serviceTable('workflows'), strict: true},
+})
 export class Workflow extends AuditedEntity {
   @property(uuidId())
   id?: string;
@@ -12,30 +15,30 @@ export class Workflow extends AuditedEntity {
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'workflow_version', dataType: 'integer'},
+    ...column('workflow_version', 'integer'),
   })
   workflowVersion: number;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  @property({type: 'string', required: true, ...column('name')})
   name: string;
 
-  @property({type: 'string', postgresql: {columnName: 'description'}})
+  @property({type: 'string', ...column('description')})
   description?: string;
 
   /** The engine's id of the newest deployed definition. */
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'external_identifier'},
+    ...column('external_identifier'),
   })
   externalIdentifier: string;
 
-  @property({type: 'string', postgresql: {columnName: 'provider'}})
+  @property({type: 'string', ...column('provider')})
   provider?: string;
 
   @property({
     type: 'object',
-    postgresql: {columnName: 'inputschema', dataType: 'json'},
+    ...column('inputschema', 'json'),
   })
   inputSchema?: AnyObject;
 

@@ -1,4 +1,5 @@
-import {inject, service} from '@loopback/core';
+import {inject, intercept, service} from '@loopback/core';
+import {asHttpErrors} from '../controllers/http-errors';
 import {get, Response, RestBindings, SchemaObject} from '@loopback/rest';
 import {ReadinessService} from './readiness.service';
 import {ReadinessReport} from './types';
@@ -38,6 +39,7 @@ const READINESS_SCHEMA: SchemaObject = {
  * `GET /health` and `GET /ready`, open without a token so that probes and
  * load balancers can call them.
  */
+@intercept(asHttpErrors)
 export class HealthController {
   constructor(
     @service(ReadinessService) private readonly readiness: ReadinessService,

@@ -1,4 +1,5 @@
-import {inject} from '@loopback/core';
+import {inject, intercept} from '@loopback/core';
+import {asHttpErrors} from '../controllers/http-errors';
 import {get, Request, Response, RestBindings} from '@loopback/rest';
 import {TaskObservabilityBindings} from './keys';
 import {TaskMetrics} from './metrics';
@@ -10,6 +11,7 @@ import {TaskObservabilityConfig} from './types';
  * `metrics.token` configured a scrape needs `Authorization: Bearer <token>`;
  * the app's JWTs are not asked for, so a Prometheus server needs no user.
  */
+@intercept(asHttpErrors)
 export class MetricsController {
   constructor(
     @inject(TaskObservabilityBindings.METRICS)

@@ -2,7 +2,6 @@ import {Getter} from '@loopback/core';
 import {
   Count,
   DataObject,
-  DefaultTransactionalRepository,
   Filter,
   FilterExcludingWhere,
   juggler,
@@ -12,6 +11,7 @@ import {
 } from '@loopback/repository';
 import {AuditedEntity} from '../models';
 import {sqlDialectOf, withSavepoint} from '../sql';
+import {ServiceTableRepository} from './service-table.repository';
 import {TaskUser} from '../types';
 
 /** `where` narrowed by `condition` (just `condition` when `where` is empty). */
@@ -36,7 +36,7 @@ export class AuditedCrudRepository<
   T extends AuditedEntity,
   ID,
   Relations extends object = {},
-> extends DefaultTransactionalRepository<T, ID, Relations> {
+> extends ServiceTableRepository<T, ID, Relations> {
   constructor(
     entityClass: typeof AuditedEntity & {prototype: T},
     dataSource: juggler.DataSource,

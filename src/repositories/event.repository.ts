@@ -1,12 +1,13 @@
 import {inject} from '@loopback/core';
-import {DefaultTransactionalRepository, juggler} from '@loopback/repository';
+import {juggler} from '@loopback/repository';
 import {Event} from '../models';
 import {TaskSqlBindings} from '../sql';
+import {ServiceTableRepository} from './service-table.repository';
 
 /** Model classes whose `timestamp` is already converted on load. */
 const numericTimestamps = new WeakSet<object>();
 
-export class EventRepository extends DefaultTransactionalRepository<
+export class EventRepository extends ServiceTableRepository<
   Event,
   typeof Event.prototype.id,
   {}

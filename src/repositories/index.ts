@@ -1,4 +1,5 @@
 export * from './audited-crud.repository';
+export * from './service-table.repository';
 export * from './event-workflow.repository';
 export * from './event.repository';
 export * from './task-workflow.repository';

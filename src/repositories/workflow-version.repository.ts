@@ -1,9 +1,10 @@
 import {inject} from '@loopback/core';
-import {DefaultTransactionalRepository, juggler} from '@loopback/repository';
+import {juggler} from '@loopback/repository';
 import {WorkflowVersion} from '../models';
 import {TaskSqlBindings} from '../sql';
+import {ServiceTableRepository} from './service-table.repository';
 
-export class WorkflowVersionRepository extends DefaultTransactionalRepository<
+export class WorkflowVersionRepository extends ServiceTableRepository<
   WorkflowVersion,
   typeof WorkflowVersion.prototype.id,
   {}

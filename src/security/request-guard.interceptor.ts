@@ -5,8 +5,10 @@ import {
   Getter,
   inject,
   injectable,
+  INTERCEPT_CLASS_KEY,
   Interceptor,
   InvocationContext,
+  MetadataInspector,
   Next,
   Provider,
 } from '@loopback/core';
@@ -26,6 +28,7 @@ import {
   SchemasObject,
   validateValueAgainstSchema,
 } from '@loopback/rest';
+import {asHttpErrors} from '../controllers/http-errors';
 import {
   DEFAULT_FILTER_LIMITS,
   FilterLimits,
@@ -36,6 +39,21 @@ import {
 } from './filter-validator';
 import {TaskSecurityBindings} from './keys';
 import {TaskSecurityConfig} from './types';
+
+/**
+ * Whether `target` is a controller of the service: they all answer refusals
+ * through `asHttpErrors`. The host app's own routes (`GET /ping?msg=…` of an
+ * app made by `lb4 app`) are the host's to check.
+ */
+function isServiceController(target: unknown): boolean {
+  const controller = (target as object | undefined)?.constructor;
+  if (typeof controller !== 'function') return false;
+  const interceptors = MetadataInspector.getClassMetadata(
+    INTERCEPT_CLASS_KEY,
+    controller,
+  );
+  return interceptors?.includes(asHttpErrors) ?? false;
+}
 
 /** The global interceptor group of the guard; it sorts after `authorization`. */
 export const REQUEST_GUARD_GROUP = 'validation';
@@ -75,7 +93,7 @@ interface RoutePlan {
 }
 
 /**
- * One guard for every route, whatever the sequence: it runs after
+ * One guard for every route of the service, whatever the sequence: it runs after
  * authorization and before the controller method, and refuses, with a 4xx
  * that names the problem, what would otherwise reach the database or the
  * engine as a malformed request:
@@ -119,6 +137,7 @@ export class RequestGuardInterceptor implements Provider<Interceptor> {
 
   private async guard(ctx: InvocationContext, next: Next) {
     if (!(ctx.source instanceof RouteSource)) return next();
+    if (!isServiceController(ctx.target)) return next();
     const route = ctx.source.value as Partial<ResolvedRoute>;
     const spec = route.spec;
     if (!spec || spec['x-visibility'] === 'undocumented') return next();

@@ -12,6 +12,7 @@ import {
   OutboxEntry,
   OutboxStore,
   TaskSqlBindings,
+  TransactionLostError,
   TransactionRunner,
 } from '../sql';
 import {EventOutboxConfig} from '../types';
@@ -160,6 +161,9 @@ export class OutboxRelay implements LifeCycleObserver {
         connector.publish(event, options),
       );
     } catch (err) {
+      // The round's transaction is gone (a deadlock victim on MySQL): its
+      // claims went with it, so the round ends here and the next one retries.
+      if (err instanceof TransactionLostError) throw err;
       const attempt = attempts + 1;
       // Parked only when the connector works for other events: an outage
       // of the connector fails every event, and none of them is to blame.

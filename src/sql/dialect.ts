@@ -1,8 +1,9 @@
 import {juggler} from '@loopback/repository';
+import {MYSQL} from './mysql/dialect';
 import {POSTGRESQL} from './postgresql/dialect';
 import {ByDialect, SqlDialect, SqlDialectName} from './types';
 
-const DIALECTS: ByDialect<SqlDialect> = {postgresql: POSTGRESQL};
+const DIALECTS: ByDialect<SqlDialect> = {postgresql: POSTGRESQL, mysql: MYSQL};
 
 /**
  * The dialect of a datasource, from its connector's name: the one place

@@ -12,6 +12,10 @@ import {forDialect} from './dialect';
 import {EventReceiptStore} from './event-receipt.store';
 import {TaskSqlBindings} from './keys';
 import {OutboxStore} from './outbox.store';
+import {MySqlCommandRunStore} from './mysql/command-run.store';
+import {MySqlEventReceiptStore} from './mysql/event-receipt.store';
+import {MySqlOutboxStore} from './mysql/outbox.store';
+import {MySqlTaskStartStore} from './mysql/task-start.store';
 import {PostgresCommandRunStore} from './postgresql/command-run.store';
 import {PostgresEventReceiptStore} from './postgresql/event-receipt.store';
 import {PostgresOutboxStore} from './postgresql/outbox.store';
@@ -48,30 +52,35 @@ export function sqlStoreProvider<T>(
 /** The outbox for the task datasource's dialect. */
 export const OutboxStoreProvider = sqlStoreProvider<OutboxStore>({
   postgresql: PostgresOutboxStore,
+  mysql: MySqlOutboxStore,
 });
 
 /** The command ledger for the task datasource's dialect. */
 export const CommandRunStoreProvider = sqlStoreProvider<CommandRunStore>({
   postgresql: PostgresCommandRunStore,
+  mysql: MySqlCommandRunStore,
 });
 
 /** The event receipts for the task datasource's dialect. */
 export const EventReceiptStoreProvider = sqlStoreProvider<EventReceiptStore>({
   postgresql: PostgresEventReceiptStore,
+  mysql: MySqlEventReceiptStore,
 });
 
 /** Pending task-workflow starts for the task datasource's dialect. */
 export const TaskStartStoreProvider = sqlStoreProvider<TaskStartStore>({
   postgresql: PostgresTaskStartStore,
+  mysql: MySqlTaskStartStore,
 });
 
 /** Transactions on the task datasource (juggler transactions work on every SQL connector). */
 export const TaskTransactionsProvider = sqlStoreProvider<TransactionRunner>({
   postgresql: JugglerTransactions,
+  mysql: JugglerTransactions,
 });
 
 /** Transactions on the workflow datasource. */
 export const WorkflowTransactionsProvider = sqlStoreProvider<TransactionRunner>(
-  {postgresql: JugglerTransactions},
+  {postgresql: JugglerTransactions, mysql: JugglerTransactions},
   TaskSqlBindings.WORKFLOW_DATASOURCE,
 );

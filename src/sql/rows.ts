@@ -8,8 +8,20 @@ export function rowsOf(result: unknown): Row[] {
   return rows ?? [];
 }
 
-/** How many rows a statement changed, whatever shape the connector reports it in. */
+/**
+ * How many rows a statement changed, whatever shape the connector reports
+ * it in: PostgreSQL's rows or `count`, MySQL's `affectedRows`.
+ */
 export function affectedCount(result: unknown): number {
   if (Array.isArray(result)) return result.length;
-  return (result as {count?: number} | null)?.count ?? 0;
+  const reported = result as {count?: number; affectedRows?: number} | null;
+  return reported?.count ?? reported?.affectedRows ?? 0;
+}
+
+/**
+ * A JSON column's value as an object: PostgreSQL's driver parses `json`,
+ * MySQL's LONGTEXT holds the text.
+ */
+export function parsedJson<T>(value: unknown): T {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as T;
 }

@@ -56,6 +56,34 @@ export class JugglerTransactions implements TransactionRunner {
   }
 }
 
+/**
+ * `work` in the transaction of `options` when it has one, else in a
+ * transaction of its own on `dataSource`: for stores whose one write is
+ * several statements on databases without writable CTEs.
+ */
+export function inTransaction<T>(
+  dataSource: juggler.DataSource,
+  options: Options | undefined,
+  work: (options: Options) => Promise<T>,
+): Promise<T> {
+  if (options?.transaction) return work(options);
+  return new JugglerTransactions(dataSource).run(work);
+}
+
+/**
+ * The database ended the whole transaction while `work` ran inside a
+ * savepoint (MySQL rolls back the transaction of a deadlock victim, and its
+ * savepoints with it): nothing more can be done in it.
+ */
+export class TransactionLostError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(
+      `The transaction was rolled back by the database: ${(cause as Error)?.message ?? cause}`,
+    );
+    this.name = 'TransactionLostError';
+  }
+}
+
 let savepoints = 0;
 
 /**
@@ -75,7 +103,12 @@ export async function withSavepoint<T>(
     await dataSource.execute(`RELEASE SAVEPOINT ${name}`, [], options);
     return result;
   } catch (err) {
-    await dataSource.execute(`ROLLBACK TO SAVEPOINT ${name}`, [], options);
+    try {
+      await dataSource.execute(`ROLLBACK TO SAVEPOINT ${name}`, [], options);
+    } catch {
+      // The savepoint is gone with the transaction.
+      throw new TransactionLostError(err);
+    }
     throw err;
   }
 }

@@ -26,6 +26,15 @@ import {
 import {ReadDataCommand} from './commands/read-data.command';
 import {ExampleConfig} from './config';
 
+/** The datasource settings of the database in `db`. */
+function dataSourceConfig({schema, ...db}: ExampleConfig['db']): object {
+  return db.connector === 'mysql'
+    ? // The migrations' collation (case-sensitive, 4-byte UTF-8); DATETIME
+      // columns hold UTC.
+      {...db, collation: 'utf8mb4_bin', timezone: 'Z'}
+    : {...db, schema};
+}
+
 /** A host app that mounts the task service, configured only by its environment. */
 export class TaskExampleApplication extends BootMixin(
   ServiceMixin(RepositoryMixin(RestApplication)),
@@ -42,10 +51,10 @@ export class TaskExampleApplication extends BootMixin(
     this.projectRoot = __dirname;
     this.component(RestExplorerComponent);
 
-    // One PostgreSQL database serves both datasources of the service.
+    // One database serves both datasources of the service.
     for (const name of [TaskDbSourceName, WorkflowServiceSourceName]) {
       this.dataSource(
-        new juggler.DataSource({name, connector: 'postgresql', ...example.db}),
+        new juggler.DataSource({name, ...dataSourceConfig(example.db)}),
         name,
       );
     }
@@ -84,6 +93,8 @@ export class TaskExampleApplication extends BootMixin(
     });
     // The logger main() writes with, so the app's lines and its own are one stream.
     if (logger) this.bind(TaskObservabilityBindings.LOGGER).to(logger);
+    // The sample workflows need only the first two; ReadDataCommand is the
+    // README's custom command, for workflows with a `read-data` service task.
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,
       EndTaskCommand,

@@ -11,11 +11,14 @@ export interface ExampleConfig {
   port: number;
   host: string;
   db: {
+    /** `postgresql` or `mysql` (MySQL 8, MariaDB 10.6+). */
+    connector: 'postgresql' | 'mysql';
     host: string;
     port: number;
     user: string;
     password?: string;
     database: string;
+    /** PostgreSQL only: the datasource schema. */
     schema: string;
   };
   camundaUrl: string;
@@ -100,6 +103,20 @@ function corsFromEnv(env: NodeJS.ProcessEnv): CorsConfig | undefined {
   };
 }
 
+/** The database connector and its port and user defaults. */
+function database(value: string | undefined) {
+  const connector = (value ?? 'postgresql').toLowerCase();
+  if (connector === 'postgresql') {
+    return {connector, port: 5432, user: 'postgres'} as const;
+  }
+  if (connector === 'mysql') {
+    return {connector, port: 3306, user: 'root'} as const;
+  }
+  throw new Error(
+    `DB_CONNECTOR must be "postgresql" or "mysql", not "${value}".`,
+  );
+}
+
 function side(name: string, value: string | undefined): 'http' | 'kafka' {
   const v = (value ?? 'http').toLowerCase();
   if (v !== 'http' && v !== 'kafka') {
@@ -157,13 +174,15 @@ function list(value: string | undefined, fallback: string[]): string[] {
 export function configFromEnv(
   env: NodeJS.ProcessEnv = process.env,
 ): ExampleConfig {
+  const db = database(env.DB_CONNECTOR);
   return {
     port: Number(env.PORT ?? 3000),
     host: env.HOST ?? '127.0.0.1',
     db: {
+      connector: db.connector,
       host: env.DB_HOST ?? '127.0.0.1',
-      port: Number(env.DB_PORT ?? 5432),
-      user: env.DB_USER ?? 'postgres',
+      port: Number(env.DB_PORT ?? db.port),
+      user: env.DB_USER ?? db.user,
       password: env.DB_PASSWORD,
       database: env.DB_DATABASE ?? DEFAULT_DATABASE,
       schema: env.DB_SCHEMA ?? 'main',

@@ -1,4 +1,6 @@
+import {inject} from '@loopback/core';
 import {juggler} from '@loopback/repository';
+import {get, Request, RestBindings} from '@loopback/rest';
 import {Client, expect} from '@loopback/testlab';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {
@@ -18,6 +20,16 @@ import {TaskDbSourceName, WorkflowServiceSourceName} from '../../types';
 
 const admin = bearer(tokenWith(ALL_PERMISSIONS));
 
+/** A route of the host app itself, as `lb4 app` generates `GET /ping`. */
+class HostPingController {
+  constructor(@inject(RestBindings.Http.REQUEST) private request: Request) {}
+
+  @get('/host-ping', {responses: {'200': {description: 'the query it got'}}})
+  ping(): object {
+    return {query: this.request.query};
+  }
+}
+
 function givenApp(
   db: TestDatabase,
   http: TaskHttpConfig = testHttpConfig(),
@@ -31,6 +43,7 @@ function givenApp(
     after: app => {
       app.component(TaskHttpComponent);
       app.bind(TaskHttpBindings.CONFIG).to(http);
+      app.controller(HostPingController);
     },
   });
 }
@@ -97,6 +110,12 @@ describe('Hostile input and safe defaults (PostgreSQL, Camunda)', function () {
     await client.get('/tasks?wher=x').expect(401);
     await client.patch('/tasks?where[__proto__][x]=1').set(viewer).expect(403);
     await client.get('/tasks?wher=x').set(viewer).expect(400);
+  });
+
+  it("leaves the host app's own routes to the host: a query parameter they do not declare is theirs", async () => {
+    const res = await client.get('/host-ping?msg=world').expect(200);
+    expect(res.body).to.eql({query: {msg: 'world'}});
+    await client.get('/tasks?msg=world').set(admin).expect(400);
   });
 
   describe('headers', () => {

@@ -1,67 +1,36 @@
-import {execFileSync, spawn} from 'child_process';
 import {expect} from '@loopback/testlab';
+import {execFileSync} from 'child_process';
 import {cpSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import path from 'path';
-import {eventually} from '../fixtures/app';
 import {PG_ADMIN, pgQuery} from '../fixtures/database';
-import {bearer, tokenWith, TEST_JWT_SECRET} from '../fixtures/tokens';
+import {
+  packTarball,
+  README,
+  ROOT,
+  run,
+  runOk,
+  userEnv,
+} from '../fixtures/host-app';
 
-const ROOT = path.resolve(__dirname, '../../..');
 const ORIGINAL_STYLE = path.join(ROOT, 'src/__tests__/fixtures/original-style');
 
-/** A fresh LoopBack host app that only knows the packed package, in plain JavaScript. */
-const HOST_APP = `
-const {RestApplication} = require('@loopback/rest');
-const {RepositoryMixin, juggler} = require('@loopback/repository');
-const {ServiceMixin} = require('@loopback/service-proxy');
-const {TaskServiceComponent, TaskDbSourceName, WorkflowServiceSourceName, TaskAuthBindings} = require('loopback4-task-service');
-const {TaskHttpBindings, TaskHttpComponent} = require('loopback4-task-service/http');
-const kafka = require('loopback4-task-service/kafka');
-const testing = require('loopback4-task-service/testing');
-
-class HostApp extends ServiceMixin(RepositoryMixin(RestApplication)) {}
-
-async function main() {
-  if (typeof kafka.KafkaStreamService !== 'function') throw new Error('kafka subpath is empty');
-  if (typeof testing.InProcessEngine !== 'function') throw new Error('testing subpath is empty');
-  const app = new HostApp({rest: {port: Number(process.env.PORT), host: '127.0.0.1'}});
-  for (const name of [TaskDbSourceName, WorkflowServiceSourceName]) {
-    app.dataSource(new juggler.DataSource({
-      name, connector: 'postgresql', host: process.env.DB_HOST, port: Number(process.env.DB_PORT),
-      user: process.env.DB_USER, database: process.env.DB_DATABASE,
-    }), name);
-  }
-  app.bind(TaskAuthBindings.JWT_CONFIG).to({secret: process.env.JWT_SECRET});
-  app.component(TaskServiceComponent);
-  app.component(TaskHttpComponent);
-  app.bind(TaskHttpBindings.CONFIG).to({
-    secretKeys: [{id: 'k1', key: require('crypto').randomBytes(32).toString('base64')}],
-  });
-  await app.start();
-  console.log('listening');
-}
-main().catch(err => { console.error(err); process.exit(1); });
-`;
-
-describe('The packed package installs into a fresh app and boots there', function () {
+describe('The packed package', function () {
   this.timeout(600000);
   let dir: string;
+  let tarball: string;
+  let listing: string[];
   const database = `task_pack_${process.pid}`;
-  const port = 21000 + (process.pid % 20000);
-  const env = {
-    ...process.env,
-    DB_HOST: PG_ADMIN.host,
-    DB_PORT: String(PG_ADMIN.port),
-    DB_USER: PG_ADMIN.user,
-    DB_DATABASE: database,
-    JWT_SECRET: TEST_JWT_SECRET,
-    PORT: String(port),
-  };
 
   before(async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'task-service-pack-'));
-    await pgQuery(PG_ADMIN, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    tarball = await packTarball(dir);
+    listing = execFileSync('tar', ['-tzf', tarball])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(entry => entry.replace(/^package\//, ''));
+    await pgQuery(PG_ADMIN, `DROP DATABASE IF EXISTS ${database}`);
     await pgQuery(PG_ADMIN, `CREATE DATABASE ${database}`);
   });
 
@@ -70,53 +39,103 @@ describe('The packed package installs into a fresh app and boots there', functio
     await pgQuery(PG_ADMIN, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
   });
 
-  it('packs without tests, installs with migrations on install, and serves a route', async () => {
-    const packed = execFileSync(
-      'npm',
-      ['pack', '--silent', '--pack-destination', dir],
-      {cwd: ROOT, env},
-    )
-      .toString()
-      .trim()
-      .split('\n')
-      .pop()!;
-    const tarball = path.join(dir, packed);
-    const listing = execFileSync('tar', ['-tzf', tarball]).toString();
-    expect(listing).to.match(/package\/dist\/index\.js/);
-    expect(listing).to.match(
-      /package\/migrations\/pg\/migrations\/sqls\/.*init-up\.sql/,
-    );
-    expect(listing).to.match(/package\/kafka\/package\.json/);
-    expect(listing).to.match(/package\/testing\/package\.json/);
-    expect(listing).to.not.match(/__tests__/);
+  it('holds what an app needs, and no build info, tests or sources', () => {
+    expect(listing).to.containDeep([
+      'package.json',
+      'README.md',
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/connectors/kafka/index.js',
+      'dist/connectors/http/index.js',
+      'kafka/package.json',
+      'http/package.json',
+      'testing/package.json',
+      'bin/task-service.js',
+      'migrations/migrate.js',
+      'scripts/migrate-on-install.js',
+      'sandbox/task-example/workflows/order-received.bpmn',
+      'sandbox/task-example/workflows/review-task.bpmn',
+      'docs/webhooks.md',
+    ]);
+    expect(listing.filter(f => /\.sql$/.test(f)).length).to.be.greaterThan(0);
+    expect(
+      listing.filter(f =>
+        /tsbuildinfo|__tests__|^src\/|^sandbox\/task-example\/src|\.ts$/.test(
+          f.replace(/\.d\.ts$/, ''),
+        ),
+      ),
+    ).to.eql([]);
+  });
 
+  it('ships source maps only with the sources they map', () => {
+    const maps = listing.filter(f => f.endsWith('.map'));
+    for (const map of maps) {
+      const content = JSON.parse(
+        execFileSync('tar', ['-xzOf', tarball, `package/${map}`]).toString(),
+      ) as {sources: string[]; sourcesContent?: (string | null)[]};
+      expect(content.sourcesContent?.length).to.equal(
+        content.sources.length,
+        `${map} maps sources it does not carry`,
+      );
+      expect(
+        content.sourcesContent!.every(s => typeof s === 'string'),
+      ).to.be.true();
+    }
+  });
+
+  it('ships every file the README links to', () => {
+    const links = [...README.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)]
+      .map(m => m[1])
+      .filter(target => !/^[a-z]+:/.test(target));
+    expect(links).to.containEql('docs/webhooks.md');
+    expect(links.filter(target => !listing.includes(target))).to.eql([]);
+  });
+
+  it('runs its postinstall migration under npm 11 strict script policy once approved, as the README says', async () => {
     writeFileSync(
       path.join(dir, 'package.json'),
       JSON.stringify({name: 'host-app', private: true}),
     );
-    execFileSync(
+    const install = {cwd: dir, env: userEnv()};
+    await runOk(
       'npm',
       [
         'install',
         '--no-audit',
         '--no-fund',
         '--prefer-offline',
-        '--foreground-scripts',
         tarball,
-        '@loopback/service-proxy@^8',
         'kafkajs@^2.2.4',
       ],
-      {
-        cwd: dir,
-        env: {
-          ...env,
-          TASK_SERVICE_MIGRATION: 'core,http',
-          TASK_SERVICE_MIGRATION_COPY: 'true',
-          INIT_CWD: dir,
-        },
-        stdio: 'pipe',
-      },
+      install,
     );
+    const rebuild = [
+      'rebuild',
+      'loopback4-task-service',
+      '--strict-allow-scripts',
+      '--foreground-scripts',
+    ];
+    const refused = await run('npm', rebuild, install);
+    expect(refused.code).to.not.equal(0);
+    expect(refused.output).to.match(
+      /ESTRICTALLOWSCRIPTS[\s\S]*loopback4-task-service@/,
+    );
+    // What the README tells an app to allow; every other dependency's
+    // install script is refused, so the policy is enforced, not advisory.
+    await runOk('npm', ['approve-scripts', 'loopback4-task-service'], install);
+    await runOk('npm', ['deny-scripts', '--all'], install);
+    await runOk('npm', rebuild, {
+      cwd: dir,
+      env: userEnv({
+        DB_HOST: PG_ADMIN.host,
+        DB_PORT: String(PG_ADMIN.port),
+        DB_USER: PG_ADMIN.user,
+        DB_DATABASE: database,
+        TASK_SERVICE_MIGRATION: 'core,http',
+        TASK_SERVICE_MIGRATION_COPY: 'true',
+        ...(PG_ADMIN.password ? {DB_PASSWORD: PG_ADMIN.password} : {}),
+      }),
+    });
     const tables = await pgQuery<{table_name: string}>(
       {...PG_ADMIN, database},
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'`,
@@ -130,29 +149,27 @@ describe('The packed package installs into a fresh app and boots there', functio
     expect(
       existsSync(path.join(dir, 'migrations', 'task-service', 'migrate.js')),
     ).to.be.true();
+  });
 
-    writeFileSync(path.join(dir, 'index.js'), HOST_APP);
-    const app = spawn(process.execPath, ['index.js'], {cwd: dir, env});
-    let output = '';
-    app.stdout.on('data', c => (output += c));
-    app.stderr.on('data', c => (output += c));
-    try {
-      await eventually(
-        () => output.includes('listening'),
-        'the host app to listen',
-        60000,
-        100,
-      ).catch(err => {
-        throw new Error(`${(err as Error).message}; its output: ${output}`);
-      });
-      const res = await fetch(`http://127.0.0.1:${port}/tasks`, {
-        headers: bearer(tokenWith(['16003'])),
-      });
-      expect(res.status).to.equal(200);
-      expect(await res.json()).to.eql([]);
-    } finally {
-      app.kill('SIGTERM');
-    }
+  it('resolves its subpaths and its command line from the installing app', async () => {
+    const output = await runOk(
+      process.execPath,
+      [
+        '-e',
+        `const kafka = require('loopback4-task-service/kafka');
+         const http = require('loopback4-task-service/http');
+         const testing = require('loopback4-task-service/testing');
+         const root = require('loopback4-task-service');
+         console.log(typeof kafka.KafkaStreamService, typeof http.TaskHttpComponent, typeof testing.InProcessEngine, typeof root.TaskServiceComponent);`,
+      ],
+      {cwd: dir, env: userEnv()},
+    );
+    expect(output.trim()).to.equal('function function function function');
+    const help = await runOk('npx', ['loopback4-task-service', 'help'], {
+      cwd: dir,
+      env: userEnv(),
+    });
+    expect(help).to.match(/loopback4-task-service migrate \[up\|down\]/);
   });
 
   it('compiles, strict, an app written for the original against the installed package and its dependencies only', () => {

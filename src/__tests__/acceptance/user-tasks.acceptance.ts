@@ -1,108 +1,114 @@
 import {Client, expect} from '@loopback/testlab';
 import {UserTaskRepository} from '../../repositories';
-import {TestDatabase} from '../fixtures/database';
+import {CellDatabase, dataCells} from '../fixtures/matrix';
 import {TaskApi, withTaskApi} from '../fixtures/task-api';
 import {bearer, tokenWith} from '../fixtures/tokens';
 
-describe('User tasks over HTTP (PostgreSQL)', () => {
-  const api = withTaskApi();
-  let db: TestDatabase;
-  let client: Client;
-  let userTasks: UserTaskRepository;
-  let givenTask: TaskApi['givenTask'];
+for (const cell of dataCells()) {
+  describe(`User tasks over HTTP (${cell.name})`, () => {
+    const api = withTaskApi(cell);
+    let db: CellDatabase;
+    let client: Client;
+    let userTasks: UserTaskRepository;
+    let givenTask: TaskApi['givenTask'];
 
-  before(() => {
-    ({db, client, userTasks, givenTask} = api);
+    before(() => {
+      ({db, client, userTasks, givenTask} = api);
+    });
+
+    describe('/tasks/{taskId}/user-tasks', () => {
+      it('lists, counts and reads the user tasks of one task only', async () => {
+        const a = await givenTask();
+        const b = await givenTask();
+        const mine = await userTasks.create({
+          taskId: a.id!,
+          name: 'mine',
+          externalId: 'm-1',
+        });
+        const theirs = await userTasks.create({
+          taskId: b.id!,
+          name: 'theirs',
+          externalId: 'm-2',
+        });
+        const perm = bearer(tokenWith(['16004']));
+        const list = await client
+          .get(`/tasks/${a.id}/user-tasks`)
+          .set(perm)
+          .expect(200);
+        expect(list.body.map((u: {name: string}) => u.name)).to.eql(['mine']);
+        const count = await client
+          .get(`/tasks/${a.id}/user-tasks/count`)
+          .set(perm)
+          .expect(200);
+        expect(count.body).to.eql({count: 1});
+        const filtered = await client
+          .get(`/tasks/${a.id}/user-tasks`)
+          .query({filter: JSON.stringify({where: {taskId: b.id}})})
+          .set(perm)
+          .expect(200);
+        expect(filtered.body).to.eql([]);
+        await client
+          .get(`/tasks/${a.id}/user-tasks/${mine.id}`)
+          .set(perm)
+          .expect(200);
+        const missing = await client
+          .get(`/tasks/${a.id}/user-tasks/${theirs.id}`)
+          .set(perm)
+          .expect(404);
+        expect(missing.body.error.message).to.equal('User Task not found');
+        await client
+          .get(`/tasks/${a.id}/user-tasks`)
+          .set(bearer(tokenWith(['16003'])))
+          .expect(403);
+      });
+
+      it('complete needs the user task to belong to the task in the path', async () => {
+        const a = await givenTask();
+        const b = await givenTask();
+        const theirs = await userTasks.create({
+          taskId: b.id!,
+          name: 'theirs',
+          externalId: 'c-1',
+        });
+        const res = await client
+          .patch(`/tasks/${a.id}/user-tasks/${theirs.id}/complete`)
+          .set(bearer(tokenWith(['16005'])))
+          .expect(404);
+        expect(res.body.error.message).to.equal('User Task not found');
+        await client
+          .patch(`/tasks/${a.id}/user-tasks/${theirs.id}/complete`)
+          .set(bearer(tokenWith(['16004'])))
+          .expect(403);
+      });
+
+      it('deletes one user task or all of a task', async () => {
+        const a = await givenTask();
+        const one = await userTasks.create({
+          taskId: a.id!,
+          name: 'one',
+          externalId: 'del-1',
+        });
+        await userTasks.create({
+          taskId: a.id!,
+          name: 'two',
+          externalId: 'del-2',
+        });
+        const perm = bearer(tokenWith(['16009']));
+        await client
+          .del(`/tasks/${a.id}/user-tasks/${one.id}`)
+          .set(perm)
+          .expect(204);
+        await client
+          .del(`/tasks/${a.id}/user-tasks/${one.id}`)
+          .set(perm)
+          .expect(404);
+        const res = await client
+          .del(`/tasks/${a.id}/user-tasks`)
+          .set(perm)
+          .expect(200);
+        expect(res.body).to.eql({count: 1});
+        expect(await db.rows('user_tasks')).to.eql([]);
+      });
+    });
   });
-
-  describe('/tasks/{taskId}/user-tasks', () => {
-    it('lists, counts and reads the user tasks of one task only', async () => {
-      const a = await givenTask();
-      const b = await givenTask();
-      const mine = await userTasks.create({
-        taskId: a.id!,
-        name: 'mine',
-        externalId: 'm-1',
-      });
-      const theirs = await userTasks.create({
-        taskId: b.id!,
-        name: 'theirs',
-        externalId: 'm-2',
-      });
-      const perm = bearer(tokenWith(['16004']));
-      const list = await client
-        .get(`/tasks/${a.id}/user-tasks`)
-        .set(perm)
-        .expect(200);
-      expect(list.body.map((u: {name: string}) => u.name)).to.eql(['mine']);
-      const count = await client
-        .get(`/tasks/${a.id}/user-tasks/count`)
-        .set(perm)
-        .expect(200);
-      expect(count.body).to.eql({count: 1});
-      const filtered = await client
-        .get(`/tasks/${a.id}/user-tasks`)
-        .query({filter: JSON.stringify({where: {taskId: b.id}})})
-        .set(perm)
-        .expect(200);
-      expect(filtered.body).to.eql([]);
-      await client
-        .get(`/tasks/${a.id}/user-tasks/${mine.id}`)
-        .set(perm)
-        .expect(200);
-      const missing = await client
-        .get(`/tasks/${a.id}/user-tasks/${theirs.id}`)
-        .set(perm)
-        .expect(404);
-      expect(missing.body.error.message).to.equal('User Task not found');
-      await client
-        .get(`/tasks/${a.id}/user-tasks`)
-        .set(bearer(tokenWith(['16003'])))
-        .expect(403);
-    });
-
-    it('complete needs the user task to belong to the task in the path', async () => {
-      const a = await givenTask();
-      const b = await givenTask();
-      const theirs = await userTasks.create({
-        taskId: b.id!,
-        name: 'theirs',
-        externalId: 'c-1',
-      });
-      const res = await client
-        .patch(`/tasks/${a.id}/user-tasks/${theirs.id}/complete`)
-        .set(bearer(tokenWith(['16005'])))
-        .expect(404);
-      expect(res.body.error.message).to.equal('User Task not found');
-      await client
-        .patch(`/tasks/${a.id}/user-tasks/${theirs.id}/complete`)
-        .set(bearer(tokenWith(['16004'])))
-        .expect(403);
-    });
-
-    it('deletes one user task or all of a task', async () => {
-      const a = await givenTask();
-      const one = await userTasks.create({
-        taskId: a.id!,
-        name: 'one',
-        externalId: 'del-1',
-      });
-      await userTasks.create({taskId: a.id!, name: 'two', externalId: 'del-2'});
-      const perm = bearer(tokenWith(['16009']));
-      await client
-        .del(`/tasks/${a.id}/user-tasks/${one.id}`)
-        .set(perm)
-        .expect(204);
-      await client
-        .del(`/tasks/${a.id}/user-tasks/${one.id}`)
-        .set(perm)
-        .expect(404);
-      const res = await client
-        .del(`/tasks/${a.id}/user-tasks`)
-        .set(perm)
-        .expect(200);
-      expect(res.body).to.eql({count: 1});
-      expect(await db.query('SELECT id FROM main.user_tasks')).to.eql([]);
-    });
-  });
-});
+}

@@ -3,7 +3,7 @@ import {expect} from '@loopback/testlab';
 import path from 'path';
 import {eventually} from '../fixtures/app';
 import {assertCamundaUp} from '../fixtures/camunda';
-import {PG_ADMIN, pgQuery} from '../fixtures/database';
+import {cellServer, dataCells} from '../fixtures/matrix';
 
 const ROOT = path.resolve(__dirname, '../../..');
 // Plain JavaScript helpers of the repository, as a user runs them.
@@ -18,97 +18,119 @@ const {runWalkthrough} = require(path.join(ROOT, 'scripts', 'demo.js')) as {
   }>;
 };
 
-describe('The README walkthrough against the example app, as a black box over HTTP', function () {
-  this.timeout(180000);
-  let app: ChildProcess | undefined;
-  let output = '';
-  const database = `task_walkthrough_${process.pid}`;
-  const port = 20000 + (process.pid % 20000);
-  const baseUrl = `http://127.0.0.1:${port}`;
+for (const [index, cell] of dataCells().entries()) {
+  describe(`The README walkthrough against the example app on ${cell.name}, as a black box over HTTP`, function () {
+    this.timeout(180000);
+    let app: ChildProcess | undefined;
+    let output = '';
+    const database = `task_walkthrough_${process.pid}`;
+    const port = 20000 + (process.pid % 5000) * 4 + index;
+    const server = cellServer(cell);
+    const baseUrl = `http://127.0.0.1:${port}`;
 
-  before(async () => {
-    await assertCamundaUp();
-    await pgQuery(PG_ADMIN, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      DB_HOST: PG_ADMIN.host,
-      DB_PORT: String(PG_ADMIN.port),
-      DB_USER: PG_ADMIN.user,
-      DB_DATABASE: database,
-      TASK_INCOMING: 'http',
-      TASK_OUTGOING: 'http',
-      // The walkthrough's webhook receiver listens on 127.0.0.1.
-      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-    };
-    // What `npm start` does after building and starting the services.
-    await new Promise<void>((resolve, reject) => {
-      const migrate = spawn(process.execPath, ['scripts/ensure-database.js'], {
+    before(async () => {
+      await assertCamundaUp();
+      await server.dropDatabase(database);
+      const env = {
+        ...process.env,
+        PORT: String(port),
+        HOST: '127.0.0.1',
+        ...server.env,
+        DB_DATABASE: database,
+        TASK_INCOMING: 'http',
+        TASK_OUTGOING: 'http',
+        // The walkthrough's webhook receiver listens on 127.0.0.1.
+        WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+      };
+      // What `npm start` does after building and starting the services.
+      await new Promise<void>((resolve, reject) => {
+        const migrate = spawn(
+          process.execPath,
+          ['scripts/ensure-database.js'],
+          {
+            cwd: ROOT,
+            env,
+          },
+        );
+        migrate.on('exit', code =>
+          code === 0
+            ? resolve()
+            : reject(new Error(`ensure-database exited ${code}`)),
+        );
+      });
+      app = spawn(process.execPath, ['sandbox/task-example/dist/index.js'], {
         cwd: ROOT,
         env,
       });
-      migrate.on('exit', code =>
-        code === 0
-          ? resolve()
-          : reject(new Error(`ensure-database exited ${code}`)),
+      app.stdout!.on('data', chunk => (output += chunk));
+      app.stderr!.on('data', chunk => (output += chunk));
+      await eventually(
+        async () => (await fetch(`${baseUrl}/openapi.json`)).ok,
+        `the example app on ${baseUrl} (output so far: ${output})`,
+        60000,
+        200,
       );
     });
-    app = spawn(process.execPath, ['sandbox/task-example/dist/index.js'], {
-      cwd: ROOT,
-      env,
+
+    after(async () => {
+      if (app && app.exitCode === null) {
+        const exited = new Promise(resolve => app!.once('exit', resolve));
+        app.kill('SIGTERM');
+        await exited;
+      }
+      await server.dropDatabase(database);
     });
-    app.stdout!.on('data', chunk => (output += chunk));
-    app.stderr!.on('data', chunk => (output += chunk));
-    await eventually(
-      async () => (await fetch(`${baseUrl}/openapi.json`)).ok,
-      `the example app on ${baseUrl} (output so far: ${output})`,
-      60000,
-      200,
-    );
-  });
 
-  after(async () => {
-    if (app && app.exitCode === null) {
-      const exited = new Promise(resolve => app!.once('exit', resolve));
-      app.kill('SIGTERM');
-      await exited;
-    }
-    await pgQuery(PG_ADMIN, `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-  });
-
-  it('serves the explorer and the OpenAPI document', async () => {
-    expect((await fetch(`${baseUrl}/explorer/`)).status).to.equal(200);
-    const spec = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as {
-      paths: object;
-    };
-    expect(Object.keys(spec.paths)).to.containDeep([
-      '/events/trigger',
-      '/client-apps',
-      '/webhooks/subscribe',
-      '/workflows',
-    ]);
-  });
-
-  it('runs the walkthrough: event → task → user tasks completed → signed webhooks', async () => {
-    const lines: string[] = [];
-    const result = await runWalkthrough({
-      baseUrl,
-      log: line => lines.push(line),
+    it('is ready: its database (and the outbox in it), the engine', async () => {
+      const res = await fetch(`${baseUrl}/ready`);
+      const body = (await res.json()) as {
+        status: string;
+        checks: {name: string; status: string}[];
+      };
+      expect({status: res.status, body}).to.containDeep({
+        status: 200,
+        body: {status: 'UP'},
+      });
+      expect(body.checks.map(c => c.name)).to.containDeep([
+        'database',
+        'engine',
+        'outbox',
+      ]);
     });
-    expect(result.task.status).to.equal('completed');
-    expect(result.userTasks).to.eql(['Review', 'Approve']);
-    expect(result.webhooks.map(w => w.event.key)).to.eql([
-      'task-created',
-      'user-task-completed',
-      'user-task-completed',
-      'task-completed',
-    ]);
-    expect(result.webhooks.every(w => w.verified)).to.be.true();
-    expect(new Set(result.webhooks.map(w => w.deliveryId)).size).to.equal(4);
-  });
 
-  it('refuses a request without a token, with 401', async () => {
-    expect((await fetch(`${baseUrl}/tasks`)).status).to.equal(401);
+    it('serves the explorer and the OpenAPI document', async () => {
+      expect((await fetch(`${baseUrl}/explorer/`)).status).to.equal(200);
+      const spec = (await (await fetch(`${baseUrl}/openapi.json`)).json()) as {
+        paths: object;
+      };
+      expect(Object.keys(spec.paths)).to.containDeep([
+        '/events/trigger',
+        '/client-apps',
+        '/webhooks/subscribe',
+        '/workflows',
+      ]);
+    });
+
+    it('runs the walkthrough: event → task → user tasks completed → signed webhooks', async () => {
+      const lines: string[] = [];
+      const result = await runWalkthrough({
+        baseUrl,
+        log: line => lines.push(line),
+      });
+      expect(result.task.status).to.equal('completed');
+      expect(result.userTasks).to.eql(['Review', 'Approve']);
+      expect(result.webhooks.map(w => w.event.key)).to.eql([
+        'task-created',
+        'user-task-completed',
+        'user-task-completed',
+        'task-completed',
+      ]);
+      expect(result.webhooks.every(w => w.verified)).to.be.true();
+      expect(new Set(result.webhooks.map(w => w.deliveryId)).size).to.equal(4);
+    });
+
+    it('refuses a request without a token, with 401', async () => {
+      expect((await fetch(`${baseUrl}/tasks`)).status).to.equal(401);
+    });
   });
-});
+}

@@ -3,8 +3,14 @@ import {expect} from '@loopback/testlab';
 import {toHttpError} from '../../controllers';
 import {TaskServiceError} from '../../errors';
 import {UnknownWorkflowError, WorkflowRefusedError} from '../../interfaces';
-import {OutboxEvent, Task} from '../../models';
-import {POSTGRESQL, sqlDialectOf} from '../../sql';
+import {OutboxEvent, Task, UserTask} from '../../models';
+import {
+  affectedCount,
+  fittedToDialect,
+  MYSQL,
+  POSTGRESQL,
+  sqlDialectOf,
+} from '../../sql';
 import {exponentialBackoff} from '../../utils';
 
 describe('One error convention (unit): refusals become HTTP errors in one place', () => {
@@ -60,9 +66,13 @@ describe('The SQL dialect (unit)', () => {
     expect(sqlDialectOf(pg as unknown as juggler.DataSource)).to.equal(
       POSTGRESQL,
     );
+    const mysql = {name: 'taskdb', connector: {name: 'mysql'}};
+    expect(sqlDialectOf(mysql as unknown as juggler.DataSource)).to.equal(
+      MYSQL,
+    );
     const other = {name: 'taskdb', connector: {name: 'oracle'}, settings: {}};
     expect(() => sqlDialectOf(other as unknown as juggler.DataSource)).to.throw(
-      'The datasource taskdb uses the connector "oracle", for which loopback4-task-service has no SQL; it supports: postgresql.',
+      'The datasource taskdb uses the connector "oracle", for which loopback4-task-service has no SQL; it supports: postgresql, mysql.',
     );
   });
 
@@ -73,6 +83,39 @@ describe('The SQL dialect (unit)', () => {
     );
     expect(POSTGRESQL.isUniqueViolation({code: '23505'})).to.be.true();
     expect(POSTGRESQL.isUniqueViolation(new Error('x'))).to.be.false();
+  });
+
+  it('on MySQL: tables of the connected database, `?` placeholders, its error codes', () => {
+    expect(MYSQL.tableOf(OutboxEvent)).to.equal('`outbox_events`');
+    expect(MYSQL.lockByIdStatement(Task)).to.equal(
+      'SELECT 1 FROM `tasks` WHERE id = ? FOR UPDATE',
+    );
+    expect(MYSQL.isUniqueViolation({code: 'ER_DUP_ENTRY'})).to.be.true();
+    expect(MYSQL.isUniqueViolation({code: '23505'})).to.be.false();
+    expect(MYSQL.isBadValue({code: 'ER_TRUNCATED_WRONG_VALUE'})).to.be.true();
+    expect(MYSQL.isBadValue({code: 'ER_DATA_TOO_LONG'})).to.be.true();
+    expect(MYSQL.isBadValue({code: 'ER_DUP_ENTRY'})).to.be.false();
+    expect(affectedCount({affectedRows: 3, insertId: 0})).to.equal(3);
+  });
+
+  it('ids: PostgreSQL makes them; on MySQL the model the repository attaches makes a uuid', () => {
+    const pg = {name: 'taskdb', connector: {name: 'postgresql'}};
+    const mysql = {name: 'taskdb', connector: {name: 'mysql'}};
+    expect(
+      fittedToDialect(UserTask, pg as unknown as juggler.DataSource),
+    ).to.equal(UserTask);
+    const fitted = fittedToDialect(
+      UserTask,
+      mysql as unknown as juggler.DataSource,
+    );
+    expect(fitted.definition.properties.id).to.containDeep({
+      generated: false,
+      defaultFn: 'uuidv4',
+    });
+    expect(fitted.definition.name).to.equal('user_tasks');
+    // The model class itself is left as it is.
+    expect(UserTask.definition.properties.id.generated).to.be.true();
+    expect(UserTask.definition.properties.id).to.not.have.property('defaultFn');
   });
 });
 

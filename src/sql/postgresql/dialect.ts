@@ -19,6 +19,7 @@ export function quoteIdentifier(name: string): string {
 /** PostgreSQL, through `loopback-connector-postgresql`. */
 export const POSTGRESQL: SqlDialect = {
   name: 'postgresql',
+  readsGeneratedUuids: true,
   isUniqueViolation: err => codeOf(err) === UNIQUE_VIOLATION,
   isBadValue: err => BAD_VALUE_CODES.has(codeOf(err) ?? ''),
   tableOf(model: typeof Entity) {

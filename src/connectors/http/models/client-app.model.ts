@@ -1,11 +1,11 @@
 import {model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from '../../../models';
+import {AuditedEntity, column, serviceTable, uuidId} from '../../../models';
 
 /** A client of the HTTP connector; its secret signs the webhooks it subscribes to. */
 @model({
   name: 'client_apps',
   settings: {
-    ...pgTable('client_apps'),
+    ...serviceTable('client_apps'),
     strict: true,
     hiddenProperties: ['apiSecret'],
   },
@@ -14,20 +14,20 @@ export class ClientApp extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'name'}})
+  @property({type: 'string', required: true, ...column('name')})
   name: string;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'api_key'},
+    ...column('api_key'),
   })
   apiKey: string;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'api_secret'},
+    ...column('api_secret'),
   })
   apiSecret: string;
 

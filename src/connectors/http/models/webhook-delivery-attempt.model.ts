@@ -1,10 +1,10 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable, uuidId} from '../../../models';
+import {column, serviceTable, uuidId} from '../../../models';
 
 /** One POST of a webhook delivery and what came of it. */
 @model({
   name: 'webhook_delivery_attempts',
-  settings: {...pgTable('webhook_delivery_attempts'), strict: true},
+  settings: {...serviceTable('webhook_delivery_attempts'), strict: true},
 })
 export class WebhookDeliveryAttempt extends Entity {
   @property(uuidId())
@@ -13,7 +13,7 @@ export class WebhookDeliveryAttempt extends Entity {
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'delivery_id', dataType: 'uuid'},
+    ...column('delivery_id', 'uuid'),
   })
   deliveryId: string;
 
@@ -21,32 +21,32 @@ export class WebhookDeliveryAttempt extends Entity {
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'attempt_no', dataType: 'integer'},
+    ...column('attempt_no', 'integer'),
   })
   attemptNo: number;
 
   /** The receiver's HTTP status; absent when no response came. */
   @property({
     type: 'number',
-    postgresql: {columnName: 'status_code', dataType: 'integer'},
+    ...column('status_code', 'integer'),
   })
   statusCode?: number;
 
-  @property({type: 'string', postgresql: {columnName: 'error'}})
+  @property({type: 'string', ...column('error')})
   error?: string;
 
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'duration_ms', dataType: 'integer'},
+    ...column('duration_ms', 'integer'),
   })
   durationMs: number;
 
   /** The worker instance that made the attempt. */
-  @property({type: 'string', postgresql: {columnName: 'worker'}})
+  @property({type: 'string', ...column('worker')})
   worker?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'attempted_on'}})
+  @property({type: 'date', ...column('attempted_on')})
   attemptedOn?: Date;
 
   constructor(data?: Partial<WebhookDeliveryAttempt>) {

@@ -1,5 +1,5 @@
 import {Entity, model, property} from '@loopback/repository';
-import {pgTable} from '../../../models';
+import {column, serviceTable} from '../../../models';
 
 /**
  * An ordering key (a task id) of a webhook delivery not yet delivered, with
@@ -10,14 +10,14 @@ import {pgTable} from '../../../models';
  */
 @model({
   name: 'webhook_delivery_keys',
-  settings: {...pgTable('webhook_delivery_keys'), strict: true},
+  settings: {...serviceTable('webhook_delivery_keys'), strict: true},
 })
 export class WebhookDeliveryKey extends Entity {
   @property({
     type: 'string',
     id: 1,
     required: true,
-    postgresql: {columnName: 'delivery_id', dataType: 'uuid'},
+    ...column('delivery_id', 'uuid'),
   })
   deliveryId: string;
 
@@ -25,7 +25,7 @@ export class WebhookDeliveryKey extends Entity {
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'receiver'},
+    ...column('receiver'),
   })
   receiver: string;
 
@@ -33,7 +33,7 @@ export class WebhookDeliveryKey extends Entity {
     type: 'string',
     id: 2,
     required: true,
-    postgresql: {columnName: 'ordering_key'},
+    ...column('ordering_key'),
   })
   orderingKey: string;
 
@@ -41,7 +41,7 @@ export class WebhookDeliveryKey extends Entity {
   @property({
     type: 'number',
     required: true,
-    postgresql: {columnName: 'seq', dataType: 'bigint'},
+    ...column('seq', 'bigint'),
   })
   seq: number;
 

@@ -5,7 +5,7 @@ import {
   model,
   property,
 } from '@loopback/repository';
-import {pgTable, uuidId} from '../../../models';
+import {column, serviceTable, uuidId} from '../../../models';
 import {WebhookDeliveryStatus} from '../types';
 import {WebhookDeliveryAttempt} from './webhook-delivery-attempt.model';
 
@@ -13,7 +13,7 @@ import {WebhookDeliveryAttempt} from './webhook-delivery-attempt.model';
 @model({
   name: 'webhook_deliveries',
   settings: {
-    ...pgTable('webhook_deliveries'),
+    ...serviceTable('webhook_deliveries'),
     strict: true,
     // Worker bookkeeping, not for clients.
     hiddenProperties: ['lockedUntil', 'lockToken'],
@@ -28,30 +28,30 @@ export class WebhookDelivery extends Entity {
   @property({
     type: 'number',
     generated: true,
-    postgresql: {columnName: 'seq', dataType: 'bigint'},
+    ...column('seq', 'bigint'),
   })
   seq?: number;
 
   @property({
     type: 'string',
-    postgresql: {columnName: 'subscription_id', dataType: 'uuid'},
+    ...column('subscription_id', 'uuid'),
   })
   subscriptionId?: string;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'client_app_id', dataType: 'uuid'},
+    ...column('client_app_id', 'uuid'),
   })
   clientAppId: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'url'}})
+  @property({type: 'string', required: true, ...column('url')})
   url: string;
 
   @property({
     type: 'string',
     required: true,
-    postgresql: {columnName: 'event_key'},
+    ...column('event_key'),
   })
   eventKey: string;
 
@@ -59,7 +59,7 @@ export class WebhookDelivery extends Entity {
   @property({
     type: 'object',
     required: true,
-    postgresql: {columnName: 'event', dataType: 'json'},
+    ...column('event', 'json'),
   })
   event: AnyObject;
 
@@ -67,51 +67,51 @@ export class WebhookDelivery extends Entity {
     type: 'string',
     required: true,
     jsonSchema: {enum: Object.values(WebhookDeliveryStatus)},
-    postgresql: {columnName: 'status'},
+    ...column('status'),
   })
   status: WebhookDeliveryStatus;
 
   /** Attempts since the delivery was queued or re-queued. */
   @property({
     type: 'number',
-    postgresql: {columnName: 'attempts', dataType: 'integer'},
+    ...column('attempts', 'integer'),
   })
   attempts?: number;
 
   @property({
     type: 'number',
-    postgresql: {columnName: 'total_attempts', dataType: 'integer'},
+    ...column('total_attempts', 'integer'),
   })
   totalAttempts?: number;
 
-  @property({type: 'date', postgresql: {columnName: 'next_attempt_on'}})
+  @property({type: 'date', ...column('next_attempt_on')})
   nextAttemptOn?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'locked_until'}})
+  @property({type: 'date', ...column('locked_until')})
   lockedUntil?: Date;
 
   @property({
     type: 'string',
-    postgresql: {columnName: 'lock_token', dataType: 'uuid'},
+    ...column('lock_token', 'uuid'),
   })
   lockToken?: string;
 
   @property({
     type: 'number',
-    postgresql: {columnName: 'last_status_code', dataType: 'integer'},
+    ...column('last_status_code', 'integer'),
   })
   lastStatusCode?: number;
 
-  @property({type: 'string', postgresql: {columnName: 'last_error'}})
+  @property({type: 'string', ...column('last_error')})
   lastError?: string;
 
-  @property({type: 'date', postgresql: {columnName: 'created_on'}})
+  @property({type: 'date', ...column('created_on')})
   createdOn?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'modified_on'}})
+  @property({type: 'date', ...column('modified_on')})
   modifiedOn?: Date;
 
-  @property({type: 'date', postgresql: {columnName: 'delivered_on'}})
+  @property({type: 'date', ...column('delivered_on')})
   deliveredOn?: Date;
 
   @hasMany(() => WebhookDeliveryAttempt, {keyTo: 'deliveryId'})

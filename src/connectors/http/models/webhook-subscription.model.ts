@@ -1,20 +1,20 @@
 import {belongsTo, model, property} from '@loopback/repository';
-import {AuditedEntity, pgTable, uuidId} from '../../../models';
+import {AuditedEntity, column, serviceTable, uuidId} from '../../../models';
 import {ClientApp} from './client-app.model';
 
 @model({
   name: 'webhook_subscriptions',
-  settings: {...pgTable('webhook_subscriptions'), strict: true},
+  settings: {...serviceTable('webhook_subscriptions'), strict: true},
 })
 export class WebhookSubscription extends AuditedEntity {
   @property(uuidId())
   id?: string;
 
   /** The event key this subscription receives. */
-  @property({type: 'string', required: true, postgresql: {columnName: 'key'}})
+  @property({type: 'string', required: true, ...column('key')})
   key: string;
 
-  @property({type: 'string', required: true, postgresql: {columnName: 'url'}})
+  @property({type: 'string', required: true, ...column('url')})
   url: string;
 
   /** The client app that subscribed; its secret signs the deliveries. */
@@ -24,7 +24,7 @@ export class WebhookSubscription extends AuditedEntity {
     {
       type: 'string',
       required: true,
-      postgresql: {columnName: 'client_app_id', dataType: 'uuid'},
+      ...column('client_app_id', 'uuid'),
     },
   )
   clientAppId: string;

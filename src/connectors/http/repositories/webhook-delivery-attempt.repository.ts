@@ -1,9 +1,10 @@
 import {inject} from '@loopback/core';
-import {DefaultCrudRepository, juggler} from '@loopback/repository';
+import {juggler} from '@loopback/repository';
 import {WebhookDeliveryAttempt} from '../models';
+import {ServiceTableRepository} from '../../../repositories';
 import {TaskSqlBindings} from '../../../sql';
 
-export class WebhookDeliveryAttemptRepository extends DefaultCrudRepository<
+export class WebhookDeliveryAttemptRepository extends ServiceTableRepository<
   WebhookDeliveryAttempt,
   typeof WebhookDeliveryAttempt.prototype.id
 > {

@@ -1,6 +1,5 @@
 import {Getter, inject} from '@loopback/core';
 import {
-  DefaultCrudRepository,
   HasManyRepositoryFactory,
   juggler,
   repository,
@@ -12,12 +11,13 @@ import {
 } from '../models';
 import {WebhookDeliveryAttemptRepository} from './webhook-delivery-attempt.repository';
 import {TaskSqlBindings} from '../../../sql';
+import {ServiceTableRepository} from '../../../repositories';
 
 /**
  * Reads of deliveries and their attempts. The worker's claim and outcome
  * writes are SQL of their own (`WebhookDeliveryStore`), for the row locks.
  */
-export class WebhookDeliveryRepository extends DefaultCrudRepository<
+export class WebhookDeliveryRepository extends ServiceTableRepository<
   WebhookDelivery,
   typeof WebhookDelivery.prototype.id,
   WebhookDeliveryRelations

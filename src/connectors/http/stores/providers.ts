@@ -1,4 +1,5 @@
 import {sqlStoreProvider} from '../../../sql';
+import {MySqlWebhookDeliveryStore} from './mysql/webhook-delivery.store';
 import {PostgresWebhookDeliveryStore} from './postgresql/webhook-delivery.store';
 import {WebhookDeliveryStore} from './webhook-delivery.store';
 
@@ -6,4 +7,5 @@ import {WebhookDeliveryStore} from './webhook-delivery.store';
 export const WebhookDeliveryStoreProvider =
   sqlStoreProvider<WebhookDeliveryStore>({
     postgresql: PostgresWebhookDeliveryStore,
+    mysql: MySqlWebhookDeliveryStore,
   });

@@ -1,0 +1,375 @@
+import {juggler, Options} from '@loopback/repository';
+import {randomUUID} from 'crypto';
+import {IEvent} from '../../../../interfaces';
+import {
+  affectedCount,
+  inTransaction,
+  MYSQL,
+  Row,
+  rowsOf,
+} from '../../../../sql';
+import {orderingKeysOf} from '../../../../utils';
+import {
+  ClientApp,
+  WebhookDelivery,
+  WebhookDeliveryAttempt,
+  WebhookDeliveryKey,
+  WebhookSubscription,
+} from '../../models';
+import {WebhookDeliveryStatus} from '../../types';
+import {
+  AttemptOutcome,
+  ClaimedDelivery,
+  WebhookDeliveryStore,
+} from '../webhook-delivery.store';
+
+const DELIVERIES = MYSQL.tableOf(WebhookDelivery);
+const ATTEMPTS = MYSQL.tableOf(WebhookDeliveryAttempt);
+const SUBSCRIPTIONS = MYSQL.tableOf(WebhookSubscription);
+const CLIENT_APPS = MYSQL.tableOf(ClientApp);
+const KEYS = MYSQL.tableOf(WebhookDeliveryKey);
+
+/** Pending, due, and held by no worker's claim (`d`: the deliveries). */
+const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
+  AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))`;
+
+/** "Not before this" for the deliveries behind a dead one: until it is re-queued. */
+const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
+
+/**
+ * When a delivery may go that comes after the undelivered deliveries `a`
+ * (rows of one group) on its keys: never while one of them is dead (its
+ * re-queue puts back every delivery behind it on its keys), else not
+ * before the last of their next tries. One of them that waits itself (its
+ * time is "never") sets no time: what holds it may share none of the keys.
+ */
+const NOT_BEFORE = (a: string) =>
+  `CASE WHEN MAX(${a}.status = 'dead') = 1 THEN ${NEVER}
+        ELSE MAX(CASE WHEN ${a}.next_attempt_on < ${NEVER}
+                      THEN ${a}.next_attempt_on END) END`;
+
+/** `?, ?, …`: one placeholder per value. */
+function placeholders(values: unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/**
+ * Durable webhook delivery on MySQL 8 / MariaDB 10.6+, with the rules of
+ * `PostgresWebhookDeliveryStore`: workers share the queue through
+ * `FOR UPDATE SKIP LOCKED` and a time-limited claim; per receiver (client
+ * app and url, hashed as `SHA2(client_app_id ' ' url)`), the deliveries of
+ * one task go one at a time, in the order they were queued. With neither
+ * CTEs that write nor `RETURNING`, each method is a short transaction of a
+ * few statements where PostgreSQL has one. Times are UTC_TIMESTAMP(3), as
+ * the columns' defaults.
+ */
+export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
+  constructor(private readonly dataSource: juggler.DataSource) {}
+
+  async enqueue(event: IEvent, options?: Options): Promise<number> {
+    const keys = orderingKeysOf(event);
+    const body = JSON.stringify(event);
+    return inTransaction(this.dataSource, options, async tx => {
+      const targets = rowsOf(
+        await this.dataSource.execute(
+          `SELECT s.id, s.client_app_id, s.url, s.\`key\`,
+                  SHA2(CONCAT(s.client_app_id, ' ', s.url), 256) AS receiver
+             FROM ${SUBSCRIPTIONS} s
+             JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
+            WHERE s.\`key\` = ? AND NOT s.deleted`,
+          [event.key],
+          tx,
+        ),
+      );
+      for (const target of targets) {
+        await this.queue(target, body, keys, tx);
+      }
+      return targets.length;
+    });
+  }
+
+  /** One delivery to `target`, not before the undelivered one ahead of it on any of its keys. */
+  private async queue(
+    target: Row,
+    body: string,
+    keys: string[],
+    options: Options,
+  ): Promise<void> {
+    const id = randomUUID();
+    // Not before the undelivered deliveries ahead of it on its keys (see
+    // NOT_BEFORE). Read
+    // without locks: a worker recording that one's failure at this moment
+    // cannot see this delivery yet, and the next claim puts it back out of
+    // its range (see `claim`).
+    const ahead = keys.length
+      ? `(SELECT ${NOT_BEFORE('d')}
+            FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
+           WHERE e.receiver = ? AND e.ordering_key IN (${placeholders(keys)}))`
+      : 'NULL';
+    const inserted = await this.dataSource.execute(
+      `INSERT INTO ${DELIVERIES}
+              (id, subscription_id, client_app_id, url, event_key, event,
+               next_attempt_on)
+       SELECT ?, ?, ?, ?, ?, ?,
+              GREATEST(UTC_TIMESTAMP(3), COALESCE(${ahead}, UTC_TIMESTAMP(3)))`,
+      [
+        id,
+        target.id,
+        target.client_app_id,
+        target.url,
+        target.key,
+        body,
+        ...(keys.length ? [target.receiver, ...keys] : []),
+      ],
+      options,
+    );
+    if (!keys.length) return;
+    // The AUTO_INCREMENT value of the insert: the delivery's seq.
+    const seq = (inserted as {insertId: number}).insertId;
+    await this.dataSource.execute(
+      `INSERT INTO ${KEYS} (delivery_id, receiver, ordering_key, seq)
+       VALUES ${keys.map(() => '(?, ?, ?, ?)').join(', ')}`,
+      keys.flatMap(key => [id, target.receiver, key, seq]),
+      options,
+    );
+  }
+
+  async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
+    const rows = await inTransaction(this.dataSource, undefined, async tx => {
+      // Two statements, where PostgreSQL has one: the key test must read
+      // every key row. In a statement with FOR UPDATE SKIP LOCKED, MariaDB
+      // materializes the NOT EXISTS as part of the locking read, so it
+      // would skip the key rows another worker's claim holds and take a
+      // delivery whose earlier one it did not see. First the claimable
+      // deliveries, read without locks (one that passes the key test keeps
+      // passing it: keys only go, and later deliveries get a higher seq);
+      // then those locked, by primary key, skipping any another worker holds.
+      await this.putBackWaiting(tx);
+      const candidates = rowsOf(
+        await this.dataSource.execute(
+          `SELECT d.id FROM ${DELIVERIES} d
+            WHERE ${CLAIMABLE}
+              AND NOT EXISTS (
+                    SELECT 1 FROM ${KEYS} mine
+                      JOIN ${KEYS} earlier
+                        ON earlier.receiver = mine.receiver
+                       AND earlier.ordering_key = mine.ordering_key
+                       AND earlier.seq < mine.seq
+                     WHERE mine.delivery_id = d.id)
+            ORDER BY d.next_attempt_on
+            LIMIT ?`,
+          [limit],
+          tx,
+        ),
+      ).map(r => String(r.id));
+      if (!candidates.length) return [];
+      const due = rowsOf(
+        await this.dataSource.execute(
+          `SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.id IN (${placeholders(candidates)}) AND ${CLAIMABLE}
+            FOR UPDATE SKIP LOCKED`,
+          candidates,
+          tx,
+        ),
+      ).map(r => String(r.id));
+      if (!due.length) return [];
+      // One token for the rows of this claim: `record` names the id too.
+      const lockToken = randomUUID();
+      await this.dataSource.execute(
+        `UPDATE ${DELIVERIES}
+            SET locked_until = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
+                lock_token = ?
+          WHERE id IN (${placeholders(due)})`,
+        [Math.round(lockMs), lockToken, ...due],
+        tx,
+      );
+      return rowsOf(
+        await this.dataSource.execute(
+          `SELECT d.id, d.url, CAST(d.event AS CHAR) AS body, d.attempts,
+                  d.total_attempts, d.lock_token, c.api_secret
+             FROM ${DELIVERIES} d
+             JOIN ${CLIENT_APPS} c ON c.id = d.client_app_id
+            WHERE d.id IN (${placeholders(due)})
+            ORDER BY d.next_attempt_on`,
+          due,
+          tx,
+        ),
+      );
+    });
+    return rows.map((r: Row) => ({
+      id: String(r.id),
+      url: String(r.url),
+      body: String(r.body),
+      attempts: Number(r.attempts),
+      attemptNo: Number(r.total_attempts) + 1,
+      lockToken: String(r.lock_token),
+      apiSecret: String(r.api_secret),
+    }));
+  }
+
+  /**
+   * Due deliveries that wait behind an undelivered one of their receiver
+   * and keys get that one's time (never, while it is dead), so the claims'
+   * range holds no delivery that cannot go. A delivery queued while the
+   * one ahead of it failed (the worker recording the failure could not see
+   * it yet) is the one this finds; usually there is none.
+   */
+  private async putBackWaiting(options: Options): Promise<void> {
+    const waiting = rowsOf(
+      await this.dataSource.execute(
+        `SELECT d.id, ${NOT_BEFORE('a')} AS not_before
+           FROM ${DELIVERIES} d
+           JOIN ${KEYS} mine ON mine.delivery_id = d.id
+           JOIN ${KEYS} earlier
+             ON earlier.receiver = mine.receiver
+            AND earlier.ordering_key = mine.ordering_key
+            AND earlier.seq < mine.seq
+           JOIN ${DELIVERIES} a ON a.id = earlier.delivery_id
+          WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
+          GROUP BY d.id
+         HAVING not_before > UTC_TIMESTAMP(3)`,
+        [],
+        options,
+      ),
+    );
+    for (const row of waiting) {
+      await this.dataSource.execute(
+        `UPDATE ${DELIVERIES} SET next_attempt_on = ?
+          WHERE id = ? AND status = 'pending' AND next_attempt_on < ?`,
+        [row.not_before, row.id, row.not_before],
+        options,
+      );
+    }
+  }
+
+  async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
+    const status = outcome.delivered
+      ? WebhookDeliveryStatus.Delivered
+      : outcome.dead
+        ? WebhookDeliveryStatus.Dead
+        : WebhookDeliveryStatus.Pending;
+    const retryInMs = outcome.delivered || outcome.dead ? 0 : outcome.retryInMs;
+    await inTransaction(this.dataSource, undefined, async tx => {
+      await this.dataSource.execute(
+        `INSERT INTO ${ATTEMPTS}
+                (delivery_id, attempt_no, status_code, error, duration_ms, worker)
+         VALUES (?, ?, ?, ?, ?, ?)`,
+        [
+          claim.id,
+          claim.attemptNo,
+          outcome.statusCode ?? null,
+          outcome.error ?? null,
+          Math.round(outcome.durationMs),
+          outcome.worker,
+        ],
+        tx,
+      );
+      const recorded = await this.dataSource.execute(
+        `UPDATE ${DELIVERIES}
+            SET status = ?,
+                attempts = attempts + 1,
+                total_attempts = total_attempts + 1,
+                last_status_code = ?,
+                last_error = ?,
+                next_attempt_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
+                delivered_on = CASE WHEN ? = 'delivered' THEN UTC_TIMESTAMP(3) END,
+                locked_until = NULL,
+                lock_token = NULL,
+                modified_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND lock_token = ?`,
+        [
+          status,
+          outcome.statusCode ?? null,
+          outcome.error ?? null,
+          Math.round(retryInMs),
+          status,
+          claim.id,
+          claim.lockToken,
+        ],
+        tx,
+      );
+      // The claim was lost (it expired, another worker took it over).
+      if (!affectedCount(recorded)) return;
+      if (status === WebhookDeliveryStatus.Delivered) {
+        // The receiver's next deliveries of its tasks may go.
+        await this.dataSource.execute(
+          `DELETE FROM ${KEYS} WHERE delivery_id = ?`,
+          [claim.id],
+          tx,
+        );
+        return;
+      }
+      // Not delivered: the deliveries behind it wait for its next try (for
+      // its re-queue, when it is dead).
+      const [failed] = rowsOf(
+        await this.dataSource.execute(
+          `SELECT CASE WHEN status = 'dead' THEN ${NEVER}
+                       ELSE next_attempt_on END AS not_before
+             FROM ${DELIVERIES} WHERE id = ?`,
+          [claim.id],
+          tx,
+        ),
+      );
+      const behind = await this.behind(claim.id, tx);
+      if (!behind.length) return;
+      await this.dataSource.execute(
+        `UPDATE ${DELIVERIES} SET next_attempt_on = ?
+          WHERE id IN (${placeholders(behind)}) AND status = 'pending'
+            AND next_attempt_on < ?`,
+        [failed.not_before, ...behind, failed.not_before],
+        tx,
+      );
+    });
+  }
+
+  async requeueDead(id: string, clientAppId: string): Promise<boolean> {
+    return inTransaction(this.dataSource, undefined, async tx => {
+      const requeued = await this.dataSource.execute(
+        `UPDATE ${DELIVERIES}
+            SET status = 'pending', attempts = 0, next_attempt_on = UTC_TIMESTAMP(3),
+                locked_until = NULL, lock_token = NULL, modified_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND client_app_id = ? AND status = 'dead'`,
+        [id, clientAppId],
+        tx,
+      );
+      if (!affectedCount(requeued)) return false;
+      // The deliveries held back behind it go back in line (the claim
+      // still sends them only after it).
+      const behind = await this.behind(id, tx);
+      if (behind.length) {
+        await this.dataSource.execute(
+          `UPDATE ${DELIVERIES} SET next_attempt_on = UTC_TIMESTAMP(3)
+            WHERE id IN (${placeholders(behind)}) AND status = 'pending'
+              AND next_attempt_on > UTC_TIMESTAMP(3)`,
+          behind,
+          tx,
+        );
+      }
+      return true;
+    });
+  }
+
+  /**
+   * The deliveries to the same receiver that come after delivery `id` on
+   * one of its keys, read from the keys alone. The UPDATEs that move them
+   * then lock just these rows by primary key: a multi-table UPDATE may
+   * scan the deliveries and wait on rows other workers hold, which
+   * deadlocks two workers recording failures at once.
+   */
+  private async behind(id: string, options: Options): Promise<string[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT DISTINCT later.delivery_id AS id
+           FROM ${KEYS} mine
+           JOIN ${KEYS} later
+             ON later.receiver = mine.receiver
+            AND later.ordering_key = mine.ordering_key
+            AND later.seq > mine.seq
+          WHERE mine.delivery_id = ?`,
+        [id],
+        options,
+      ),
+    );
+    return rows.map(r => String(r.id));
+  }
+}

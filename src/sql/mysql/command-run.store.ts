@@ -1,0 +1,41 @@
+import {juggler, Options} from '@loopback/repository';
+import {CommandRun} from '../../models';
+import {CommandRunStore} from '../command-run.store';
+import {MYSQL} from './dialect';
+
+const COMMAND_RUNS = MYSQL.tableOf(CommandRun);
+
+/**
+ * The command ledger on MySQL: the primary key decides who does the work. A
+ * duplicate key fails only its statement in InnoDB, so the transaction goes
+ * on (INSERT IGNORE would also turn other errors into warnings).
+ */
+export class MySqlCommandRunStore implements CommandRunStore {
+  constructor(private readonly dataSource: juggler.DataSource) {}
+
+  async claim(
+    externalTaskId: string,
+    topic: string,
+    options: Options,
+  ): Promise<boolean> {
+    try {
+      await this.dataSource.execute(
+        `INSERT INTO ${COMMAND_RUNS} (external_task_id, topic) VALUES (?, ?)`,
+        [externalTaskId, topic],
+        options,
+      );
+      return true;
+    } catch (err) {
+      if (MYSQL.isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async release(externalTaskId: string, options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `DELETE FROM ${COMMAND_RUNS} WHERE external_task_id = ?`,
+      [externalTaskId],
+      options,
+    );
+  }
+}

@@ -1,0 +1,46 @@
+import {Entity} from '@loopback/repository';
+import {SqlDialect} from '../types';
+
+/**
+ * MySQL's and MariaDB's codes (as the driver names them) for a value the
+ * column cannot hold, in strict mode (the default of both): a malformed
+ * date or number, a number out of range, a string too long.
+ */
+const BAD_VALUE_CODES = new Set([
+  'ER_TRUNCATED_WRONG_VALUE',
+  'ER_TRUNCATED_WRONG_VALUE_FOR_FIELD',
+  'ER_WARN_DATA_OUT_OF_RANGE',
+  'ER_DATA_TOO_LONG',
+  'WARN_DATA_TRUNCATED',
+]);
+
+const UNIQUE_VIOLATION = 'ER_DUP_ENTRY';
+
+function codeOf(err: unknown): string | undefined {
+  return (err as {code?: string} | undefined)?.code;
+}
+
+/** A name as MySQL quotes it. */
+export function quoteMySqlIdentifier(name: string): string {
+  return `\`${name.replace(/`/g, '``')}\``;
+}
+
+/**
+ * MySQL 8 and MariaDB 10.6+, through `loopback-connector-mysql`. The tables
+ * live in the connected database; uuid ids are CHAR(36) whose default the
+ * connector cannot read back, so the service makes them.
+ */
+export const MYSQL: SqlDialect = {
+  name: 'mysql',
+  readsGeneratedUuids: false,
+  isUniqueViolation: err => codeOf(err) === UNIQUE_VIOLATION,
+  isBadValue: err => BAD_VALUE_CODES.has(codeOf(err) ?? ''),
+  tableOf(model: typeof Entity) {
+    const settings = model.definition.settings.mysql as
+      {table?: string} | undefined;
+    return quoteMySqlIdentifier(settings?.table ?? model.modelName);
+  },
+  lockByIdStatement(model: typeof Entity) {
+    return `SELECT 1 FROM ${this.tableOf(model)} WHERE id = ? FOR UPDATE`;
+  },
+};

@@ -1,0 +1,5 @@
+export * from './command-run.store';
+export * from './dialect';
+export * from './event-receipt.store';
+export * from './outbox.store';
+export * from './task-start.store';

@@ -1,0 +1,384 @@
+import {juggler, Options} from '@loopback/repository';
+import {randomUUID} from 'crypto';
+import {IEvent} from '../../interfaces';
+import {OutboxEvent, OutboxEventKey} from '../../models';
+import {orderingKeysOf} from '../../utils';
+import {
+  OutboxEntry,
+  OutboxFailure,
+  OutboxStats,
+  OutboxStore,
+  ParkedOutboxEvent,
+} from '../outbox.store';
+import {parsedJson, Row, rowsOf} from '../rows';
+import {inTransaction} from '../transactions';
+import {MYSQL} from './dialect';
+
+const OUTBOX = MYSQL.tableOf(OutboxEvent);
+const KEYS = MYSQL.tableOf(OutboxEventKey);
+
+/** Neither published, parked nor discarded: what `idx_outbox_events_due` leads with. */
+const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
+
+/** Still to publish, and its time has come (`o`: the outbox). */
+const DUE = `o.published_on IS NULL AND o.parked_on IS NULL
+  AND o.discarded_on IS NULL AND o.available_on <= UTC_TIMESTAMP(3)`;
+
+/** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
+const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
+
+/**
+ * When an event may go that comes after the unpublished events `a` (rows of
+ * one group) on its keys: never while one of them is parked (its replay or
+ * discard puts back every event behind it on its keys), else not before
+ * the last of their next tries. One of them that waits itself (its time is
+ * "never") sets no time: what holds it may share none of the keys.
+ */
+const NOT_BEFORE = (a: string) =>
+  `CASE WHEN MAX(${a}.parked_on IS NOT NULL) = 1 THEN ${NEVER}
+        ELSE MAX(CASE WHEN ${a}.available_on < ${NEVER}
+                      THEN ${a}.available_on END) END`;
+
+/** `?, ?, …`: one placeholder per value. */
+function placeholders(values: unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/**
+ * The outbox on MySQL 8 / MariaDB 10.6+: the same rules as on PostgreSQL
+ * (`PostgresOutboxStore`), each write a few statements in one transaction
+ * where PostgreSQL has one statement with CTEs. Relays share the work
+ * through `FOR UPDATE SKIP LOCKED`, taken by primary key after the key test
+ * read the keys without locks; rows are moved by primary key too, so two
+ * relays never wait on each other's scans. Times are UTC_TIMESTAMP(3), as
+ * the columns' defaults.
+ */
+export class MySqlOutboxStore implements OutboxStore {
+  constructor(private readonly dataSource: juggler.DataSource) {}
+
+  async add(event: IEvent, options?: Options): Promise<void> {
+    const keys = orderingKeysOf(event);
+    const id = randomUUID();
+    await inTransaction(this.dataSource, options, async tx => {
+      // Not before the unpublished events ahead of it on its keys (see
+      // NOT_BEFORE). Read without locks: a relay
+      // recording that one's failure at this moment cannot see this event
+      // yet, and the next claim puts it back out of its range.
+      const ahead = keys.length
+        ? `(SELECT ${NOT_BEFORE('o')}
+              FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
+             WHERE e.ordering_key IN (${placeholders(keys)}))`
+        : 'NULL';
+      const inserted = await this.dataSource.execute(
+        `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on)
+         SELECT ?, ?, ?, GREATEST(UTC_TIMESTAMP(3),
+                                  COALESCE(${ahead}, UTC_TIMESTAMP(3)))`,
+        [id, event.key, JSON.stringify(event), ...keys],
+        tx,
+      );
+      if (!keys.length) return;
+      // The AUTO_INCREMENT value of the insert: the event's seq.
+      const seq = (inserted as {insertId: number}).insertId;
+      await this.dataSource.execute(
+        `INSERT INTO ${KEYS} (event_id, ordering_key, seq)
+         VALUES ${keys.map(() => '(?, ?, ?)').join(', ')}`,
+        keys.flatMap(key => [id, key, seq]),
+        tx,
+      );
+    });
+  }
+
+  async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
+    // Two statements, where PostgreSQL has one: the key test must read
+    // every key row. In a statement with FOR UPDATE SKIP LOCKED, MariaDB
+    // materializes the NOT EXISTS as part of the locking read, so it would
+    // skip the key rows another relay's claim holds and take an event whose
+    // earlier one it did not see. First the due events, read without locks
+    // (an event that passes the key test keeps passing it: keys only go,
+    // and later events get a higher seq); then those events locked, by
+    // primary key, skipping any another relay holds.
+    // By due time rather than seq: the order between tasks is free, and
+    // the key test keeps each task's own.
+    await this.putBackWaiting(options);
+    const due = rowsOf(
+      await this.dataSource.execute(
+        `SELECT o.id FROM ${OUTBOX} o
+          WHERE ${DUE}
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${KEYS} mine
+                    JOIN ${KEYS} earlier
+                      ON earlier.ordering_key = mine.ordering_key
+                     AND earlier.seq < mine.seq
+                   WHERE mine.event_id = o.id)
+          ORDER BY o.available_on, o.seq
+          LIMIT ?`,
+        [limit],
+        options,
+      ),
+    ).map(row => String(row.id));
+    if (!due.length) return [];
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+           FROM ${OUTBOX} o
+          WHERE o.id IN (${placeholders(due)}) AND ${DUE}
+          ORDER BY o.available_on, o.seq
+          FOR UPDATE SKIP LOCKED`,
+        due,
+        options,
+      ),
+    );
+    return rows.map(row => ({
+      id: String(row.id),
+      event: parsedJson<IEvent>(row.event),
+      attempts: Number(row.attempts),
+      lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    }));
+  }
+
+  /**
+   * Due events that wait behind an unpublished one of their keys get that
+   * one's time (never, while it is parked), so the claim's range holds no
+   * event that cannot go. An event added while the one ahead of it failed
+   * (the relay recording the failure could not see it yet) is the one this
+   * finds; usually there is none.
+   */
+  private async putBackWaiting(options: Options): Promise<void> {
+    const waiting = rowsOf(
+      await this.dataSource.execute(
+        `SELECT o.id, ${NOT_BEFORE('a')} AS not_before
+           FROM ${OUTBOX} o
+           JOIN ${KEYS} mine ON mine.event_id = o.id
+           JOIN ${KEYS} earlier
+             ON earlier.ordering_key = mine.ordering_key
+            AND earlier.seq < mine.seq
+           JOIN ${OUTBOX} a ON a.id = earlier.event_id
+          WHERE ${DUE}
+          GROUP BY o.id
+         HAVING not_before > UTC_TIMESTAMP(3)`,
+        [],
+        options,
+      ),
+    );
+    for (const row of waiting) {
+      await this.dataSource.execute(
+        `UPDATE ${OUTBOX} SET available_on = ?
+          WHERE id = ? AND ${PENDING} AND available_on < ?`,
+        [row.not_before, row.id, row.not_before],
+        options,
+      );
+    }
+  }
+
+  async markPublished(id: string, options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `UPDATE ${OUTBOX}
+          SET published_on = UTC_TIMESTAMP(3), attempts = attempts + 1,
+              last_attempt_on = UTC_TIMESTAMP(3)
+        WHERE id = ?`,
+      [id],
+      options,
+    );
+    await this.dataSource.execute(
+      `DELETE FROM ${KEYS} WHERE event_id = ?`,
+      [id],
+      options,
+    );
+  }
+
+  async markFailed(
+    id: string,
+    failure: OutboxFailure,
+    options: Options,
+  ): Promise<void> {
+    await this.dataSource.execute(
+      `UPDATE ${OUTBOX}
+          SET attempts = attempts + 1, last_error = ?, last_attempt_on = ?,
+              available_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
+              parked_on = CASE WHEN ? THEN ? END
+        WHERE id = ?`,
+      [
+        failure.error,
+        failure.attemptedOn,
+        Math.round(failure.retryInMs),
+        failure.park,
+        failure.attemptedOn,
+        id,
+      ],
+      options,
+    );
+    // The events behind it wait for its next try (for its replay or
+    // discard, when it is parked).
+    const [failed] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
+                     ELSE available_on END AS not_before
+           FROM ${OUTBOX} WHERE id = ?`,
+        [id],
+        options,
+      ),
+    );
+    if (!failed) return;
+    const behind = await this.behind(id, options);
+    if (!behind.length) return;
+    await this.dataSource.execute(
+      `UPDATE ${OUTBOX} SET available_on = ?
+        WHERE id IN (${placeholders(behind)}) AND ${PENDING}
+          AND available_on < ?`,
+      [failed.not_before, ...behind, failed.not_before],
+      options,
+    );
+  }
+
+  async listParked(
+    limit: number,
+    offset: number,
+  ): Promise<ParkedOutboxEvent[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT id, seq, \`key\`, event, attempts, last_error, created_on,
+                last_attempt_on, parked_on
+           FROM ${OUTBOX}
+          WHERE parked_on IS NOT NULL
+          ORDER BY seq
+          LIMIT ? OFFSET ?`,
+        [limit, offset],
+      ),
+    );
+    return rows.map(parkedOf);
+  }
+
+  async countParked(): Promise<number> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT COUNT(*) AS n FROM ${OUTBOX} WHERE parked_on IS NOT NULL`,
+      ),
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async oldestPending(): Promise<Date | undefined> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT created_on FROM ${OUTBOX} WHERE ${PENDING} ORDER BY seq LIMIT 1`,
+      ),
+    );
+    return dateOrUndefined(row?.created_on);
+  }
+
+  async replayParked(id: string): Promise<boolean> {
+    return inTransaction(this.dataSource, undefined, async tx => {
+      const replayed = await this.dataSource.execute(
+        `UPDATE ${OUTBOX}
+            SET parked_on = NULL, attempts = 0, available_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND parked_on IS NOT NULL`,
+        [id],
+        tx,
+      );
+      if (!affected(replayed)) return false;
+      await this.resumeBehind(id, tx);
+      return true;
+    });
+  }
+
+  async discardParked(id: string): Promise<boolean> {
+    return inTransaction(this.dataSource, undefined, async tx => {
+      const discarded = await this.dataSource.execute(
+        `UPDATE ${OUTBOX}
+            SET parked_on = NULL, discarded_on = UTC_TIMESTAMP(3)
+          WHERE id = ? AND parked_on IS NOT NULL`,
+        [id],
+        tx,
+      );
+      if (!affected(discarded)) return false;
+      await this.resumeBehind(id, tx);
+      await this.dataSource.execute(
+        `DELETE FROM ${KEYS} WHERE event_id = ?`,
+        [id],
+        tx,
+      );
+      return true;
+    });
+  }
+
+  async pendingStats(options?: Options): Promise<OutboxStats> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT COUNT(CASE WHEN parked_on IS NULL THEN 1 END) AS count,
+                TIMESTAMPDIFF(MICROSECOND,
+                              MIN(CASE WHEN parked_on IS NULL THEN created_on END),
+                              UTC_TIMESTAMP(3)) / 1000 AS oldest_age_ms,
+                COUNT(parked_on) AS parked
+           FROM ${OUTBOX}
+          WHERE published_on IS NULL AND discarded_on IS NULL`,
+        [],
+        options,
+      ),
+    );
+    const age = row?.oldest_age_ms;
+    return {
+      count: Number(row?.count ?? 0),
+      oldestAgeMs: age === null || age === undefined ? undefined : Number(age),
+      parked: Number(row?.parked ?? 0),
+    };
+  }
+
+  /**
+   * The events still to publish that come after event `id` on one of its
+   * keys, read from the keys alone. The UPDATEs that move them then lock
+   * just these rows by primary key: a multi-table UPDATE may scan the
+   * outbox and wait on the rows other relays hold, which deadlocks two
+   * relays recording failures at once.
+   */
+  private async behind(id: string, options: Options): Promise<string[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT DISTINCT later.event_id AS id
+           FROM ${KEYS} mine
+           JOIN ${KEYS} later
+             ON later.ordering_key = mine.ordering_key AND later.seq > mine.seq
+          WHERE mine.event_id = ?`,
+        [id],
+        options,
+      ),
+    );
+    return rows.map(r => String(r.id));
+  }
+
+  /** Puts the events held back behind event `id` back in line (the key test still publishes them after it). */
+  private async resumeBehind(id: string, options: Options): Promise<void> {
+    const behind = await this.behind(id, options);
+    if (!behind.length) return;
+    await this.dataSource.execute(
+      `UPDATE ${OUTBOX} SET available_on = UTC_TIMESTAMP(3)
+        WHERE id IN (${placeholders(behind)}) AND ${PENDING}
+          AND available_on > UTC_TIMESTAMP(3)`,
+      behind,
+      options,
+    );
+  }
+}
+
+/** Rows an UPDATE matched (the connector reports found rows). */
+function affected(result: unknown): number {
+  return (result as {affectedRows?: number}).affectedRows ?? 0;
+}
+
+function dateOrUndefined(value: unknown): Date | undefined {
+  if (value === null || value === undefined) return undefined;
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function parkedOf(row: Row): ParkedOutboxEvent {
+  return {
+    id: String(row.id),
+    seq: Number(row.seq),
+    key: String(row.key),
+    event: parsedJson<IEvent>(row.event),
+    attempts: Number(row.attempts),
+    lastError: row.last_error === null ? undefined : String(row.last_error),
+    createdOn: dateOrUndefined(row.created_on)!,
+    lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    parkedOn: dateOrUndefined(row.parked_on)!,
+  };
+}
