@@ -38,11 +38,26 @@ handlers.set('profile-stop', async ({file}) => {
   return {file};
 });
 
-handlers.set('usage', async () => ({
+let collect;
+/** A full garbage collection, so memory figures compare like with like. */
+function fullGc() {
+  if (!collect) {
+    require('v8').setFlagsFromString('--expose-gc');
+    collect = require('vm').runInNewContext('gc');
+  }
+  collect();
+}
+
+handlers.set('usage', async ({gc}) => {
+  if (gc) fullGc();
+  return usage();
+});
+
+const usage = () => ({
   cpu: process.cpuUsage(),
   rss: process.memoryUsage().rss,
   heapUsed: process.memoryUsage().heapUsed,
-}));
+});
 
 /** `handler(payload)` answers the parent's request of `type`. */
 function onRequest(type, handler) {

@@ -73,7 +73,7 @@ class BenchDatabase {
 
 /** A new database with the core and HTTP migrations, for one benchmark. */
 async function scratchDatabase(bench) {
-  const name = `task_bench_${bench}_${crypto.randomBytes(3).toString('hex')}`;
+  const name = `task_bench_${bench.replace(/\W/g, '_')}_${crypto.randomBytes(3).toString('hex')}`;
   await adminQuery(`CREATE DATABASE ${name}`);
   await migrate('up', {
     sets: ['core', 'http'],

@@ -72,14 +72,15 @@ describe('PostgreSQL migrations (db-migrate, real database)', () => {
     );
     const defs = rows.map(r => r.indexdef).join('\n');
     for (const expected of [
-      'tasks USING btree (key)',
+      // Filter columns, then the order rows are returned in (reads).
+      'tasks USING btree (key, status, deleted, id)',
       'tasks USING btree (status)',
       'tasks USING btree (external_id)',
-      'user_tasks USING btree (task_id)',
+      'user_tasks USING btree (task_id, deleted, id)',
       'user_tasks USING btree (external_id)',
       'event_workflows USING btree (event_key)',
       'task_workflows USING btree (task_key)',
-      'events USING btree (key, "timestamp")',
+      'events USING btree (key, "timestamp", id)',
     ]) {
       expect(defs).to.containEql(expected);
     }
