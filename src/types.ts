@@ -36,8 +36,18 @@ export interface WorkflowServiceConfig {
    * instance are taken over quickly. Default 10000.
    */
   commandLockMs?: number;
-  /** How often (ms) the external-task workers poll; default 300. */
+  /**
+   * Pause (ms) between two fetch-and-lock calls of the command workers;
+   * default 20. A fetch long-polls (`workerAsyncResponseTimeoutMs`), so this
+   * only spaces out polls that returned; after a failed poll it doubles, up
+   * to 5 s.
+   */
   workerPollIntervalMs?: number;
+  /**
+   * External tasks a service instance runs at once (and fetches at most per
+   * poll); default 32.
+   */
+  workerMaxTasks?: number;
   /** How long (ms) one fetch-and-lock long-polls; default 10000. */
   workerAsyncResponseTimeoutMs?: number;
   /** Retries the engine gives a failing command before an incident; default 3. */

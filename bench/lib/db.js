@@ -232,3 +232,13 @@ module.exports = {
     userTasksPerTask: USER_TASKS_PER_TASK,
   },
 };
+
+if (require.main === module && process.argv[2] === 'drop-reads') {
+  new BenchDatabase(READS_DB).drop().then(
+    () => console.log(`Dropped ${READS_DB}`),
+    err => {
+      console.error(err.message);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -123,7 +123,8 @@ function verificationKey(material: string, asymmetric: boolean): KeyObject {
       ? createPublicKey(material)
       : createSecretKey(Buffer.from(material, 'utf8'));
     // Only a host that changes its key again and again gets here.
-    if (verificationKeys.size >= MAX_VERIFICATION_KEYS) verificationKeys.clear();
+    if (verificationKeys.size >= MAX_VERIFICATION_KEYS)
+      verificationKeys.clear();
     verificationKeys.set(id, key);
   }
   return key;

@@ -50,7 +50,8 @@ export class EventController {
   @requires('ViewEvent')
   @get('/events')
   @response(200, {
-    description: 'Stored events, newest first unless `filter.order` says otherwise',
+    description:
+      'Stored events, newest first unless `filter.order` says otherwise',
     content: {
       'application/json': {
         schema: {type: 'array', items: getModelSchemaRef(Event)},

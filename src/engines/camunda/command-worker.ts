@@ -12,6 +12,9 @@ import {ExportedWorkflowServiceBindingConfig} from '../../keys';
 import {WorkflowServiceConfig} from '../../types';
 import {exponentialBackoff} from '../../utils';
 
+/** The longest pause between two fetch-and-lock calls after failures. */
+const MAX_POLL_PAUSE_MS = 5000;
+
 /**
  * The command runner on Camunda: each command's topic is subscribed as an
  * external-task topic (only this deployment's tenant, when it owns one);
@@ -39,19 +42,35 @@ export class CamundaCommandWorker implements ICommandRunner {
         'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
       );
     }
+    const pauseMs = this.config.workerPollIntervalMs ?? 20;
+    const maxTasks = this.config.workerMaxTasks ?? 32;
     const client = new Client({
       baseUrl: baseUrl.replace(/\/+$/, ''),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       autoPoll: false,
-      interval: this.config.workerPollIntervalMs ?? 300,
+      interval: pauseMs,
       asyncResponseTimeout: this.config.workerAsyncResponseTimeoutMs ?? 10000,
       lockDuration: this.lockMs(),
-      maxTasks: 10,
+      // Fetches what free slots there are, at most maxTasks running at once.
+      maxTasks,
+      maxParallelExecutions: maxTasks,
     });
     // One error listener per engine call in flight (see engineCall).
     client.setMaxListeners(0);
+    // A fetch long-polls, so the pause between polls stays short while the
+    // engine answers; it doubles after each failed poll (up to 5 s), so an
+    // engine that is down is not asked (and logged about) in a tight loop.
+    client.on('poll:success', () => {
+      client.options.interval = pauseMs;
+    });
     client.on('poll:error', (err: Error) => {
-      console.warn(`Camunda worker: fetch-and-lock failed: ${err.message}`);
+      client.options.interval = Math.min(
+        Math.max(client.options.interval * 2, 100),
+        MAX_POLL_PAUSE_MS,
+      );
+      console.warn(
+        `Camunda worker: fetch-and-lock failed (next try in ${client.options.interval} ms): ${err.message}`,
+      );
     });
     const tenantId = this.config.engineTenantId;
     for (const {topic, run} of subscriptions) {

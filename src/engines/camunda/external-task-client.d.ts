@@ -31,6 +31,8 @@ declare module 'camunda-external-task-client-js' {
 
   export class Client extends EventEmitter {
     constructor(options: ClientOptions);
+    /** Read again before each poll (`interval` is the pause before the next). */
+    options: ClientOptions & {interval: number};
     subscribe(topic: string, handler: TopicHandler): {unsubscribe(): void};
     subscribe(
       topic: string,

@@ -38,6 +38,8 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   readonly name = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly config: Required<WebhookDeliveryConfig>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Claimed, waiting for a free slot (at most `concurrency` of them). */
+  private readonly waiting: ClaimedDelivery[] = [];
   private loop?: Promise<void>;
   private stopped = true;
   private woken = false;
@@ -84,23 +86,50 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     this.wake?.();
   }
 
+  /**
+   * Claims in batches: the free slots plus up to `concurrency` more that
+   * wait here, so a slot that frees starts the next POST at once instead of
+   * waiting on a claim of one. A waiting delivery starts within one POST's
+   * timeout, well inside its claim (`lockMs`).
+   */
   private async run(): Promise<void> {
+    const {concurrency} = this.config;
     while (!this.stopped) {
-      const free = this.config.concurrency - this.inFlight.size;
-      let claimed: ClaimedDelivery[] = [];
-      if (free > 0) {
+      let nothingDue = false;
+      if (this.waiting.length <= concurrency / 2) {
+        const wanted =
+          concurrency - this.inFlight.size + concurrency - this.waiting.length;
         try {
-          claimed = await this.store.claim(free, this.lockMs());
+          const claimed = await this.store.claim(wanted, this.lockMs());
+          this.waiting.push(...claimed);
+          nothingDue = claimed.length < wanted;
           this.lastClaimError = undefined;
         } catch (err) {
           this.logClaimError(err as Error);
+          nothingDue = true;
         }
       }
-      for (const delivery of claimed) this.track(this.deliver(delivery));
-      // All slots busy: wait for one to free. Otherwise nothing more is due
+      this.startWaiting();
+      // Slots busy and deliveries waiting: wait for a slot. Nothing more due
       // now: wait for the next poll, or a publish or a finished POST.
-      const full = this.inFlight.size >= this.config.concurrency;
-      await this.sleep(full ? undefined : this.config.pollIntervalMs);
+      const full = this.inFlight.size >= concurrency;
+      await this.sleep(
+        full || !nothingDue ? undefined : this.config.pollIntervalMs,
+      );
+    }
+    // Claimed but not started: sent now rather than left to their claim's expiry.
+    while (this.waiting.length) {
+      this.startWaiting();
+      if (this.waiting.length) await Promise.race(this.inFlight);
+    }
+  }
+
+  private startWaiting() {
+    while (
+      this.inFlight.size < this.config.concurrency &&
+      this.waiting.length
+    ) {
+      this.track(this.deliver(this.waiting.shift()!));
     }
   }
 
