@@ -144,15 +144,24 @@ async function main() {
       const names = Array.from({length: n}, (_, i) => `${label}-${i}`);
       const started = Date.now();
       await pool(n, env.concurrency, i => send(names[i]));
+      if (process.env.BENCH_DEBUG) {
+        console.log(`   ${label}: ${n} sent in ${Date.now() - started} ms`);
+      }
       const times = await arrivalsOf(arrivals, names, 120000);
       return (n * 1000) / (Math.max(...times) - started);
     };
     // Warm-up of both paths (JIT, pools, the engine's caches).
     await saturate('warm-ours', trigger, taskArrivals, 20);
     await saturate('warm-bare', startBare, bareArrivals, 20);
+    const cpuPerTask = [];
     const rounds = await interleave(
       env.rounds,
-      r => saturate(`ours-${r}`, trigger, taskArrivals, EVENTS),
+      async r => {
+        const cpuBefore = await service.cpuMs();
+        const rate = await saturate(`ours-${r}`, trigger, taskArrivals, EVENTS);
+        cpuPerTask.push(((await service.cpuMs()) - cpuBefore) / EVENTS);
+        return rate;
+      },
       r => saturate(`bare-${r}`, startBare, bareArrivals, EVENTS),
     );
     ratioLine({
@@ -164,6 +173,12 @@ async function main() {
       ceilingName: 'bare worker',
       target: 0.7,
     });
+
+    infoLine(
+      BENCH,
+      'service CPU per event → task',
+      `${fmt(median(cpuPerTask), 1)} ms`,
+    );
 
     const offered = async (label, send, arrivals) => {
       const n = OFFERED_PER_S * LATENCY_SECONDS;
