@@ -219,8 +219,8 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     const fake = new FakeKafka();
     const service = givenService(fake);
     const log: string[] = [];
-    await service.subscribe(async event => {
-      const {n} = event.payload as {n: string};
+    await service.subscribe(async received => {
+      const {n} = received.payload as {n: string};
       log.push(`start ${n}`);
       await new Promise(r => setTimeout(r, 10));
       log.push(`end ${n}`);
@@ -245,8 +245,8 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
   it('commits only up to a message whose dead letter failed, then rejects', async () => {
     const fake = new FakeKafka();
     const service = givenService(fake);
-    await service.subscribe(async event => {
-      if ((event.payload as {fail?: boolean}).fail) throw new Error('bad');
+    await service.subscribe(async received => {
+      if ((received.payload as {fail?: boolean}).fail) throw new Error('bad');
     });
     fake.failSends = true;
     const keyed = (key: string, value: object, offset: string) => ({

@@ -22,6 +22,16 @@ import {
 } from '../types';
 import {signWebhook} from './webhook-signature';
 
+/** Attempts recorded in one statement at most. */
+const MAX_RECORD_BATCH = 200;
+
+interface UnrecordedAttempt {
+  claim: ClaimedDelivery;
+  outcome: AttemptOutcome;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 /** How much of a failing receiver's answer an attempt keeps. */
 const MAX_ERROR_LENGTH = 500;
 
@@ -40,6 +50,10 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   private readonly inFlight = new Set<Promise<void>>();
   /** Claimed, waiting for a free slot (at most `concurrency` of them). */
   private readonly waiting: ClaimedDelivery[] = [];
+  /** Attempts made, waiting to be recorded together. */
+  private readonly unrecorded: UnrecordedAttempt[] = [];
+  private readonly recording = new Set<Promise<void>>();
+  private flushing?: Promise<void>;
   private loop?: Promise<void>;
   private stopped = true;
   private woken = false;
@@ -77,6 +91,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     this.notify();
     await this.loop;
     await Promise.all(this.inFlight);
+    await Promise.all(this.recording);
     this.client.destroy();
   }
 
@@ -96,7 +111,9 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     const {concurrency} = this.config;
     while (!this.stopped) {
       let nothingDue = false;
-      if (this.waiting.length <= concurrency / 2) {
+      // Attempts not yet recorded keep their claims; too many: claim later.
+      const recordsLag = this.recording.size >= concurrency * 2;
+      if (this.waiting.length <= concurrency / 2 && !recordsLag) {
         const wanted =
           concurrency - this.inFlight.size + concurrency - this.waiting.length;
         try {
@@ -112,7 +129,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       this.startWaiting();
       // Slots busy and deliveries waiting: wait for a slot. Nothing more due
       // now: wait for the next poll, or a publish or a finished POST.
-      const full = this.inFlight.size >= concurrency;
+      const full = this.inFlight.size >= concurrency || recordsLag;
       await this.sleep(
         full || !nothingDue ? undefined : this.config.pollIntervalMs,
       );
@@ -142,7 +159,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     const tracked: Promise<void> = work
       .catch(err =>
         console.error(
-          `Webhook delivery worker: recording an attempt failed (the claim expires and it is retried): ${(err as Error).message}`,
+          `Webhook delivery worker: an attempt failed unexpectedly (the claim expires and it is retried): ${(err as Error).message}`,
         ),
       )
       .finally(() => {
@@ -170,7 +187,11 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     });
   }
 
-  /** One attempt: sign, POST with a timeout, record the outcome. */
+  /**
+   * One attempt: sign, POST with a timeout, then queue its outcome to be
+   * recorded. The slot frees when the POST is done; the claim holds until
+   * the outcome is recorded, so nobody sends the delivery meanwhile.
+   */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     const started = performance.now();
     let statusCode: number | undefined;
@@ -199,7 +220,52 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
         this.config.maxBackoffMs,
       ),
     };
-    await this.store.record(delivery, outcome);
+    const recorded: Promise<void> = this.record(delivery, outcome)
+      .catch(err =>
+        console.error(
+          `Webhook delivery worker: recording an attempt failed (the claim expires and it is retried): ${(err as Error).message}`,
+        ),
+      )
+      .finally(() => {
+        this.recording.delete(recorded);
+        this.notify();
+      });
+    this.recording.add(recorded);
+  }
+
+  /** Resolves once the outcome is recorded, with others that came meanwhile. */
+  private record(
+    claim: ClaimedDelivery,
+    outcome: AttemptOutcome,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.unrecorded.push({claim, outcome, resolve, reject});
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+      });
+    });
+  }
+
+  /**
+   * Records what is queued in one statement, then what came in meanwhile:
+   * one statement in flight at a time, as many attempts in it as finished.
+   */
+  private async flush(): Promise<void> {
+    while (this.unrecorded.length) {
+      const batch = this.unrecorded.splice(0, MAX_RECORD_BATCH);
+      try {
+        if (this.store.recordAll) {
+          await this.store.recordAll(batch);
+        } else {
+          for (const {claim, outcome} of batch) {
+            await this.store.record(claim, outcome);
+          }
+        }
+        for (const attempt of batch) attempt.resolve();
+      } catch (err) {
+        for (const attempt of batch) attempt.reject(err);
+      }
+    }
   }
 
   private async post(
