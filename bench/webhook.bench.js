@@ -147,11 +147,11 @@ async function main() {
       atLeast: 1000,
     });
     await profiled(service, BENCH, 'deliver', () => ours());
-    const {received: total, unique} = await receiver.call('count');
+    const {received: total, unique, connections} = await receiver.call('count');
     infoLine(
       BENCH,
       'receiver',
-      `${total} requests, ${unique} distinct delivery ids`,
+      `${total} requests, ${unique} distinct delivery ids, ${connections} connections`,
     );
     if (total !== unique) throw new Error('a delivery id arrived twice');
   } finally {

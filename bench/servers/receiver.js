@@ -7,6 +7,7 @@ const http = require('http');
 const {onRequest, ready, exitOnSigterm} = require('../lib/child');
 
 let received = 0;
+let connections = 0;
 const ids = new Set();
 const server = http.createServer((req, res) => {
   req.on('data', () => {});
@@ -19,8 +20,9 @@ const server = http.createServer((req, res) => {
   });
 });
 server.keepAliveTimeout = 60000;
+server.on('connection', () => connections++);
 
-onRequest('count', async () => ({received, unique: ids.size}));
+onRequest('count', async () => ({received, unique: ids.size, connections}));
 exitOnSigterm(() => new Promise(resolve => server.close(resolve)));
 server.listen(0, '127.0.0.1', () => {
   ready({url: `http://127.0.0.1:${server.address().port}/hook`});

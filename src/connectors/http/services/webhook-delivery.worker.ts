@@ -164,6 +164,8 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       )
       .finally(() => {
         this.inFlight.delete(tracked);
+        // The next claimed one takes the slot now, not when the loop wakes.
+        if (!this.stopped) this.startWaiting();
         this.notify();
       });
     this.inFlight.add(tracked);
