@@ -4,7 +4,12 @@ import {EventFilter, IEvent, IEventProcessor} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Event} from '../models';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
-import {EventReceiptStore, TaskSqlBindings, TransactionRunner} from '../sql';
+import {
+  EventReceiptStore,
+  IncomingEventRow,
+  TaskSqlBindings,
+  TransactionRunner,
+} from '../sql';
 import {WorkflowService} from './workflow.service';
 
 /** An incoming event as stored: its id, and whether this delivery stored it. */
@@ -41,7 +46,7 @@ export class EventProcessorService implements IEventProcessor {
   async handle(event: IEvent): Promise<void> {
     if (this.filter && !(await this.filter(event))) return;
     const payload: AnyObject = event.payload ?? {};
-    const stored = await this.storeOnce(
+    const {stored, workflowKeys} = await this.storeAndMap(
       {
         key: event.key,
         payload,
@@ -53,16 +58,11 @@ export class EventProcessorService implements IEventProcessor {
       },
       event.id,
     );
-    // In the order they were made, so a redelivery retries in the same order.
-    const mappings = await this.mappings.find({
-      where: {eventKey: event.key},
-      order: ['createdOn ASC', 'id ASC'],
-    });
-    if (!mappings.length) {
+    if (!workflowKeys.length) {
       console.info(`Event ${event.key}: stored; no workflow is mapped to it.`);
       return;
     }
-    for (const {workflowKey} of mappings) {
+    for (const workflowKey of workflowKeys) {
       if (
         !stored.fresh &&
         (await this.receipts.hasStarted(stored.id, workflowKey))
@@ -76,6 +76,32 @@ export class EventProcessorService implements IEventProcessor {
       );
       await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
     }
+  }
+
+  /**
+   * Stores the event (once per source id) and reads the workflows mapped to
+   * its key, in the order the mappings were made (a redelivery retries in
+   * the same order): in one statement where the store has it, else in a
+   * transaction and a read of the mappings.
+   */
+  private async storeAndMap(
+    data: IncomingEventRow,
+    sourceId?: string,
+  ): Promise<{stored: StoredEvent; workflowKeys: string[]}> {
+    if (this.receipts.storeAndMap) {
+      const {id, workflowKeys} = await this.receipts.storeAndMap(
+        data,
+        sourceId,
+      );
+      if (id) return {stored: {id, fresh: true}, workflowKeys};
+      return {stored: await this.storedBefore(sourceId!), workflowKeys};
+    }
+    const stored = await this.storeOnce(data, sourceId);
+    const mappings = await this.mappings.find({
+      where: {eventKey: data.key},
+      order: ['createdOn ASC', 'id ASC'],
+    });
+    return {stored, workflowKeys: mappings.map(m => m.workflowKey)};
   }
 
   /**
@@ -103,6 +129,11 @@ export class EventProcessorService implements IEventProcessor {
         throw err;
       });
     if (claimed) return {id: claimed, fresh: true};
+    return this.storedBefore(sourceId);
+  }
+
+  /** The event an earlier delivery of `sourceId` stored. */
+  private async storedBefore(sourceId: string): Promise<StoredEvent> {
     const first = await this.receipts.eventIdOf(sourceId);
     if (!first) {
       throw new Error(

@@ -100,6 +100,30 @@ describe('An incoming event with a source id is handled once (PostgreSQL, Camund
     expect(stored).to.have.length(1);
   });
 
+  it('deliveries of one source id at the same time store one event', async () => {
+    const eventKey = `together-${process.pid}`;
+    const definition = await deployAndMap(eventKey);
+    const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
+    const event: IEvent = {
+      id: `kafka:orders:1:${Date.now()}`,
+      key: eventKey,
+      payload: {taskId: 'y'},
+      timestamp: Date.now(),
+      source: 'kafka',
+    };
+    await Promise.all(Array.from({length: 5}, () => processor.handle(event)));
+    const stored = await db.query(
+      'SELECT e.id FROM main.events e JOIN main.event_receipts r ON r.event_id = e.id WHERE e.key = $1 AND r.source_id = $2',
+      [eventKey, event.id],
+    );
+    expect(stored).to.have.length(1);
+    const all = await db.query('SELECT 1 FROM main.events WHERE key = $1', [
+      eventKey,
+    ]);
+    expect(all).to.have.length(1);
+    expect(await instancesOf(definition)).to.be.above(0);
+  });
+
   it('without a source id, every delivery is a new event (as the original)', async () => {
     const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
     const event = {key: 'no-id', payload: {}, timestamp: 1, source: 's'};
