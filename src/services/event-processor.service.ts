@@ -74,7 +74,10 @@ export class EventProcessorService implements IEventProcessor {
         payload,
         `event ${event.key}`,
       );
-      await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
+      // Only a redelivery of a source id reads what was started.
+      if (event.id) {
+        await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
+      }
     }
   }
 

@@ -66,11 +66,19 @@ describe('EventProcessorService (unit)', () => {
       },
     ]);
     expect(started).to.eql(['first:1:a', 'second:1:b']);
+    // Without a source id no delivery repeats it: nothing to look up later.
+    sinon.assert.notCalled(receipts.recordStart);
+    sinon.assert.notCalled(receipts.claim);
+  });
+
+  it('with a source id, records each workflow it started', async () => {
+    const p = processor();
+    receipts.claim.resolves(true);
+    await p.handle({...event, id: 'kafka:orders:0:3'});
     expect(receipts.recordStart.args).to.eql([
       ['event-1', 'first:1:a', 'instance-of-first:1:a'],
       ['event-1', 'second:1:b', 'instance-of-second:1:b'],
     ]);
-    sinon.assert.notCalled(receipts.claim);
   });
 
   it('drops what the filter refuses before storing it', async () => {
