@@ -72,6 +72,7 @@ export class KafkaStreamService
   private unsubscribing?: Promise<void>;
   private stopping = false;
   private stopped = false;
+  private codec?: CompressionTypes;
 
   constructor(
     @inject(TaskServiceKafkaModule.CONFIG)
@@ -386,9 +387,13 @@ export class KafkaStreamService
     }
   }
 
+  /** The codec of published messages, looked up once. */
   private compression(): CompressionTypes {
-    const name = COMPRESSION[this.config.compression ?? 'gzip'];
-    return loadKafkajs().CompressionTypes[name];
+    if (this.codec === undefined) {
+      const name = COMPRESSION[this.config.compression ?? 'gzip'];
+      this.codec = loadKafkajs().CompressionTypes[name];
+    }
+    return this.codec;
   }
 }
 
