@@ -119,12 +119,28 @@ async function runWalkthrough(options = {}) {
     }
 
     log('3. Deploy the two sample workflows');
-    const deploy = (name, file) =>
-      api('POST', '/workflows', {
-        name,
-        bpmnFile: fs.readFileSync(path.join(WORKFLOWS, file), 'utf8'),
-        inputSchema: {type: 'object'},
-      });
+    // A workflow deployed by an earlier run is refused as a repeat; use it.
+    const deploy = async (name, file) => {
+      const bpmnFile = fs.readFileSync(path.join(WORKFLOWS, file), 'utf8');
+      try {
+        return await api('POST', '/workflows', {
+          name,
+          bpmnFile,
+          inputSchema: {type: 'object'},
+        });
+      } catch (err) {
+        if (!/same name and definition/.test(err.message)) throw err;
+        const filter = JSON.stringify({
+          where: {name},
+          order: ['createdOn DESC'],
+        });
+        const [found] = await api(
+          'GET',
+          `/workflows?filter=${encodeURIComponent(filter)}`,
+        );
+        return found;
+      }
+    };
     const parent = await deploy('order-received', 'order-received.bpmn');
     const child = await deploy('review-task', 'review-task.bpmn');
     log(`   ${parent.externalIdentifier}, ${child.externalIdentifier}`);

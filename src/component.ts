@@ -14,14 +14,24 @@ import {
   BindingScope,
   Component,
   Constructor,
+  ControllerClass,
   CoreBindings,
   CoreTags,
   createBindingFromClass,
+  DEFAULT_ORDERED_GROUPS,
   inject,
+  LifeCycleObserverOptions,
   ServiceOrProviderClass,
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
-import {MiddlewareSequence, RestApplication} from '@loopback/rest';
+import {
+  LogErrorProvider,
+  MiddlewareSequence,
+  RestApplication,
+  RestBindings,
+  RestMiddlewareGroups,
+} from '@loopback/rest';
+import {Registry} from 'prom-client';
 import {
   BearerJwtStrategy,
   BearerSecuritySpecEnhancer,
@@ -31,6 +41,7 @@ import {
 } from './auth';
 import {
   EventController,
+  OutboxController,
   TaskController,
   UserTaskController,
   WorkflowController,
@@ -40,7 +51,23 @@ import {TaskServiceBindings} from './keys';
 import {
   CommandWorkersObserver,
   IncomingEventsObserver,
+  TaskLifeCycleBindings,
 } from './lifecycle-observers';
+import {
+  GracefulShutdownObserver,
+  HealthController,
+  MetricsController,
+  MetricsServer,
+  ReadinessService,
+  RequestObservabilityProvider,
+  ServiceState,
+  SHUTDOWN_OBSERVER_GROUP,
+  TaskLogErrorProvider,
+  TaskLoggerProvider,
+  TaskMetrics,
+  TaskObservabilityBindings,
+  TaskObservabilityConfig,
+} from './observability';
 import {WorkflowManagerProvider} from './providers';
 import {
   Event,
@@ -76,6 +103,7 @@ import {
   EventReceiptStoreProvider,
   OutboxStoreProvider,
   TaskSqlBindings,
+  TaskStartStoreProvider,
   TaskTransactionsProvider,
   WorkflowTransactionsProvider,
 } from './sql';
@@ -89,11 +117,13 @@ import {DEFAULT_SYSTEM_USER, TaskServiceConfig} from './types';
  * datasources, the connectors, the engine config and the commands.
  */
 export class TaskServiceComponent implements Component {
-  controllers = [
+  controllers: ControllerClass[] = [
     TaskController,
     UserTaskController,
     EventController,
+    OutboxController,
     WorkflowController,
+    HealthController,
   ];
   models: Class<Model>[] = [
     Task,
@@ -118,6 +148,7 @@ export class TaskServiceComponent implements Component {
     CommandExecutor,
     CommandLedger,
     EventOutbox,
+    ReadinessService,
     TaskMaintenanceService,
     WorkflowInputValidator,
     WorkflowService,
@@ -135,6 +166,8 @@ export class TaskServiceComponent implements Component {
     private readonly app: RestApplication,
     @inject(TaskServiceBindings.CONFIG, {optional: true})
     private readonly config: TaskServiceConfig = {useCustomSequence: false},
+    @inject(TaskObservabilityBindings.CONFIG, {optional: true})
+    private readonly observability: TaskObservabilityConfig = {},
   ) {
     this.bindDefault(TaskServiceBindings.SYSTEM_USER, b =>
       b.to(DEFAULT_SYSTEM_USER),
@@ -162,6 +195,7 @@ export class TaskServiceComponent implements Component {
       [TaskSqlBindings.OUTBOX_STORE, OutboxStoreProvider],
       [TaskSqlBindings.COMMAND_RUN_STORE, CommandRunStoreProvider],
       [TaskSqlBindings.EVENT_RECEIPT_STORE, EventReceiptStoreProvider],
+      [TaskSqlBindings.TASK_START_STORE, TaskStartStoreProvider],
     ] as const) {
       this.bindDefault<unknown>(key, b =>
         b.toProvider(provider).inScope(BindingScope.SINGLETON),
@@ -170,12 +204,87 @@ export class TaskServiceComponent implements Component {
     this.bindDefault(TaskAuthBindings.JWT_CONFIG, b =>
       b.toProvider(JwtConfigFromEnvProvider),
     );
-    this.app.lifeCycleObserver(IncomingEventsObserver);
-    this.app.lifeCycleObserver(CommandWorkersObserver);
+    this.app.lifeCycleObserver(IncomingEventsObserver, {
+      key: TaskLifeCycleBindings.INCOMING_EVENTS.key,
+    });
+    this.app.lifeCycleObserver(CommandWorkersObserver, {
+      key: TaskLifeCycleBindings.COMMAND_WORKERS.key,
+    });
+    this.setupObservability();
 
     // Our strategy is registered either way, so a custom sequence can use it.
     registerAuthenticationStrategy(app, BearerJwtStrategy);
     if (!this.config.useCustomSequence) this.setupAuth();
+  }
+
+  /**
+   * Logging, metrics, `/health`, `/ready`, `/metrics` and the graceful
+   * shutdown. `/health` and `/ready` carry no authentication metadata, so
+   * they answer without a token; `/metrics` has its own protection.
+   */
+  private setupObservability() {
+    this.bindDefault(TaskObservabilityBindings.LOGGER, b =>
+      b.toProvider(TaskLoggerProvider).inScope(BindingScope.SINGLETON),
+    );
+    this.bindDefault(TaskObservabilityBindings.METRICS_REGISTRY, b =>
+      b.to(new Registry()),
+    );
+    this.bindDefault(TaskObservabilityBindings.METRICS, b =>
+      b.toClass(TaskMetrics).inScope(BindingScope.SINGLETON),
+    );
+    this.bindDefault(TaskObservabilityBindings.SERVICE_STATE, b =>
+      b.toClass(ServiceState).inScope(BindingScope.SINGLETON),
+    );
+    // Errors of the REST sequence through the logger, unless the host
+    // replaced LoopBack's default.
+    const logError = this.app.getBinding(
+      RestBindings.SequenceActions.LOG_ERROR,
+      {optional: true},
+    );
+    if (
+      !logError ||
+      (logError.providerConstructor as unknown) === LogErrorProvider
+    ) {
+      this.app
+        .bind(RestBindings.SequenceActions.LOG_ERROR)
+        .toProvider(TaskLogErrorProvider);
+    }
+    // Before every other middleware, so it times and tags the whole request.
+    this.app.middleware(RequestObservabilityProvider, {
+      key: 'middleware.TaskRequestObservability',
+      group: 'taskRequestObservability',
+      downstreamGroups: [RestMiddlewareGroups.SEND_RESPONSE],
+    });
+    const metrics = this.observability.metrics ?? {};
+    if (metrics.enabled !== false) {
+      if (metrics.port === undefined) this.app.controller(MetricsController);
+      else this.app.lifeCycleObserver(MetricsServer);
+    }
+    this.app.add(
+      createBindingFromClass(GracefulShutdownObserver, {
+        key: TaskObservabilityBindings.SHUTDOWN_OBSERVER,
+      }).tag(CoreTags.LIFE_CYCLE_OBSERVER, {
+        [CoreTags.LIFE_CYCLE_OBSERVER_GROUP]: SHUTDOWN_OBSERVER_GROUP,
+      }),
+    );
+    this.orderShutdownAfterServers();
+  }
+
+  /**
+   * Puts the graceful shutdown's group after `server` in the life-cycle
+   * order, so it starts last (ready only once all has started) and stops
+   * first (before the servers stop taking requests).
+   */
+  private orderShutdownAfterServers() {
+    const key = CoreBindings.LIFE_CYCLE_OBSERVER_OPTIONS;
+    const options: LifeCycleObserverOptions = this.app.isBound(key.key)
+      ? this.app.getSync(key)
+      : {orderedGroups: [...DEFAULT_ORDERED_GROUPS], parallel: true};
+    if (options.orderedGroups.includes(SHUTDOWN_OBSERVER_GROUP)) return;
+    this.app.bind(key).to({
+      ...options,
+      orderedGroups: [...options.orderedGroups, SHUTDOWN_OBSERVER_GROUP],
+    });
   }
 
   /** Authentication as middleware of the default sequence, authorization by permissions. */

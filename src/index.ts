@@ -1,5 +1,6 @@
 export * from './auth';
 export * from './commands';
+export * from './compat';
 export * from './component';
 export * from './controllers';
 export * from './engines/camunda';
@@ -7,15 +8,16 @@ export * from './errors';
 export * from './interfaces';
 export * from './keys';
 export * from './models';
+export * from './observability';
 export * from './repositories';
 export * from './security';
 export * from './services';
 export * from './sql';
 export * from './types';
+export {orderingKeysOf} from './utils';
 
 // Names the original package exported, for a switch by changing imports.
 export {UserTaskController as TaskUserTaskController} from './controllers';
-export type {CommandParameters as CamundaTaskParameters} from './interfaces';
 export {TaskWorkflowRepository as TaskWorkFlowRepository} from './repositories';
 // The HTTP connector's models and repositories, where the original had them.
 export {ClientApp, WebhookSubscription} from './connectors/http/models';

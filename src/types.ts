@@ -1,7 +1,11 @@
 import {AnyObject} from '@loopback/repository';
 
 export const TaskDbSourceName = 'taskdb';
-export const WorkflowServiceSourceName = 'workflowDb';
+/** The workflows' datasource name; the original's value, so its datasources bind unchanged. */
+export const WorkflowServiceSourceName = 'WorkflowCache';
+
+/** Camunda 7's REST root on its default port: the engine used when none is configured. */
+export const DEFAULT_WORKFLOW_ENGINE_URL = 'http://localhost:8080/engine-rest';
 
 /** Config of `TaskServiceComponent`, bound at `TaskServiceBindings.CONFIG`. */
 export interface TaskServiceConfig {
@@ -14,8 +18,18 @@ export interface TaskServiceConfig {
 /** The workflow-engine config, bound at `ExportedWorkflowServiceBindingConfig`. */
 export interface WorkflowServiceConfig {
   useCustomSequence?: boolean;
-  /** Camunda's REST root, for example `http://localhost:8080/engine-rest`. */
-  workflowEngineBaseUrl: string;
+  /**
+   * Camunda's REST root; default `http://localhost:8080/engine-rest`
+   * (`DEFAULT_WORKFLOW_ENGINE_URL`), also when the value is undefined, as
+   * `process.env.CAMUNDA_URL` may be.
+   */
+  workflowEngineBaseUrl?: string;
+  /**
+   * false: `app.start()` starts no command workers, so nothing fetches the
+   * engine's external tasks (tests of a host app without an engine; an
+   * instance that only serves the API). Default true.
+   */
+  startCommandWorkers?: boolean;
   /**
    * History time to live (days, or an ISO-8601 duration) given to processes
    * whose BPMN sets none; Camunda 7.20+ refuses to deploy them otherwise.
@@ -56,6 +70,17 @@ export interface WorkflowServiceConfig {
   commandRetryBackoffMs?: number;
 }
 
+/**
+ * The engine's REST root in `config`: its `workflowEngineBaseUrl`, or
+ * `DEFAULT_WORKFLOW_ENGINE_URL` when that is unset or empty.
+ */
+export function workflowEngineUrl(
+  config?: Partial<WorkflowServiceConfig>,
+): string {
+  const url = config?.workflowEngineBaseUrl?.trim();
+  return (url ? url : DEFAULT_WORKFLOW_ENGINE_URL).replace(/\/+$/, '');
+}
+
 /** How the outbox relay hands events to the outgoing connector; bound at `TaskServiceBindings.OUTBOX_CONFIG`. */
 export interface EventOutboxConfig {
   /** How often (ms) the relay looks for events to publish; default 250. */
@@ -66,6 +91,14 @@ export interface EventOutboxConfig {
   initialBackoffMs?: number;
   /** Longest backoff (ms) between two tries of one event; default 60000. */
   maxBackoffMs?: number;
+  /**
+   * Failed publishes after which an event is parked (it waits for a replay
+   * or a discard, and blocks only the later events of its own tasks);
+   * default 10. An event is parked only once the connector has published
+   * another event since its previous try, so an outage of the connector
+   * parks nothing: every event keeps retrying at `maxBackoffMs`.
+   */
+  maxAttempts?: number;
 }
 
 /** Who did it: fills the audit columns. */

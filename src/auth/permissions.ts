@@ -14,6 +14,8 @@ export const PermissionKey = {
   DeleteUserTask: '16009',
   SubscribeToWebhook: '16010',
   UpdateTask: '16011',
+  ReplayEvent: '16012',
+  DiscardEvent: '16013',
   ViewWorkflow: '1',
   CreateWorkflow: '2',
   UpdateWorkflow: '3',

@@ -1,5 +1,5 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
-import {AnyObject, DataObject, repository} from '@loopback/repository';
+import {AnyObject, DataObject, Options, repository} from '@loopback/repository';
 import {
   CommandParameters,
   ICommand,
@@ -14,8 +14,28 @@ import {
   TaskSeverity,
   TaskStatus,
 } from '../models';
-import {TaskRepository, TaskWorkflowRepository} from '../repositories';
-import {CommandLedger, EventOutbox, WorkflowService} from '../services';
+import {
+  TaskRepository,
+  TaskWorkflowRepository,
+  UserTaskRepository,
+} from '../repositories';
+import {
+  CommandLedger,
+  EventOutbox,
+  taskBusinessKey,
+  WorkflowService,
+} from '../services';
+import {
+  PendingTaskStart,
+  TaskSqlBindings,
+  TaskStartStore,
+  TransactionRunner,
+} from '../sql';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {addLogContext} from '../observability/log-context';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 
 /** The fields of a task that a workflow may set. */
 const TASK_FIELDS = [
@@ -37,8 +57,18 @@ const TASK_FIELDS = [
  * Topic `create-tasks`: creates one task per entry of the process variable
  * `tasks` (`{values: [...]}`, `values` an array or a JSON string), starts the
  * workflow mapped to each task's key with `{taskId}`, records the pending
- * user tasks, and publishes `task-created` — all of it in one transaction,
- * so a failure leaves nothing behind and a retry does it once.
+ * user tasks, and publishes `task-created`.
+ *
+ * In two steps, each done once per work item however often the engine
+ * hands it over: the tasks commit first (with the starts they need, in
+ * `task_starts`), so the first command of a task's workflow always finds
+ * its task; then the workflows start, each with its task's business key,
+ * and their instances, user tasks and `task-created` commit together while
+ * the tasks stay locked, so nothing a task's workflow announces comes
+ * before `task-created`. A retry after a crash in between finishes the
+ * second step, finding by business key an instance whose start was not
+ * recorded. A second step that fails is undone (instances, tasks and the
+ * work item's claim), so the engine's retry creates the tasks once.
  */
 @injectable({scope: BindingScope.TRANSIENT})
 export class CreateTaskCommand implements ICommand {
@@ -56,64 +86,217 @@ export class CreateTaskCommand implements ICommand {
     private readonly engine: IWorkflowManager,
     @service(EventOutbox) private readonly outbox: EventOutbox,
     @service(CommandLedger) private readonly ledger: CommandLedger,
+    @inject(TaskSqlBindings.TASK_START_STORE)
+    private readonly starts: TaskStartStore,
+    @inject(TaskSqlBindings.TASK_TRANSACTIONS)
+    private readonly transactions: TransactionRunner,
+    @repository(UserTaskRepository)
+    private readonly userTaskRows: UserTaskRepository,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {}
 
   async execute(): Promise<Task[]> {
     const {task: externalTask, taskService} = this.parameters;
+    const workItem = externalTask.id ?? '';
     const values = readTaskValues(externalTask.variables.get('tasks'));
-    const started: string[] = [];
-    const created = await this.ledger.once(
-      externalTask.id ?? '',
-      this.topic,
-      async options => {
-        const tasks = await this.tasks.createAll(values, options);
-        for (const task of tasks) {
-          const instanceId = await this.startTaskWorkflow(task, options);
-          if (instanceId) started.push(instanceId);
-        }
-        await this.outbox.announce(
-          EventType.TaskCreated,
-          {createdTasks: tasks.map(t => t.toJSON())},
-          options,
-        );
-        return tasks;
-      },
-      () => this.discardInstances(started),
-    );
+    const create = () =>
+      this.ledger.once(workItem, this.topic, options =>
+        this.createTasks(workItem, values, options),
+      );
+    let created = await create();
+    let announced = await this.startWorkflows(workItem, created === undefined);
+    if (!created && !announced) {
+      // Done by an earlier run, or undone by one that failed: a new claim
+      // tells which.
+      created = await create();
+      if (created) announced = await this.startWorkflows(workItem, false);
+    }
+    if (created) {
+      this.metrics?.tasksCreated.inc(created.length);
+      addLogContext({taskIds: created.map(t => t.id)});
+      this.logger.info({count: created.length}, 'Tasks created');
+    }
     this.outbox.relaySoon();
     await taskService.complete(externalTask);
-    return created ?? [];
+    return announced ?? created ?? [];
   }
 
-  /** Starts the workflow mapped to the task's key, if any; returns the instance id. */
-  private async startTaskWorkflow(
+  /**
+   * Step one, in the transaction of the work item's claim: the tasks, and
+   * the workflows they need. Tasks that need none are announced at once.
+   */
+  private async createTasks(
+    workItem: string,
+    values: DataObject<Task>[],
+    options: Options,
+  ): Promise<Task[]> {
+    const tasks = await this.tasks.createAll(values, options);
+    const starts: PendingTaskStart[] = [];
+    for (const [taskIndex, task] of tasks.entries()) {
+      const mapping = await this.mappings.findOne(
+        {where: {taskKey: task.key}},
+        options,
+      );
+      starts.push({
+        taskIndex,
+        taskId: task.id!,
+        workflowKey: mapping?.workflowKey,
+      });
+    }
+    if (starts.some(s => s.workflowKey)) {
+      await this.starts.add(workItem, starts, options);
+    } else {
+      await this.announce(tasks, options);
+    }
+    return tasks;
+  }
+
+  /**
+   * Step two: starts the workflows of the work item's committed tasks,
+   * records their instances and user tasks and announces `task-created`, in
+   * one transaction. Returns the announced tasks; none when nothing was
+   * left to start. `resumed`: an earlier run may have started some already.
+   */
+  private async startWorkflows(
+    workItem: string,
+    resumed: boolean,
+  ): Promise<Task[] | undefined> {
+    if (!(await this.starts.pendingOf(workItem)).length) return undefined;
+    const startedHere: string[] = [];
+    let announced: {task: Task; instanceId?: string}[] | undefined;
+    try {
+      announced = await this.transactions.run(async options => {
+        // Another run of the same work item waits here, then finds nothing.
+        const left = await this.starts.pendingOf(workItem, options);
+        if (!left.length) return undefined;
+        const done: {task: Task; instanceId?: string}[] = [];
+        for (const start of left) {
+          // Commands of the task's workflow that change the task (end-task,
+          // completing a user task) wait for this commit, so task-created
+          // goes out before anything they announce.
+          await this.tasks.lockById(start.taskId, options);
+          const task = await this.tasks.findOne(
+            {where: {id: start.taskId}},
+            options,
+          );
+          if (!task) continue; // deleted meanwhile
+          if (!start.workflowKey) {
+            done.push({task});
+            continue;
+          }
+          const instance = await this.startOnce(
+            task,
+            start.workflowKey,
+            resumed,
+          );
+          if (instance.fresh) startedHere.push(instance.id);
+          task.externalId = instance.id;
+          await this.tasks.updateById(
+            task.id!,
+            {externalId: instance.id},
+            options,
+          );
+          await this.userTasks.updateList(task.id!, instance.id, options);
+          done.push({task, instanceId: instance.id});
+        }
+        await this.announce(
+          done.map(d => d.task),
+          options,
+        );
+        await this.starts.clear(workItem, options);
+        return done;
+      });
+    } catch (err) {
+      await this.undo(workItem, startedHere, err as Error);
+      throw err;
+    }
+    if (!announced) return undefined;
+    // A workflow that reached a user task while the step was open was not
+    // seen by the sync after its command (the task's instance was not
+    // committed yet): record such user tasks now.
+    for (const {task, instanceId} of announced) {
+      if (!instanceId) continue;
+      await this.userTasks
+        .updateList(task.id!, instanceId)
+        .catch(err =>
+          this.logger.warn(
+            {err, taskId: task.id, workflowInstanceId: instanceId},
+            'create-tasks: recording the user tasks failed; the next step of its workflow records them',
+          ),
+        );
+    }
+    return announced.map(d => d.task);
+  }
+
+  /** The task's workflow instance: found by business key when a run before this one may have started it, else started. */
+  private async startOnce(
     task: Task,
-    options: AnyObject,
-  ): Promise<string | undefined> {
-    const mapping = await this.mappings.findOne(
-      {where: {taskKey: task.key}},
+    workflowKey: string,
+    resumed: boolean,
+  ): Promise<{id: string; fresh: boolean}> {
+    const businessKey = taskBusinessKey(task.id!);
+    const found = resumed
+      ? await this.workflows.findStarted(businessKey)
+      : undefined;
+    if (found) return {id: found.id, fresh: false};
+    const instance = await this.workflows.start(
+      workflowKey,
+      {taskId: task.id},
+      {businessKey},
+    );
+    return {id: instance.id, fresh: true};
+  }
+
+  private announce(tasks: Task[], options: Options): Promise<void> {
+    return this.outbox.announce(
+      EventType.TaskCreated,
+      {createdTasks: tasks.map(t => t.toJSON())},
       options,
     );
-    if (!mapping) return undefined;
-    const instance = await this.workflows.start(mapping.workflowKey, {
-      taskId: task.id,
-    });
-    task.externalId = instance.id;
-    await this.tasks.updateById(task.id!, {externalId: instance.id}, options);
-    await this.userTasks.updateList(task.id!, instance.id, options);
-    return instance.id;
   }
 
-  /** The work rolled back: the instances started for it must not live on. */
-  private async discardInstances(instanceIds: string[]) {
-    for (const id of instanceIds) {
-      try {
-        await this.engine.deleteInstance(id);
-      } catch (err) {
-        console.warn(
-          `create-tasks: could not delete instance ${id} after a rollback: ${(err as Error).message}`,
+  /**
+   * The second step failed: deletes the instances it started (and any an
+   * earlier run started, by business key), the tasks and the work item's
+   * claim, so the engine's retry creates the tasks afresh. If this fails
+   * too, everything stays as the first step left it, and the retry finishes
+   * the second step instead.
+   */
+  private async undo(
+    workItem: string,
+    startedHere: string[],
+    cause: Error,
+  ): Promise<void> {
+    try {
+      await this.transactions.run(async options => {
+        const left = await this.starts.pendingOf(workItem, options);
+        if (!left.length) return; // another run finished or undid it
+        const instances = new Set(startedHere);
+        for (const start of left) {
+          if (!start.workflowKey) continue;
+          const found = await this.workflows.findStarted(
+            taskBusinessKey(start.taskId),
+          );
+          if (found) instances.add(found.id);
+        }
+        for (const id of instances) await this.engine.deleteInstance(id);
+        const taskIds = left.map(s => s.taskId);
+        await this.userTaskRows.deleteAllHard(
+          {taskId: {inq: taskIds}},
+          options,
         );
-      }
+        await this.tasks.deleteAllHard({id: {inq: taskIds}}, options);
+        await this.starts.clear(workItem, options);
+        await this.ledger.release(workItem, options);
+      });
+    } catch (err) {
+      this.logger.warn(
+        {err, externalTaskId: workItem, cause: cause.message},
+        'create-tasks: undoing the work item failed, so its retry finishes it instead',
+      );
     }
   }
 }

@@ -1,9 +1,14 @@
-import {BindingScope, injectable, service} from '@loopback/core';
+import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
 import {CommandParameters, ICommand} from '../interfaces';
 import {EventType, TaskStatus} from '../models';
 import {TaskRepository} from '../repositories';
 import {CommandLedger, EventOutbox} from '../services';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {addLogContext} from '../observability/log-context';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 
 /**
  * Topic `end-task`, for the end event of a task's workflow: marks the task
@@ -19,6 +24,10 @@ export class EndTaskCommand implements ICommand {
     @repository(TaskRepository) private readonly tasks: TaskRepository,
     @service(EventOutbox) private readonly outbox: EventOutbox,
     @service(CommandLedger) private readonly ledger: CommandLedger,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {}
 
   async execute(): Promise<void> {
@@ -27,15 +36,25 @@ export class EndTaskCommand implements ICommand {
     if (typeof taskId !== 'string' || !taskId) {
       throw new Error('Process variable "taskId" is missing.');
     }
-    await this.ledger.once(externalTask.id ?? '', this.topic, async options => {
-      const task = await this.tasks.findById(taskId, undefined, options);
-      await this.tasks.updateById(
-        taskId,
-        {status: TaskStatus.Completed, endDate: task.endDate ?? new Date()},
-        options,
-      );
-      await this.outbox.announce(EventType.TaskCompleted, {taskId}, options);
-    });
+    addLogContext({taskId});
+    const done = await this.ledger.once(
+      externalTask.id ?? '',
+      this.topic,
+      async options => {
+        const task = await this.tasks.findById(taskId, undefined, options);
+        await this.tasks.updateById(
+          taskId,
+          {status: TaskStatus.Completed, endDate: task.endDate ?? new Date()},
+          options,
+        );
+        await this.outbox.announce(EventType.TaskCompleted, {taskId}, options);
+        return true;
+      },
+    );
+    if (done) {
+      this.metrics?.tasksCompleted.inc();
+      this.logger.info('Task completed');
+    }
     this.outbox.relaySoon();
     await taskService.complete(externalTask);
   }

@@ -1,5 +1,6 @@
 export * from './event.controller';
 export * from './http-errors';
+export * from './outbox.controller';
 export * from './params';
 export * from './task.controller';
 export * from './user-task.controller';

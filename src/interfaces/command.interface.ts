@@ -1,4 +1,5 @@
 import {AnyObject} from '@loopback/repository';
+import type {Task, TaskService} from 'camunda-external-task-client-js';
 
 /**
  * The external task and the service handed to a command, as
@@ -40,8 +41,23 @@ export interface CommandParameters {
   taskService: ExternalTaskServiceLike;
 }
 
-/** A service-task handler, subscribed on its `topic`. */
-export interface ICommand<P = CommandParameters> {
+/**
+ * The parameters exactly as `camunda-external-task-client-js` types them
+ * (the original's `CamundaTaskParameters`); they satisfy `CommandParameters`.
+ */
+export interface CamundaTaskParameters {
+  task: Task;
+  taskService: TaskService;
+}
+
+/**
+ * A service-task handler, subscribed on its `topic`. The runner sets
+ * `parameters` to `{task, taskService}` before each `execute()`. A command
+ * may declare them as `CommandParameters`, as the client library types them
+ * (`CamundaTaskParameters`), or loosely as `AnyObject`, as commands written
+ * for the original do; each of these satisfies this interface.
+ */
+export interface ICommand<P extends object = CommandParameters | AnyObject> {
   topic?: string;
   parameters: P;
   execute(): Promise<unknown>;

@@ -1,18 +1,19 @@
 import {Options} from '@loopback/repository';
 import {IEvent} from './event.interface';
 
-export type EventHandler<E extends IEvent = IEvent> = (
-  event: E,
-) => Promise<void>;
+export type EventHandler<E = IEvent> = (event: E) => Promise<void>;
 
-/** A source of events: Kafka topics, an HTTP route, ... */
-export interface IIncomingConnector<E extends IEvent = IEvent> {
+/**
+ * A source of events: Kafka topics, an HTTP route, ... `E` may be any type,
+ * as in the original (the service itself hands on `IEvent`s).
+ */
+export interface IIncomingConnector<E = IEvent> {
   subscribe(handler: EventHandler<E>): Promise<void>;
   unsubscribe(): Promise<void>;
 }
 
 /** Where the service announces what happened. */
-export interface IOutgoingConnector<E extends IEvent = IEvent> {
+export interface IOutgoingConnector<E = IEvent> {
   /**
    * Publishes an event. The relay passes its database `transaction` in
    * `options`: a connector that records the event in the database (the HTTP

@@ -17,7 +17,7 @@ export interface IEvent<T = AnyObject> {
 }
 
 /** Turns a transport's messages into events and back. */
-export interface IEventAdapter<T, E extends IEvent = IEvent, R = unknown> {
+export interface IEventAdapter<T, E = IEvent, R = unknown> {
   adaptTo(message: T): Promise<E>;
   adaptFrom(event: E): Promise<R>;
 }

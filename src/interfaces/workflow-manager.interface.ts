@@ -8,6 +8,14 @@ export interface DeployedWorkflow {
   version: number;
 }
 
+/** What is known of a deployment besides its BPMN; an engine may ignore it. */
+export interface DeploymentDetails {
+  description?: string;
+  inputSchema?: AnyObject;
+  /** Set when the deployment is a new version of this workflow (an update). */
+  workflowId?: string;
+}
+
 export interface PendingUserTask {
   id: string;
   name: string;
@@ -17,6 +25,18 @@ export interface StartedInstance {
   id: string;
   definitionId: string;
   ended?: boolean;
+  /** The business key it was started with, if any. */
+  businessKey?: string;
+}
+
+/** How an instance is started. */
+export interface StartOptions {
+  /**
+   * A key of the caller's, unique per start it means to make once (Camunda:
+   * the instance's business key). `findInstanceByBusinessKey` finds the
+   * instance by it, so a start whose answer was lost is not made twice.
+   */
+  businessKey?: string;
 }
 
 /**
@@ -28,9 +48,27 @@ export interface StartedInstance {
  */
 export interface IWorkflowManager {
   /** Deploys a definition; one the engine cannot take is a `WorkflowRefusedError`. */
-  deploy(name: string, bpmn: string): Promise<DeployedWorkflow>;
+  deploy(
+    name: string,
+    bpmn: string,
+    details?: DeploymentDetails,
+  ): Promise<DeployedWorkflow>;
   /** Starts an instance; a definition the engine does not have is an `UnknownWorkflowError`. */
-  start(definitionId: string, input: AnyObject): Promise<StartedInstance>;
+  start(
+    definitionId: string,
+    input: AnyObject,
+    options?: StartOptions,
+  ): Promise<StartedInstance>;
+  /**
+   * The instance started with this business key, running or ended, if any
+   * (the first started, should there be several). The service looks here
+   * before it starts again what may have started already (a redelivered
+   * event, a retried work item after a crash). An engine without it gets
+   * its instances started at least once rather than exactly once.
+   */
+  findInstanceByBusinessKey?(
+    businessKey: string,
+  ): Promise<StartedInstance | undefined>;
   /** Deletes definitions with their instances; ones already gone are fine. */
   deleteDefinitions(definitionIds: string[]): Promise<void>;
   /** Deletes an instance; one already gone is fine. */
@@ -39,6 +77,11 @@ export interface IWorkflowManager {
   pendingUserTasks(instanceId: string): Promise<PendingUserTask[]>;
   /** Completes a user task; one that is not there is an `UnknownUserTaskError`. */
   completeUserTask(userTaskId: string, variables?: AnyObject): Promise<void>;
+  /**
+   * Optional: a cheap call that throws when the engine does not answer;
+   * `GET /ready` uses it. An engine without it counts as ready.
+   */
+  ping?(): Promise<void>;
 }
 
 /** Raised by an engine adapter when it refuses a definition (malformed, not executable). */

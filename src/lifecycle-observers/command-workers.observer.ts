@@ -7,13 +7,17 @@ import {
   service,
 } from '@loopback/core';
 import {ICommand, ICommandRunner} from '../interfaces';
-import {TaskServiceBindings} from '../keys';
+import {
+  ExportedWorkflowServiceBindingConfig,
+  TaskServiceBindings,
+} from '../keys';
 import {CommandExecutor} from '../services';
+import {WorkflowServiceConfig} from '../types';
 
 /**
- * Hands the bound commands to the command runner while the app runs. Both
- * are resolved at start, so bindings made after the component was mounted
- * count.
+ * Hands the bound commands to the command runner while the app runs, unless
+ * the engine config says `startCommandWorkers: false`. All three are
+ * resolved at start, so bindings made after the component was mounted count.
  */
 @lifeCycleObserver('task-service')
 export class CommandWorkersObserver implements LifeCycleObserver {
@@ -25,9 +29,13 @@ export class CommandWorkersObserver implements LifeCycleObserver {
     @inject.getter(TaskServiceBindings.COMMAND_RUNNER)
     private readonly getRunner: Getter<ICommandRunner>,
     @service(CommandExecutor) private readonly executor: CommandExecutor,
+    @inject.getter(ExportedWorkflowServiceBindingConfig, {optional: true})
+    private readonly getEngineConfig: Getter<WorkflowServiceConfig | undefined>,
   ) {}
 
   async start(): Promise<void> {
+    const engineConfig = await this.getEngineConfig();
+    if (engineConfig?.startCommandWorkers === false) return;
     const commands = await this.getCommands();
     if (!commands.length) return;
     const runner = await this.getRunner();

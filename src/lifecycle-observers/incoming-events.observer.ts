@@ -8,6 +8,7 @@ import {
 import {asSystemUser} from '../auth/system-user';
 import {IEvent, IIncomingConnector} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
+import {withLogContext} from '../observability/log-context';
 
 /**
  * Connects the incoming connector to the event processor on start, and
@@ -38,7 +39,14 @@ export class IncomingEventsObserver implements LifeCycleObserver {
     this.connector = undefined;
   }
 
-  private async handle(event: IEvent): Promise<void> {
+  /** In a log context of its own: every line of its path names the event. */
+  private handle(event: IEvent): Promise<void> {
+    return withLogContext({eventKey: event.key, sourceEventId: event.id}, () =>
+      this.process(event),
+    );
+  }
+
+  private async process(event: IEvent): Promise<void> {
     const ctx = await asSystemUser(this.app, 'incoming-event');
     try {
       const processor = await ctx.get(TaskServiceBindings.EVENT_PROCESSOR);

@@ -2,9 +2,9 @@ import {AnyObject, Entity, model, property} from '@loopback/repository';
 import {pgTable, uuidId} from './schema';
 
 /**
- * An outgoing event waiting in the outbox, or published. Written in the
- * transaction of the change that caused it; read and updated by the relay
- * through `OutboxStore`.
+ * An outgoing event waiting in the outbox, published, parked or discarded.
+ * Written in the transaction of the change that caused it; read and updated
+ * by the relay through `OutboxStore`.
  */
 @model({
   name: 'outbox_events',
@@ -51,6 +51,22 @@ export class OutboxEvent extends Entity {
 
   @property({type: 'date', postgresql: {columnName: 'published_on'}})
   publishedOn?: Date;
+
+  /** When the last publish was tried. */
+  @property({type: 'date', postgresql: {columnName: 'last_attempt_on'}})
+  lastAttemptOn?: Date;
+
+  /**
+   * Set when the event was parked: it failed `maxAttempts` times while the
+   * connector published others. It waits for a replay or a discard, and the
+   * later events of its tasks wait behind it.
+   */
+  @property({type: 'date', postgresql: {columnName: 'parked_on'}})
+  parkedOn?: Date;
+
+  /** Set when a parked event was discarded: it will never be published. */
+  @property({type: 'date', postgresql: {columnName: 'discarded_on'}})
+  discardedOn?: Date;
 
   constructor(data?: Partial<OutboxEvent>) {
     super(data);

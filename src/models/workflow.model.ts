@@ -40,7 +40,7 @@ export class Workflow extends AuditedEntity {
   inputSchema?: AnyObject;
 
   @hasMany(() => WorkflowVersion, {keyTo: 'workflowId'})
-  workflowVersions?: WorkflowVersion[];
+  workflowVersions: WorkflowVersion[];
 
   constructor(data?: Partial<Workflow>) {
     super(data);

@@ -9,8 +9,18 @@ import {repository} from '@loopback/repository';
 import {TaskHttpBindings} from '../connectors/http/keys';
 import type {TaskHttpConfig} from '../connectors/http/types';
 import {ClientAppRepository} from '../connectors/http/repositories';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskLogger} from '../observability/types';
 import {TaskSecurityBindings} from './keys';
-import {SecretCipher, SecretKeyConfigError} from './secret-cipher';
+import {
+  parseSecretKeys,
+  SecretCipher,
+  SecretKeyConfigError,
+} from './secret-cipher';
+
+/** Where the keys come from when the config names none. */
+export const SECRET_KEYS_ENV = 'CLIENT_SECRET_KEYS';
 
 /** The cipher of client-app secrets, from `TaskHttpConfig.secretKeys`. */
 @injectable({scope: BindingScope.SINGLETON})
@@ -22,11 +32,15 @@ export class ClientSecretCipherProvider implements Provider<SecretCipher> {
 
   value(): SecretCipher {
     try {
-      return new SecretCipher(this.config.secretKeys ?? []);
+      // An app written for the original binds no such config: the keys may
+      // come from the environment instead (`id:base64key,...`).
+      return new SecretCipher(
+        this.config.secretKeys ?? parseSecretKeys(process.env[SECRET_KEYS_ENV]),
+      );
     } catch (err) {
       if (err instanceof SecretKeyConfigError) {
         throw new SecretKeyConfigError(
-          `TaskHttpConfig.secretKeys: ${err.message} Client-app secrets are stored encrypted with it.`,
+          `TaskHttpConfig.secretKeys (or ${SECRET_KEYS_ENV}): ${err.message} Client-app secrets are stored encrypted with it.`,
         );
       }
       throw err;
@@ -52,19 +66,23 @@ export class ClientSecretUpgrader implements LifeCycleObserver {
     private readonly cipher: SecretCipher,
     @repository(ClientAppRepository)
     private readonly clientApps: ClientAppRepository,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   async start(): Promise<void> {
     try {
       const count = await this.upgrade();
       if (count) {
-        console.log(
-          `Client-app secrets: ${count} re-encrypted with key "${this.cipher.currentKeyId}".`,
+        this.logger.info(
+          {count, keyId: this.cipher.currentKeyId},
+          'Client-app secrets re-encrypted with the current key',
         );
       }
     } catch (err) {
-      console.error(
-        `Client-app secrets could not be re-encrypted now; they are read as stored until the next start: ${(err as Error).message}`,
+      this.logger.error(
+        {err},
+        'Client-app secrets could not be re-encrypted now; they are read as stored until the next start',
       );
     }
   }
@@ -96,7 +114,10 @@ export class ClientSecretUpgrader implements LifeCycleObserver {
         try {
           plaintext = this.cipher.decrypt(row.apiSecret);
         } catch (err) {
-          console.error(`Client app ${row.id}: ${(err as Error).message}`);
+          this.logger.error(
+            {err, clientAppId: row.id},
+            'Client-app secret cannot be decrypted with the configured keys',
+          );
           skipped.push(row.id);
           continue;
         }

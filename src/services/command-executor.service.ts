@@ -9,6 +9,11 @@ import {
 } from '@loopback/core';
 import {asSystemUser} from '../auth/system-user';
 import {CommandParameters, CommandSubscription, ICommand} from '../interfaces';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {withLogContext} from '../observability/log-context';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 import {UserTaskSync} from './user-task-sync.service';
 
 /**
@@ -22,6 +27,10 @@ import {UserTaskSync} from './user-task-sync.service';
 export class CommandExecutor {
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {}
 
   /** One subscription per command class, on the topic its instances name. */
@@ -50,7 +59,43 @@ export class CommandExecutor {
     });
   }
 
-  private async run(
+  /**
+   * One execution, timed and counted, in a log context that names the
+   * topic, the external task and the workflow instance.
+   */
+  private run(
+    command: Constructor<ICommand>,
+    topic: string,
+    parameters: CommandParameters,
+  ): Promise<void> {
+    const {task} = parameters;
+    return withLogContext(
+      {
+        topic,
+        externalTaskId: task.id,
+        workflowInstanceId: task.processInstanceId,
+      },
+      async () => {
+        const started = performance.now();
+        let failed = true;
+        try {
+          await this.execute(command, topic, parameters);
+          failed = false;
+        } finally {
+          const seconds = (performance.now() - started) / 1000;
+          this.metrics?.commandRan(topic, seconds, failed);
+          if (!failed) {
+            this.logger.info(
+              {durationMs: Math.round(seconds * 1000)},
+              'Command completed',
+            );
+          }
+        }
+      },
+    );
+  }
+
+  private async execute(
     command: Constructor<ICommand>,
     topic: string,
     parameters: CommandParameters,
@@ -65,8 +110,9 @@ export class CommandExecutor {
         const sync = await instantiateClass(UserTaskSync, ctx);
         await sync.afterStep(task.processInstanceId);
       } catch (err) {
-        console.warn(
-          `After command ${topic} (external task ${task.id}): ${(err as Error).message}`,
+        this.logger.warn(
+          {err},
+          'The command is done, but recording the user tasks it reached failed',
         );
       }
     });

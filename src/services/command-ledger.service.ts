@@ -39,4 +39,12 @@ export class CommandLedger {
       onRollback,
     );
   }
+
+  /**
+   * Forgets, in the transaction of `options`, that the work item's work is
+   * done: that work was undone, and a retry of the item must do it again.
+   */
+  release(externalTaskId: string, options: Options): Promise<void> {
+    return this.runs.release(externalTaskId, options);
+  }
 }

@@ -1,8 +1,9 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {AnyObject, Options} from '@loopback/repository';
+import {TaskServiceError} from '../errors';
 import {IEvent} from '../interfaces';
 import {EventType, Source} from '../models';
-import {OutboxStore, TaskSqlBindings} from '../sql';
+import {OutboxStore, ParkedOutboxEvent, TaskSqlBindings} from '../sql';
 import {OutboxRelay} from './outbox-relay.service';
 
 /**
@@ -41,4 +42,44 @@ export class EventOutbox {
   relaySoon(): void {
     this.relay.relaySoon();
   }
+
+  /** Parked events (they failed `maxAttempts` times), oldest first. */
+  listParked(limit = 100, offset = 0): Promise<ParkedOutboxEvent[]> {
+    return this.store.listParked(limit, offset);
+  }
+
+  /** How many events are parked. */
+  countParked(): Promise<number> {
+    return this.store.countParked();
+  }
+
+  /** When the oldest event still to publish was written; none when all are out. */
+  oldestPending(): Promise<Date | undefined> {
+    return this.store.oldestPending();
+  }
+
+  /**
+   * Puts a parked event back in line, due now with a fresh attempt budget;
+   * the later events of its tasks follow it once it is published.
+   */
+  async replay(id: string): Promise<void> {
+    if (!(await this.store.replayParked(id))) throw notParked(id);
+    this.relay.relaySoon();
+  }
+
+  /**
+   * Gives up a parked event: it is never published, and the later events
+   * of its tasks go without it.
+   */
+  async discard(id: string): Promise<void> {
+    if (!(await this.store.discardParked(id))) throw notParked(id);
+    this.relay.relaySoon();
+  }
+}
+
+function notParked(id: string): TaskServiceError {
+  return new TaskServiceError(
+    'not-found',
+    `No parked outgoing event has the id ${id}.`,
+  );
 }

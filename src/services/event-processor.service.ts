@@ -3,6 +3,11 @@ import {AnyObject, DataObject, repository} from '@loopback/repository';
 import {EventFilter, IEvent, IEventProcessor} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Event} from '../models';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {addLogContext} from '../observability/log-context';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 import {
   EventReceiptStore,
@@ -10,6 +15,7 @@ import {
   TaskSqlBindings,
   TransactionRunner,
 } from '../sql';
+import {eventBusinessKey} from './business-keys';
 import {WorkflowService} from './workflow.service';
 
 /** An incoming event as stored: its id, and whether this delivery stored it. */
@@ -36,15 +42,35 @@ export class EventProcessorService implements IEventProcessor {
     @service(WorkflowService) private readonly workflows: WorkflowService,
     @inject(TaskServiceBindings.EVENT_FILTER, {optional: true})
     private readonly filter?: EventFilter,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {}
 
   /**
    * An event with a source id (`event.id`) is handled once however often it
-   * is delivered: it is stored once, and each mapped workflow it started is
-   * recorded, so a redelivery after a failure starts only the rest.
+   * is delivered: it is stored once, and each mapped workflow is started
+   * once: a redelivery after a failure starts only the rest, and finds by
+   * its business key an instance whose start was not recorded (a crash
+   * between the two).
    */
   async handle(event: IEvent): Promise<void> {
-    if (this.filter && !(await this.filter(event))) return;
+    const source = event.source ?? 'unknown';
+    this.metrics?.eventsReceived.inc({source, key: event.key});
+    try {
+      await this.process(event);
+    } catch (err) {
+      this.metrics?.eventsFailed.inc({source});
+      throw err;
+    }
+  }
+
+  private async process(event: IEvent): Promise<void> {
+    if (this.filter && !(await this.filter(event))) {
+      this.logger.debug({eventKey: event.key}, 'Event dropped by the filter');
+      return;
+    }
     const payload: AnyObject = event.payload ?? {};
     const {stored, workflowKeys} = await this.storeAndMap(
       {
@@ -58,27 +84,65 @@ export class EventProcessorService implements IEventProcessor {
       },
       event.id,
     );
+    addLogContext({eventId: stored.id});
     if (!workflowKeys.length) {
-      console.info(`Event ${event.key}: stored; no workflow is mapped to it.`);
+      this.logger.debug(
+        {eventKey: event.key, fresh: stored.fresh},
+        'Event stored; no workflow is mapped to it',
+      );
       return;
     }
+    let started = 0;
     for (const workflowKey of workflowKeys) {
-      if (
-        !stored.fresh &&
-        (await this.receipts.hasStarted(stored.id, workflowKey))
-      ) {
+      const start = () =>
+        this.workflows.startIfKnown(
+          workflowKey,
+          payload,
+          `event ${event.key}`,
+          {
+            businessKey: eventBusinessKey(stored.id, workflowKey),
+          },
+        );
+      const announce = (instanceId?: string) => {
+        if (!instanceId) return;
+        started++;
+        this.logger.info(
+          {eventKey: event.key, workflowKey, workflowInstanceId: instanceId},
+          'Workflow started for the event',
+        );
+      };
+      if (!event.id) {
+        // Stored anew on every delivery: nothing else can start it, and no
+        // redelivery reads what it started.
+        announce((await start())?.id);
         continue;
       }
-      const instance = await this.workflows.startIfKnown(
-        workflowKey,
-        payload,
-        `event ${event.key}`,
-      );
-      // Only a redelivery of a source id reads what was started.
-      if (event.id) {
-        await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
-      }
+      await this.transactions.run(async options => {
+        // Waits for a concurrent delivery starting the same workflow, then
+        // yields to it; the claim commits with the instance it records.
+        if (!(await this.receipts.claimStart(stored.id, workflowKey, options)))
+          return;
+        // A delivery before this one may have started it and failed before
+        // recording it.
+        const instance =
+          (stored.fresh
+            ? undefined
+            : await this.workflows.findStarted(
+                eventBusinessKey(stored.id, workflowKey),
+              )) ?? (await start());
+        await this.receipts.recordStart(
+          stored.id,
+          workflowKey,
+          instance?.id,
+          options,
+        );
+        announce(instance?.id);
+      });
     }
+    this.logger.info(
+      {eventKey: event.key, fresh: stored.fresh, workflowsStarted: started},
+      'Event handled',
+    );
   }
 
   /**

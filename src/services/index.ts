@@ -1,3 +1,4 @@
+export * from './business-keys';
 export * from './command-executor.service';
 export * from './command-ledger.service';
 export * from './event-outbox.service';

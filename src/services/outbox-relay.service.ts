@@ -5,18 +5,32 @@ import {
   injectable,
   LifeCycleObserver,
 } from '@loopback/core';
+import {Options} from '@loopback/repository';
 import {IOutgoingConnector} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
-import {OutboxStore, TaskSqlBindings, TransactionRunner} from '../sql';
+import {
+  OutboxEntry,
+  OutboxStore,
+  TaskSqlBindings,
+  TransactionRunner,
+} from '../sql';
 import {EventOutboxConfig} from '../types';
 import {exponentialBackoff} from '../utils';
+import {outgoingEventFields} from '../observability/event-fields';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskMetrics} from '../observability/metrics';
+import type {TaskLogger} from '../observability/types';
 
 /**
- * Hands the outbox's events to the outgoing connector after they commit,
- * in the order they were written, retrying a failing one with backoff (it
- * holds back the ones after it). Several service instances share the work:
- * each round locks the events it takes. Polls while the app runs; a commit
- * that added events asks for a round at once (`relaySoon`).
+ * Hands the outbox's events to the outgoing connector after they commit.
+ * Per task, in the order they were written: an event waits while an earlier
+ * event of one of its tasks is unpublished; events of other tasks go on. A
+ * failing event is retried with backoff and, after `maxAttempts` failures
+ * while the connector publishes others, parked (it then waits for a replay
+ * or a discard). Several service instances share the work: each round locks
+ * the events it takes. Polls while the app runs; a commit that added events
+ * asks for a round at once (`relaySoon`).
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class OutboxRelay implements LifeCycleObserver {
@@ -26,6 +40,8 @@ export class OutboxRelay implements LifeCycleObserver {
   private readonly config: Required<EventOutboxConfig>;
   private resolvedConnector?: IOutgoingConnector;
   private lastRelayError?: string;
+  /** When this relay last handed an event to the connector (ms). */
+  private lastPublishedAt = 0;
 
   constructor(
     @inject(TaskSqlBindings.OUTBOX_STORE)
@@ -36,12 +52,17 @@ export class OutboxRelay implements LifeCycleObserver {
     private readonly getConnector: Getter<IOutgoingConnector>,
     @inject(TaskServiceBindings.OUTBOX_CONFIG, {optional: true})
     config: EventOutboxConfig = {},
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {
     this.config = {
       pollIntervalMs: 250,
       batchSize: 50,
       initialBackoffMs: 500,
       maxBackoffMs: 60_000,
+      maxAttempts: 10,
       ...config,
     };
   }
@@ -87,9 +108,12 @@ export class OutboxRelay implements LifeCycleObserver {
   }
 
   private async drain(): Promise<void> {
-    let handled = this.config.batchSize;
-    while (handled === this.config.batchSize && !this.stopped) {
-      handled = await this.relayBatch();
+    // A round takes at most one event per task, so the next event of a task
+    // comes in the round after: go on while rounds publish. (A round whose
+    // events all failed ends it: they wait out their backoff.)
+    let published = 1;
+    while (published > 0 && !this.stopped) {
+      published = await this.relayBatch();
     }
     this.lastRelayError = undefined;
   }
@@ -105,38 +129,81 @@ export class OutboxRelay implements LifeCycleObserver {
   }
 
   /**
-   * One round in one transaction: claim the due events, publish them in
-   * order, record each outcome; stop at the first failure so order holds.
-   * Returns how many were published, 0 when the round ended early.
+   * One round in one transaction: claim the due events (no two share a
+   * task), publish each, record each outcome. A failure holds back only
+   * the failing event (and, as it stays unpublished, the later events of
+   * its tasks). Returns how many events the round published.
    */
   private async relayBatch(): Promise<number> {
     const connector = await this.connector();
     return this.transactions.run(async options => {
       const due = await this.store.claimDue(this.config.batchSize, options);
-      for (const {id, event, attempts} of due) {
-        try {
-          // A connector that writes in this transaction (the HTTP
-          // connector's delivery rows) must not abort the whole round.
-          await this.transactions.savepoint(options, () =>
-            connector.publish(event, options),
-          );
-        } catch (err) {
-          const retryInMs = exponentialBackoff(
-            attempts + 1,
-            this.config.initialBackoffMs,
-            this.config.maxBackoffMs,
-          );
-          const message = (err as Error).message;
-          await this.store.markFailed(id, message, retryInMs, options);
-          console.warn(
-            `Outgoing event ${event.key} (${id}) not published, retry in ${retryInMs} ms: ${message}`,
-          );
-          return 0;
-        }
-        await this.store.markPublished(id, options);
+      let published = 0;
+      for (const entry of due) {
+        if (await this.publish(connector, entry, options)) published++;
       }
-      return due.length;
+      return published;
     });
+  }
+
+  /** Publishes one event and records the outcome; true when it went out. */
+  private async publish(
+    connector: IOutgoingConnector,
+    {id, event, attempts, lastAttemptOn}: OutboxEntry,
+    options: Options,
+  ): Promise<boolean> {
+    const attemptedOn = new Date();
+    try {
+      // A connector that writes in this transaction (the HTTP connector's
+      // delivery rows) must not abort the whole round.
+      await this.transactions.savepoint(options, () =>
+        connector.publish(event, options),
+      );
+    } catch (err) {
+      const attempt = attempts + 1;
+      // Parked only when the connector works for other events: an outage
+      // of the connector fails every event, and none of them is to blame.
+      const park =
+        attempt >= this.config.maxAttempts &&
+        this.lastPublishedAt > (lastAttemptOn?.getTime() ?? 0);
+      const retryInMs = exponentialBackoff(
+        attempt,
+        this.config.initialBackoffMs,
+        this.config.maxBackoffMs,
+      );
+      const message = (err as Error).message;
+      await this.store.markFailed(
+        id,
+        {error: message, retryInMs, park, attemptedOn},
+        options,
+      );
+      this.metrics?.outboxPublishFailures.inc();
+      const fields = {
+        err,
+        outboxId: id,
+        attempt,
+        ...outgoingEventFields(event),
+      };
+      if (park) {
+        this.logger.error(
+          fields,
+          'Outgoing event parked: later events of its tasks wait until it is replayed or discarded',
+        );
+      } else {
+        this.logger.warn(
+          {...fields, retryInMs},
+          'Outgoing event not published; it is retried',
+        );
+      }
+      return false;
+    }
+    await this.store.markPublished(id, options);
+    this.lastPublishedAt = Date.now();
+    this.logger.debug(
+      {outboxId: id, ...outgoingEventFields(event)},
+      'Outgoing event published',
+    );
+    return true;
   }
 
   /**
@@ -148,8 +215,9 @@ export class OutboxRelay implements LifeCycleObserver {
     const message = (err as Error).message;
     if (message === this.lastRelayError) return;
     this.lastRelayError = message;
-    console.error(
-      `Outbox relay failed (events wait until it works): ${message}`,
+    this.logger.error(
+      {err},
+      'Outbox relay failed (events wait until it works)',
     );
   }
 }

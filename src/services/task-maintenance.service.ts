@@ -6,6 +6,9 @@ import {TaskServiceBindings} from '../keys';
 import {Task, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
 import {TaskSqlBindings, TransactionRunner} from '../sql';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskLogger} from '../observability/types';
 
 /** Updates and deletes of tasks that must also touch their user tasks and workflow instances. */
 @injectable({scope: BindingScope.TRANSIENT})
@@ -18,6 +21,8 @@ export class TaskMaintenanceService {
     private readonly transactions: TransactionRunner,
     @inject(TaskServiceBindings.WORKFLOW_MANAGER, {optional: true})
     private readonly engine?: IWorkflowManager,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   /** Updates the matching tasks; a status change is copied to their open user tasks. */
@@ -89,8 +94,9 @@ export class TaskMaintenanceService {
       try {
         await this.engine.deleteInstance(task.externalId);
       } catch (err) {
-        console.warn(
-          `Task ${task.id}: could not delete workflow instance ${task.externalId}: ${(err as Error).message}`,
+        this.logger.warn(
+          {err, taskId: task.id, workflowInstanceId: task.externalId},
+          'Could not delete the workflow instance of a deleted task',
         );
       }
     }

@@ -11,6 +11,7 @@ import {
   DeployedWorkflow,
   IWorkflowManager,
   StartedInstance,
+  StartOptions,
   UnknownWorkflowError,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
@@ -18,6 +19,9 @@ import {Workflow, WorkflowVersion} from '../models';
 import {WorkflowRepository, WorkflowVersionRepository} from '../repositories';
 import {TaskSqlBindings, TransactionRunner} from '../sql';
 import {WorkflowInputValidator} from './input-validator.service';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskLogger} from '../observability/types';
 
 /** What `POST /workflows` takes, and `PATCH /workflows/{id}` in part. */
 export interface WorkflowDto {
@@ -31,6 +35,9 @@ export interface WorkflowDto {
 
 /** The `provider` recorded for workflows deployed here. */
 const PROVIDER = 'camunda';
+
+/** The original's answer to a repeated deployment. */
+const SAME_DEFINITION = 'Workflow with same name and definition already exists';
 
 /**
  * The workflows managed here: their deployment to the engine, their
@@ -50,6 +57,8 @@ export class WorkflowService {
     private readonly validator: WorkflowInputValidator,
     @inject(TaskSqlBindings.WORKFLOW_TRANSACTIONS)
     private readonly transactions: TransactionRunner,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   find(filter?: Filter<Workflow>): Promise<Workflow[]> {
@@ -66,10 +75,21 @@ export class WorkflowService {
     });
   }
 
-  /** Deploys a new workflow and records it with its version 1. */
+  /**
+   * Deploys a new workflow and records it with its version 1. The same
+   * name with the same BPMN as the newest version of a workflow here is
+   * refused (400), as the original refused it: posting it again is a
+   * repeated request, not a new workflow.
+   */
   async create(dto: WorkflowDto): Promise<Workflow> {
     this.validator.assertSchema(dto.inputSchema);
-    const deployed = await this.engine.deploy(dto.name, dto.bpmnFile);
+    if (await this.isDeployed(dto.name, dto.bpmnFile)) {
+      throw new TaskServiceError('invalid', SAME_DEFINITION);
+    }
+    const deployed = await this.engine.deploy(dto.name, dto.bpmnFile, {
+      description: dto.description,
+      inputSchema: dto.inputSchema,
+    });
     const id = await this.record(deployed, async options => {
       const workflow = await this.workflows.create(
         {
@@ -109,7 +129,11 @@ export class WorkflowService {
     this.validator.assertSchema(inputSchema);
     const bpmn = dto.bpmnFile ?? newest.bpmnDiagram ?? '';
     const name = dto.name ?? current.name;
-    const deployed = await this.engine.deploy(name, bpmn);
+    const deployed = await this.engine.deploy(name, bpmn, {
+      description: dto.description ?? current.description,
+      inputSchema,
+      workflowId: id,
+    });
     await this.record(deployed, async options => {
       await this.workflows.lockById(id, options);
       const workflow = await this.workflows.findById(id, undefined, options);
@@ -215,8 +239,25 @@ export class WorkflowService {
   }
 
   /** Starts the current definition of a mapped workflow. */
-  async start(workflowKey: string, input: AnyObject): Promise<StartedInstance> {
-    return this.engine.start(await this.currentDefinition(workflowKey), input);
+  async start(
+    workflowKey: string,
+    input: AnyObject,
+    options?: StartOptions,
+  ): Promise<StartedInstance> {
+    return this.engine.start(
+      await this.currentDefinition(workflowKey),
+      input,
+      options,
+    );
+  }
+
+  /**
+   * The instance started earlier with `businessKey`, running or ended; none
+   * when there is none, or when the engine cannot look instances up by
+   * business key.
+   */
+  async findStarted(businessKey: string): Promise<StartedInstance | undefined> {
+    return this.engine.findInstanceByBusinessKey?.(businessKey);
   }
 
   /** Starts a mapped workflow; an unknown one is logged and skipped, other errors propagate. */
@@ -224,18 +265,39 @@ export class WorkflowService {
     workflowKey: string,
     input: AnyObject,
     cause: string,
+    options?: StartOptions,
   ): Promise<StartedInstance | undefined> {
     try {
-      return await this.start(workflowKey, input);
+      return await this.start(workflowKey, input, options);
     } catch (err) {
       if (err instanceof UnknownWorkflowError) {
-        console.warn(
-          `${cause}: mapped workflow ${workflowKey} is unknown; skipped.`,
+        this.logger.warn(
+          {workflowKey, cause},
+          'A mapped workflow is unknown to the engine; skipped',
         );
         return undefined;
       }
       throw err;
     }
+  }
+
+  /** Whether a workflow of this name has `bpmn`, byte for byte, as its newest version. */
+  private async isDeployed(name: string, bpmn: string): Promise<boolean> {
+    const namesakes = await this.workflows.find({
+      where: {name},
+      fields: {id: true, workflowVersion: true},
+    });
+    if (!namesakes.length) return false;
+    const newest = await this.versions.find({
+      where: {
+        or: namesakes.map(w => ({
+          workflowId: w.id!,
+          version: w.workflowVersion,
+        })),
+      },
+      fields: {bpmnDiagram: true},
+    });
+    return newest.some(v => v.bpmnDiagram === bpmn);
   }
 
   /**
@@ -256,8 +318,9 @@ export class WorkflowService {
     try {
       await this.engine.deleteDefinitions([definitionId]);
     } catch (err) {
-      console.error(
-        `Workflow definition ${definitionId} was deployed but not recorded, and could not be removed: ${(err as Error).message}`,
+      this.logger.error(
+        {err, definitionId},
+        'A workflow definition was deployed but not recorded, and could not be removed',
       );
     }
   }

@@ -12,4 +12,9 @@ export interface CommandRunStore {
     topic: string,
     options: Options,
   ): Promise<boolean>;
+  /**
+   * Gives up the claim in the transaction of `options`: the work it stood
+   * for was undone, so a retry of the item does it again.
+   */
+  release(externalTaskId: string, options: Options): Promise<void>;
 }

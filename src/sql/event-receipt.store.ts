@@ -44,12 +44,26 @@ export interface EventReceiptStore {
   ): Promise<StoredIncomingEvent>;
   /** The event stored for `sourceId`, if any. */
   eventIdOf(sourceId: string): Promise<string | undefined>;
-  /** Whether the event has started (or skipped) the workflow mapped under `workflowKey`. */
-  hasStarted(eventId: string, workflowKey: string): Promise<boolean>;
-  /** Records that the event started the workflow (instance id, or none when skipped). */
+  /**
+   * Claims the start of the workflow mapped under `workflowKey` for the
+   * event, in the transaction of `options`: false when it has started (or
+   * been skipped) already. A concurrent delivery of the same event waits
+   * here for the first one's transaction, so only one of them starts it.
+   */
+  claimStart(
+    eventId: string,
+    workflowKey: string,
+    options: Options,
+  ): Promise<boolean>;
+  /**
+   * Records the instance the claimed start made (none when the workflow was
+   * unknown and skipped). Without `options.transaction` it claims and
+   * records in one statement.
+   */
   recordStart(
     eventId: string,
     workflowKey: string,
-    instanceId?: string,
+    instanceId: string | undefined,
+    options?: Options,
   ): Promise<void>;
 }

@@ -1,3 +1,4 @@
+export * from './connections';
 export * from './command-run.store';
 export * from './dialect';
 export * from './event-receipt.store';
@@ -6,5 +7,6 @@ export * from './outbox.store';
 export * from './postgresql';
 export * from './providers';
 export * from './rows';
+export * from './task-start.store';
 export * from './transactions';
 export * from './types';

@@ -4,6 +4,7 @@ import {TaskDbSourceName, WorkflowServiceSourceName} from '../types';
 import {CommandRunStore} from './command-run.store';
 import {EventReceiptStore} from './event-receipt.store';
 import {OutboxStore} from './outbox.store';
+import {TaskStartStore} from './task-start.store';
 import {TransactionRunner} from './transactions';
 
 const PREFIX = 'sf.task.sql';
@@ -41,5 +42,9 @@ export namespace TaskSqlBindings {
   /** Receipts of incoming events and the workflows each started. */
   export const EVENT_RECEIPT_STORE = BindingKey.create<EventReceiptStore>(
     `${PREFIX}.store.event-receipts`,
+  );
+  /** Tasks committed by `create-tasks` whose workflows are still to start. */
+  export const TASK_START_STORE = BindingKey.create<TaskStartStore>(
+    `${PREFIX}.store.task-starts`,
   );
 }

@@ -5,30 +5,107 @@ import {IEvent} from '../interfaces';
 export interface OutboxEntry {
   id: string;
   event: IEvent;
-  /** Publishes tried so far. */
+  /** Publishes tried so far (since the last replay). */
   attempts: number;
+  /** When the previous publish was tried; none before the first. */
+  lastAttemptOn?: Date;
+}
+
+/** What became of a publish that failed. */
+export interface OutboxFailure {
+  error: string;
+  /** The event waits this long before its next try (when not parked). */
+  retryInMs: number;
+  /** Park the event: no more tries until it is replayed. */
+  park: boolean;
+  /** When the publish was tried. */
+  attemptedOn: Date;
+}
+
+/** A parked event, as operators see it. */
+export interface ParkedOutboxEvent {
+  id: string;
+  /** Its place in the order events were written. */
+  seq: number;
+  key: string;
+  event: IEvent;
+  attempts: number;
+  lastError?: string;
+  createdOn: Date;
+  lastAttemptOn?: Date;
+  parkedOn: Date;
+}
+
+/** The outbox's backlog, for readiness and metrics. */
+export interface OutboxStats {
+  /** Events still to publish (not parked, not discarded). */
+  count: number;
+  /** Age (ms) of the oldest of them; undefined when there is none. */
+  oldestAgeMs?: number;
+  /** Events parked after their attempts ran out. */
+  parked: number;
 }
 
 /**
- * The outbox table (`outbox_events`): events written in the transaction of
+ * The outbox (`outbox_events`, with the ordering keys of the events still
+ * to publish in `outbox_event_keys`): events written in the transaction of
  * the change that caused them, then handed out by the relay.
+ *
+ * Order: an event's ordering keys are the ids of the tasks it concerns
+ * (`orderingKeysOf`). An event is due only when no earlier event (by `seq`)
+ * that shares one of its keys is still unpublished, parked ones included;
+ * events without keys are ordered with nothing.
+ *
+ * Cost: an event waiting behind another keeps an `available_on` no earlier
+ * than that one's next try (far in the future while it is parked), so the
+ * claim, which reads due events by `available_on`, never wades through a
+ * backlog held back by a failing or parked event. `add` takes the latest
+ * unpublished event of each key into account, `markFailed` moves the events
+ * behind the failed one, `replayParked` and `discardParked` move them back
+ * to now. Order itself rests on the key test alone.
  */
 export interface OutboxStore {
-  /** Records an event to publish, inside `options.transaction` when given. */
+  /**
+   * Records an event to publish with its ordering keys, inside
+   * `options.transaction` when given.
+   */
   add(event: IEvent, options?: Options): Promise<void>;
   /**
-   * Up to `limit` events due for publishing, in the order they were written,
-   * locked for the transaction in `options` (other relays skip them). The
-   * list ends before an event that waits out a backoff, so none overtakes it.
+   * Up to `limit` due events, in the order they were written, locked for
+   * the transaction in `options` (other relays skip them). Due: neither
+   * published, parked nor discarded, past its backoff, and first among the
+   * unpublished events of each of its keys. No two events returned share a
+   * key.
    */
   claimDue(limit: number, options: Options): Promise<OutboxEntry[]>;
-  /** The event was handed to the connector. */
+  /** The event was handed to the connector: the events behind it may go. */
   markPublished(id: string, options: Options): Promise<void>;
-  /** A publish failed: the event waits `retryInMs` before its next try. */
+  /** A publish failed: the event waits out `retryInMs`, or is parked. */
   markFailed(
     id: string,
-    error: string,
-    retryInMs: number,
+    failure: OutboxFailure,
     options: Options,
   ): Promise<void>;
+  /** How many events wait to be published, and how old the oldest is. */
+  pendingStats(options?: Options): Promise<OutboxStats>;
+  /** Parked events, oldest first. */
+  listParked(limit: number, offset: number): Promise<ParkedOutboxEvent[]>;
+  /** How many events are parked. */
+  countParked(): Promise<number>;
+  /**
+   * When the oldest event still to publish (not parked, not discarded) was
+   * written; none when every event is out. Events waiting behind a parked
+   * one count: they are late too.
+   */
+  oldestPending(): Promise<Date | undefined>;
+  /**
+   * Puts a parked event back in line, due now with a fresh attempt budget.
+   * False when no parked event has this id.
+   */
+  replayParked(id: string): Promise<boolean>;
+  /**
+   * Gives up a parked event for good: it is never published, and the events
+   * behind it go. False when no parked event has this id.
+   */
+  discardParked(id: string): Promise<boolean>;
 }

@@ -15,6 +15,8 @@ import {OutboxStore} from './outbox.store';
 import {PostgresCommandRunStore} from './postgresql/command-run.store';
 import {PostgresEventReceiptStore} from './postgresql/event-receipt.store';
 import {PostgresOutboxStore} from './postgresql/outbox.store';
+import {PostgresTaskStartStore} from './postgresql/task-start.store';
+import {TaskStartStore} from './task-start.store';
 import {JugglerTransactions, TransactionRunner} from './transactions';
 import {ByDialect} from './types';
 
@@ -56,6 +58,11 @@ export const CommandRunStoreProvider = sqlStoreProvider<CommandRunStore>({
 /** The event receipts for the task datasource's dialect. */
 export const EventReceiptStoreProvider = sqlStoreProvider<EventReceiptStore>({
   postgresql: PostgresEventReceiptStore,
+});
+
+/** Pending task-workflow starts for the task datasource's dialect. */
+export const TaskStartStoreProvider = sqlStoreProvider<TaskStartStore>({
+  postgresql: PostgresTaskStartStore,
 });
 
 /** Transactions on the task datasource (juggler transactions work on every SQL connector). */

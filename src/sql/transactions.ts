@@ -1,4 +1,5 @@
 import {juggler, Options} from '@loopback/repository';
+import {guardDroppedConnections} from './connections';
 
 /** Runs work in database transactions of one datasource. */
 export interface TransactionRunner {
@@ -21,19 +22,30 @@ export interface TransactionRunner {
 
 /** Transactions of a juggler datasource (`beginTransaction` on its connector). */
 export class JugglerTransactions implements TransactionRunner {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly dataSource: juggler.DataSource) {
+    guardDroppedConnections(dataSource);
+  }
 
   async run<T>(
     work: (options: Options) => Promise<T>,
     onRollback?: () => Promise<void>,
   ): Promise<T> {
+    guardDroppedConnections(this.dataSource);
     const transaction = await this.dataSource.beginTransaction({});
+    let committing = false;
     try {
       const result = await work({transaction});
+      committing = true;
       await transaction.commit();
       return result;
     } catch (err) {
-      await transaction.rollback();
+      // A failed COMMIT has ended the transaction and released its
+      // connection: a ROLLBACK would release it twice, which pg-pool throws.
+      if (!committing) {
+        // A connection that dropped fails the ROLLBACK too; the database
+        // rolls back on its own then, and the first error is the one to report.
+        await Promise.resolve(transaction.rollback()).catch(() => undefined);
+      }
       await onRollback?.();
       throw err;
     }

@@ -11,6 +11,8 @@ import {
   TaskAuthBindings,
   TaskDbSourceName,
   TaskSecurityBindings,
+  TaskLogger,
+  TaskObservabilityBindings,
   TaskServiceBindings,
   TaskServiceComponent,
   WorkflowServiceSourceName,
@@ -31,6 +33,7 @@ export class TaskExampleApplication extends BootMixin(
   constructor(
     readonly example: ExampleConfig,
     options: ApplicationConfig = {},
+    logger?: TaskLogger,
   ) {
     super({
       ...options,
@@ -66,6 +69,21 @@ export class TaskExampleApplication extends BootMixin(
         },
       },
     });
+    this.bind(TaskObservabilityBindings.CONFIG).to({
+      logging: example.logging,
+      metrics: {
+        token: example.metrics.token,
+        port: example.metrics.port,
+        host: example.metrics.host,
+      },
+      readiness: {outboxMaxAgeMs: example.readyOutboxMaxAgeMs},
+      shutdown: {
+        timeoutMs: example.shutdownTimeoutMs,
+        drainDelayMs: example.shutdownDrainDelayMs,
+      },
+    });
+    // The logger main() writes with, so the app's lines and its own are one stream.
+    if (logger) this.bind(TaskObservabilityBindings.LOGGER).to(logger);
     this.bind(TaskServiceBindings.COMMANDS).to([
       CreateTaskCommand,
       EndTaskCommand,

@@ -4,6 +4,7 @@ import {
   RateLimitRule,
   SecretKey,
 } from 'loopback4-task-service';
+import type {LogFormat, LogLevel} from 'loopback4-task-service';
 
 /** Everything the example app reads from its environment (see the README). */
 export interface ExampleConfig {
@@ -45,6 +46,14 @@ export interface ExampleConfig {
     topics: string[];
     outputTopic: string;
   };
+  logging: {level: LogLevel; format: LogFormat};
+  metrics: {token?: string; port?: number; host: string};
+  /** `/ready` fails when the oldest unpublished outgoing event is older (ms). */
+  readyOutboxMaxAgeMs: number;
+  /** Bound (ms) of the drain on SIGTERM / SIGINT. */
+  shutdownTimeoutMs: number;
+  /** How long (ms) `/ready` answers 503 before the server stops taking requests. */
+  shutdownDrainDelayMs: number;
 }
 
 const DEFAULT_DATABASE = 'taskdb';
@@ -97,6 +106,44 @@ function side(name: string, value: string | undefined): 'http' | 'kafka' {
     throw new Error(`${name} must be "http" or "kafka", not "${value}".`);
   }
   return v;
+}
+
+const LOG_LEVELS: readonly LogLevel[] = [
+  'trace',
+  'debug',
+  'info',
+  'warn',
+  'error',
+  'fatal',
+];
+
+function oneOf<T extends string>(
+  name: string,
+  value: string | undefined,
+  allowed: readonly T[],
+  fallback: T,
+): T {
+  if (value === undefined || value === '') return fallback;
+  const v = value.toLowerCase() as T;
+  if (!allowed.includes(v)) {
+    throw new Error(
+      `${name} must be one of ${allowed.join(', ')}, not "${value}".`,
+    );
+  }
+  return v;
+}
+
+function numberOf(
+  name: string,
+  value: string | undefined,
+  fallback?: number,
+): number | undefined {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    throw new Error(`${name} must be a whole number, not "${value}".`);
+  }
+  return n;
 }
 
 function list(value: string | undefined, fallback: string[]): string[] {
@@ -156,5 +203,35 @@ export function configFromEnv(
       topics: list(env.KAFKA_TOPICS, ['task-example.events']),
       outputTopic: env.KAFKA_OUTPUT_TOPIC ?? 'task-example.output',
     },
+    logging: {
+      level: oneOf('LOG_LEVEL', env.LOG_LEVEL, LOG_LEVELS, 'info'),
+      // Readable lines while developing, JSON lines in production.
+      format: oneOf(
+        'LOG_FORMAT',
+        env.LOG_FORMAT,
+        ['json', 'pretty'] as const,
+        env.NODE_ENV === 'production' ? 'json' : 'pretty',
+      ),
+    },
+    metrics: {
+      token: env.METRICS_TOKEN ? env.METRICS_TOKEN : undefined,
+      port: numberOf('METRICS_PORT', env.METRICS_PORT),
+      host: env.METRICS_HOST ?? '127.0.0.1',
+    },
+    readyOutboxMaxAgeMs: numberOf(
+      'READY_OUTBOX_MAX_AGE_MS',
+      env.READY_OUTBOX_MAX_AGE_MS,
+      300_000,
+    )!,
+    shutdownTimeoutMs: numberOf(
+      'SHUTDOWN_TIMEOUT_MS',
+      env.SHUTDOWN_TIMEOUT_MS,
+      20_000,
+    )!,
+    shutdownDrainDelayMs: numberOf(
+      'SHUTDOWN_DRAIN_DELAY_MS',
+      env.SHUTDOWN_DRAIN_DELAY_MS,
+      0,
+    )!,
   };
 }

@@ -4,6 +4,8 @@ import {Client as PgClient} from 'pg';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {TaskSecurityBindings} from '../../security';
 import {givenTestApp, TestApp} from '../fixtures/app';
+import {captureConsole, capturingLogger} from '../fixtures/log-capture';
+import {TaskObservabilityBindings} from '../../observability';
 import {bpmn} from '../fixtures/bpmn';
 import {assertCamundaUp, camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
@@ -63,25 +65,6 @@ function send(base: URL, request: FuzzRequest): Promise<Answer> {
   });
 }
 
-/** Everything written to the console during the run, to look for secrets. */
-function captureConsole() {
-  const lines: string[] = [];
-  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
-  const originals = methods.map(m => console[m]);
-  methods.forEach((m, i) => {
-    console[m] = (...args: unknown[]) => {
-      lines.push(
-        args.map(a => (a instanceof Error ? a.stack : String(a))).join(' '),
-      );
-      (originals[i] as (...a: unknown[]) => void).apply(console, args);
-    };
-  });
-  return {
-    lines,
-    restore: () => methods.forEach((m, i) => (console[m] = originals[i])),
-  };
-}
-
 type StatusClass = '2xx' | '3xx' | '4xx' | '5xx';
 
 describe('Fuzz: malformed requests on every route of /openapi.json (PostgreSQL, Camunda)', function () {
@@ -90,13 +73,16 @@ describe('Fuzz: malformed requests on every route of /openapi.json (PostgreSQL, 
   let t: TestApp;
   let pg: PgClient;
   const logs = captureConsole();
+  // The service's own lines, at debug: what an operator's log would hold.
+  const serviceLog = capturingLogger('debug');
 
   before(async () => {
     await assertCamundaUp();
     db = await TestDatabase.create();
     t = await givenTestApp({
       db,
-      before: app =>
+      before: app => {
+        app.bind(TaskObservabilityBindings.LOGGER).to(serviceLog.logger);
         // Valid tokens throughout: counted limits would only hide validation.
         app.bind(TaskSecurityBindings.CONFIG).to({
           rateLimits: {
@@ -104,7 +90,8 @@ describe('Fuzz: malformed requests on every route of /openapi.json (PostgreSQL, 
             apiCredentialFailures: false,
             trigger: false,
           },
-        }),
+        });
+      },
       after: app => {
         app.component(TaskHttpComponent);
         // No background delivery: the tables change only by requests.
@@ -307,7 +294,11 @@ describe('Fuzz: malformed requests on every route of /openapi.json (PostgreSQL, 
     // No secret in any answer or anything logged: the client secret (shown
     // only when its app was created, before the run), the JWT secret and
     // the key that encrypts client secrets.
-    const everything = [...texts, ...logs.lines].join('\n');
+    // The service logged the run (so the search below reads real lines).
+    expect(serviceLog.lines.length).to.be.above(0);
+    const everything = [...texts, ...logs.lines, ...serviceLog.lines].join(
+      '\n',
+    );
     for (const secret of [apiSecret, TEST_JWT_SECRET, TEST_SECRET_KEY.key]) {
       expect(everything.includes(secret)).to.be.false();
     }

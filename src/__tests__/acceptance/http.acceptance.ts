@@ -9,27 +9,10 @@ import {TaskServiceBindings} from '../../keys';
 import {givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
 import {testHttpConfig} from '../fixtures/http-config';
+import {captureConsole, capturingLogger} from '../fixtures/log-capture';
 import {RecordingConnector} from '../fixtures/recording-connector';
+import {TaskObservabilityBindings} from '../../observability';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
-
-/** Everything written to the console while the tests run, to look for secrets. */
-function captureConsole() {
-  const lines: string[] = [];
-  const methods = ['log', 'info', 'warn', 'error', 'debug'] as const;
-  const originals = methods.map(m => console[m]);
-  methods.forEach((m, i) => {
-    console[m] = (...args: unknown[]) => {
-      lines.push(
-        args.map(a => (a instanceof Error ? a.stack : String(a))).join(' '),
-      );
-      (originals[i] as (...a: unknown[]) => void).apply(console, args);
-    };
-  });
-  return {
-    lines,
-    restore: () => methods.forEach((m, i) => (console[m] = originals[i])),
-  };
-}
 
 describe('HTTP connector routes (PostgreSQL)', () => {
   let db: TestDatabase;
@@ -37,12 +20,16 @@ describe('HTTP connector routes (PostgreSQL)', () => {
   let client: Client;
   const admin = bearer(tokenWith(ALL_PERMISSIONS));
   const logs = captureConsole();
+  // The service's own lines, at debug: what an operator's log would hold.
+  const serviceLog = capturingLogger('debug');
   const secrets: string[] = [];
 
   before(async () => {
     db = await TestDatabase.create();
     t = await givenTestApp({
       db,
+      before: app =>
+        app.bind(TaskObservabilityBindings.LOGGER).to(serviceLog.logger),
       after: app => {
         app.component(TaskHttpComponent);
         app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig());
@@ -407,9 +394,12 @@ describe('HTTP connector routes (PostgreSQL)', () => {
       expect(res.body).to.have.length(1);
       expect(res.body[0]).to.not.have.properties('lockToken', 'lockedUntil');
       const text = JSON.stringify(res.body);
+      // The service logged these requests: the search reads real lines.
+      expect(serviceLog.lines.length).to.be.above(0);
       for (const secret of secrets) {
         expect(text).to.not.containEql(secret);
         expect(logs.lines.join('\n')).to.not.containEql(secret);
+        expect(serviceLog.lines.join('\n')).to.not.containEql(secret);
       }
       expect(secrets.length).to.be.above(3);
     });

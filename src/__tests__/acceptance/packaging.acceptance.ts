@@ -1,6 +1,6 @@
 import {execFileSync, spawn} from 'child_process';
 import {expect} from '@loopback/testlab';
-import {existsSync, mkdtempSync, rmSync, writeFileSync} from 'fs';
+import {cpSync, existsSync, mkdtempSync, rmSync, writeFileSync} from 'fs';
 import {tmpdir} from 'os';
 import path from 'path';
 import {eventually} from '../fixtures/app';
@@ -8,6 +8,7 @@ import {PG_ADMIN, pgQuery} from '../fixtures/database';
 import {bearer, tokenWith, TEST_JWT_SECRET} from '../fixtures/tokens';
 
 const ROOT = path.resolve(__dirname, '../../..');
+const ORIGINAL_STYLE = path.join(ROOT, 'src/__tests__/fixtures/original-style');
 
 /** A fresh LoopBack host app that only knows the packed package, in plain JavaScript. */
 const HOST_APP = `
@@ -17,11 +18,13 @@ const {ServiceMixin} = require('@loopback/service-proxy');
 const {TaskServiceComponent, TaskDbSourceName, WorkflowServiceSourceName, TaskAuthBindings} = require('loopback4-task-service');
 const {TaskHttpBindings, TaskHttpComponent} = require('loopback4-task-service/http');
 const kafka = require('loopback4-task-service/kafka');
+const testing = require('loopback4-task-service/testing');
 
 class HostApp extends ServiceMixin(RepositoryMixin(RestApplication)) {}
 
 async function main() {
   if (typeof kafka.KafkaStreamService !== 'function') throw new Error('kafka subpath is empty');
+  if (typeof testing.InProcessEngine !== 'function') throw new Error('testing subpath is empty');
   const app = new HostApp({rest: {port: Number(process.env.PORT), host: '127.0.0.1'}});
   for (const name of [TaskDbSourceName, WorkflowServiceSourceName]) {
     app.dataSource(new juggler.DataSource({
@@ -84,6 +87,7 @@ describe('The packed package installs into a fresh app and boots there', functio
       /package\/migrations\/pg\/migrations\/sqls\/.*init-up\.sql/,
     );
     expect(listing).to.match(/package\/kafka\/package\.json/);
+    expect(listing).to.match(/package\/testing\/package\.json/);
     expect(listing).to.not.match(/__tests__/);
 
     writeFileSync(
@@ -100,6 +104,7 @@ describe('The packed package installs into a fresh app and boots there', functio
         '--foreground-scripts',
         tarball,
         '@loopback/service-proxy@^8',
+        'kafkajs@^2.2.4',
       ],
       {
         cwd: dir,
@@ -147,6 +152,55 @@ describe('The packed package installs into a fresh app and boots there', functio
       expect(await res.json()).to.eql([]);
     } finally {
       app.kill('SIGTERM');
+    }
+  });
+
+  it('compiles, strict, an app written for the original against the installed package and its dependencies only', () => {
+    expect(
+      existsSync(path.join(dir, 'node_modules', 'loopback4-task-service')),
+    ).to.be.true();
+    // The same sources the test build compiles, by the package's name.
+    cpSync(ORIGINAL_STYLE, path.join(dir, 'src'), {
+      recursive: true,
+      filter: source => !source.endsWith('.bpmn'),
+    });
+    writeFileSync(
+      path.join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          strict: true,
+          strictPropertyInitialization: false,
+          useDefineForClassFields: false,
+          target: 'ES2022',
+          module: 'commonjs',
+          moduleResolution: 'node',
+          experimentalDecorators: true,
+          emitDecoratorMetadata: true,
+          esModuleInterop: true,
+          skipLibCheck: true,
+          noEmit: true,
+          // Node's types from here; every other type comes from the host's
+          // node_modules (the client library's with the package).
+          typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+          types: ['node'],
+        },
+        include: ['src'],
+      }),
+    );
+    try {
+      execFileSync(
+        process.execPath,
+        [
+          path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+          '-p',
+          dir,
+        ],
+        {cwd: dir, stdio: 'pipe'},
+      );
+    } catch (err) {
+      throw new Error(
+        `The original-style app does not compile against the installed package:\n${(err as {stdout?: Buffer}).stdout}`,
+      );
     }
   });
 });

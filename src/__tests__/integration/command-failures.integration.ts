@@ -113,10 +113,12 @@ describe('Failing commands on a real Camunda 7 with PostgreSQL: incidents, rollb
         method: 'PUT',
         body: JSON.stringify({retries: 1}),
       });
+      // The tasks commit first, then their workflows start.
       const created = await eventually(async () => {
         const found = await tasksWhere({name: {inq: ['Plain', 'Broken']}});
-        return found.length === 2 && found;
-      }, 'the tasks created by the retry');
+        const broken = found.find(x => x.name === 'Broken');
+        return found.length === 2 && !!broken?.externalId && found;
+      }, 'the tasks created by the retry, with the workflow started');
       await new Promise(r => setTimeout(r, 1000));
       expect(
         await tasksWhere({name: {inq: ['Plain', 'Broken']}}),

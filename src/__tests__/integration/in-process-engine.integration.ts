@@ -5,7 +5,7 @@ import {Task, UserTask} from '../../models';
 import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
 import {TestDatabase} from '../fixtures/database';
-import {InProcessEngine} from '../fixtures/in-process-engine';
+import {bindInProcessEngine, InProcessEngine} from '../../testing';
 import {RecordingConnector} from '../fixtures/recording-connector';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
@@ -25,7 +25,6 @@ describe('The engine ports are the only seam: the whole flow on an in-process en
 
   before(async () => {
     db = await TestDatabase.create(['core']);
-    engine = new InProcessEngine();
     outgoing = new RecordingConnector();
     t = await givenTestApp({
       db,
@@ -34,8 +33,7 @@ describe('The engine ports are the only seam: the whole flow on an in-process en
       commands: [CreateTaskCommand, EndTaskCommand],
       // After the component is mounted: the ports are looked up when used.
       after: app => {
-        app.bind(TaskServiceBindings.CUSTOM_BPMN_RUNNER).to(engine);
-        app.bind(TaskServiceBindings.COMMAND_RUNNER).to(engine);
+        engine = bindInProcessEngine(app);
       },
     });
     client = t.client;

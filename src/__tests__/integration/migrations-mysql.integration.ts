@@ -22,7 +22,9 @@ const CORE_TABLES = [
   'event_workflow_runs',
   'event_workflows',
   'events',
+  'outbox_event_keys',
   'outbox_events',
+  'task_starts',
   'task_workflows',
   'tasks',
   'user_tasks',
@@ -33,6 +35,7 @@ const HTTP_TABLES = [
   'client_apps',
   'webhook_deliveries',
   'webhook_delivery_attempts',
+  'webhook_delivery_keys',
   'webhook_subscriptions',
 ];
 const ALL_TABLES = [...CORE_TABLES, ...HTTP_TABLES].sort();
@@ -96,6 +99,7 @@ describe('MySQL migrations (db-migrate, real MariaDB)', () => {
       {name: '/20260101000001-http'},
       {name: '/20260101000002-webhook-deliveries'},
       {name: '/20260101000003-client-app-names'},
+      {name: '/20260201000001-delivery-order'},
     ]);
   });
 
@@ -469,6 +473,15 @@ const PARTIAL_INDEXES: Record<string, {predicate: string; mysql: string[]}> = {
     predicate: '(published_on IS NULL)',
     mysql: ['published_on', 'seq'],
   },
+  idx_outbox_events_due: {
+    predicate:
+      '((published_on IS NULL) AND (parked_on IS NULL) AND (discarded_on IS NULL))',
+    mysql: ['published_on', 'parked_on', 'discarded_on', 'available_on', 'seq'],
+  },
+  idx_outbox_events_parked: {
+    predicate: '(parked_on IS NOT NULL)',
+    mysql: ['parked_on'],
+  },
   idx_webhook_deliveries_due: {
     predicate: "((status)::text = 'pending'::text)",
     mysql: ['status', 'next_attempt_on'],
@@ -508,6 +521,8 @@ const MYSQL_ONLY_INDEXES: Record<string, string> = {
   'event_receipts.idx_event_receipts_event_id': 'InnoDB indexes foreign keys',
   'webhook_deliveries.idx_webhook_deliveries_subscription_id':
     'InnoDB indexes foreign keys',
+  'webhook_deliveries.idx_webhook_deliveries_seq':
+    'AUTO_INCREMENT must lead a key',
 };
 
 /** Referential actions, PostgreSQL's codes and MySQL's words → shared. */
@@ -890,7 +905,7 @@ describe('PostgreSQL and MySQL migrations describe the same tables', () => {
       'status IN (pending,delivered,dead)',
     ]);
     expect(Object.values(expected).flatMap(t => t.foreignKeys)).to.have.length(
-      8,
+      10,
     );
   });
 });

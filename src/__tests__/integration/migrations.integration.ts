@@ -7,7 +7,9 @@ const CORE_TABLES = [
   'event_workflow_runs',
   'event_workflows',
   'events',
+  'outbox_event_keys',
   'outbox_events',
+  'task_starts',
   'task_workflows',
   'tasks',
   'user_tasks',
@@ -18,6 +20,7 @@ const HTTP_TABLES = [
   'client_apps',
   'webhook_deliveries',
   'webhook_delivery_attempts',
+  'webhook_delivery_keys',
   'webhook_subscriptions',
 ];
 
@@ -81,6 +84,13 @@ describe('PostgreSQL migrations (db-migrate, real database)', () => {
       'event_workflows USING btree (event_key)',
       'task_workflows USING btree (task_key)',
       'events USING btree (key, "timestamp", id)',
+      // The relay's claim and its "earlier event of the same task" test.
+      'outbox_events USING btree (available_on, seq) WHERE ((published_on IS NULL) AND (parked_on IS NULL) AND (discarded_on IS NULL))',
+      'outbox_event_keys USING btree (ordering_key, seq)',
+      'outbox_events USING btree (parked_on) WHERE (parked_on IS NOT NULL)',
+      // The delivery worker's "earlier delivery of the same task" test.
+      'webhook_delivery_keys USING btree (receiver, ordering_key, seq)',
+      'task_starts USING btree (external_task_id, task_index)',
     ]) {
       expect(defs).to.containEql(expected);
     }

@@ -1,43 +1,76 @@
+import {juggler} from '@loopback/repository';
 import {expect} from '@loopback/testlab';
 import {IEvent, IOutgoingConnector} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {EventType} from '../../models';
 import {EventOutbox} from '../../services';
+import {TaskDbSourceName} from '../../types';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
+import {bearer, tokenWith} from '../fixtures/tokens';
 
-/** An outgoing connector that is down for its first `failures` calls. */
-class FlakyConnector implements IOutgoingConnector {
+/**
+ * An outgoing connector whose failures the test decides: `down` fails
+ * everything, `refuse` fails the events it matches; the rest is recorded.
+ */
+class ScriptedConnector implements IOutgoingConnector {
   static instances = 0;
+  /** What every instance published, in the order publish returned. */
   static published: IEvent[] = [];
-  static failures = 0;
+  static down = false;
+  static failNext = 0;
+  static refuse: (event: IEvent) => boolean = () => false;
+  static calls = 0;
   constructor() {
-    FlakyConnector.instances++;
+    ScriptedConnector.instances++;
   }
   async publish(event: IEvent) {
-    if (FlakyConnector.failures > 0) {
-      FlakyConnector.failures--;
-      throw new Error('broker unavailable');
+    ScriptedConnector.calls++;
+    if (ScriptedConnector.down) throw new Error('broker unavailable');
+    if (ScriptedConnector.failNext > 0) {
+      ScriptedConnector.failNext--;
+      throw new Error('broker hiccup');
     }
-    FlakyConnector.published.push(event);
+    if (ScriptedConnector.refuse(event)) throw new Error('message too large');
+    ScriptedConnector.published.push(event);
   }
 }
 
-describe('The outbox on PostgreSQL: durable, ordered, one connector', function () {
+/** The payload field the tests number events by. */
+function nOf(event: IEvent): string {
+  return String(event.payload.n);
+}
+
+/** The events of one task, in the order they were published. */
+function publishedOf(taskId: string): string[] {
+  return ScriptedConnector.published
+    .filter(e => e.payload.taskId === taskId)
+    .map(nOf);
+}
+
+describe('The outbox on PostgreSQL: durable, ordered per task, parks a poison event', function () {
   this.timeout(60000);
   let db: TestDatabase;
   let t: TestApp;
   let outbox: EventOutbox;
+  let run = 0;
 
   before(async () => {
     db = await TestDatabase.create(['core']);
     t = await givenTestApp({
       db,
-      // Transient, as the original's README binds connectors.
-      after: app =>
+      after: app => {
+        // Transient, as the original's README binds connectors.
         app
           .bind(TaskServiceBindings.OUTGOING_CONNECTOR)
-          .toClass(FlakyConnector),
+          .toClass(ScriptedConnector);
+        app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
+          pollIntervalMs: 50,
+          initialBackoffMs: 20,
+          maxBackoffMs: 100,
+          maxAttempts: 3,
+        });
+      },
     });
     outbox = await t.app.get<EventOutbox>('services.EventOutbox');
   });
@@ -45,61 +78,382 @@ describe('The outbox on PostgreSQL: durable, ordered, one connector', function (
     await t?.stop();
     await db?.drop();
   });
+  beforeEach(() => {
+    run++;
+    ScriptedConnector.published = [];
+    ScriptedConnector.down = false;
+    ScriptedConnector.failNext = 0;
+    ScriptedConnector.refuse = () => false;
+  });
 
-  it('retries a failing connector and publishes every event once, in order', async () => {
-    FlakyConnector.failures = 3;
+  /** A task id of this test. */
+  const task = (name: string) => `${name}-${run}`;
+
+  function announce(taskId: string, n: number | string) {
+    return outbox.announce(EventType.TaskCompleted, {taskId, n});
+  }
+
+  function rows() {
+    return db.query<{
+      n: string;
+      attempts: number;
+      parked: boolean;
+      published: boolean;
+    }>(
+      `SELECT event->'payload'->>'n' AS n, attempts, parked_on IS NOT NULL AS parked,
+              published_on IS NOT NULL AS published
+         FROM main.outbox_events ORDER BY seq`,
+    );
+  }
+
+  it('retries a failing connector and publishes every event once, each task in the order written', async () => {
+    ScriptedConnector.failNext = 4;
     for (let i = 0; i < 5; i++) {
-      await outbox.announce(EventType.TaskCompleted, {taskId: `t-${i}`});
+      await announce(task('a'), `a${i}`);
+      await announce(task('b'), `b${i}`);
     }
     await eventually(
-      () => FlakyConnector.published.length === 5,
-      'five events published',
+      () => ScriptedConnector.published.length === 10,
+      'ten events published',
     );
-    expect(FlakyConnector.published.map(e => e.payload.taskId)).to.eql([
-      't-0',
-      't-1',
-      't-2',
-      't-3',
-      't-4',
-    ]);
-    expect(FlakyConnector.published[0]).to.containDeep({
+    expect(publishedOf(task('a'))).to.eql(['a0', 'a1', 'a2', 'a3', 'a4']);
+    expect(publishedOf(task('b'))).to.eql(['b0', 'b1', 'b2', 'b3', 'b4']);
+    expect(ScriptedConnector.published[0]).to.containDeep({
       key: 'task-completed',
       source: 'task-service',
     });
-    const [first] = await db.query<{attempts: number; last_error: string}>(
-      `SELECT attempts, last_error FROM main.outbox_events ORDER BY seq LIMIT 1`,
+    // The connector has the event before the relay's round commits it.
+    await eventually(
+      async () =>
+        (
+          await db.query(
+            'SELECT 1 FROM main.outbox_events WHERE published_on IS NULL',
+          )
+        ).length === 0,
+      'every event recorded as published',
     );
-    expect(first).to.eql({attempts: 4, last_error: 'broker unavailable'});
-    const unpublished = await db.query(
-      'SELECT 1 FROM main.outbox_events WHERE published_on IS NULL',
-    );
-    expect(unpublished).to.have.length(0);
+    // Published events leave no ordering keys behind.
+    expect(await db.query('SELECT 1 FROM main.outbox_event_keys')).to.eql([]);
   });
 
   it('resolves a transient connector once, not a new client per round', async () => {
-    expect(FlakyConnector.instances).to.equal(1);
+    expect(ScriptedConnector.instances).to.equal(1);
   });
 
   it('an event written in a rolled-back transaction is never published', async () => {
-    const before = FlakyConnector.published.length;
-    const ds =
-      await t.app.get<import('@loopback/repository').juggler.DataSource>(
-        'datasources.taskdb',
-      );
+    const ds = await t.app.get<juggler.DataSource>(
+      `datasources.${TaskDbSourceName}`,
+    );
     const tx = await ds.beginTransaction({});
     await outbox.announce(
       EventType.TaskCreated,
-      {createdTasks: []},
+      {createdTasks: [{id: task('gone')}]},
       {transaction: tx},
     );
     await tx.rollback();
-    await outbox.announce(EventType.TaskCompleted, {taskId: 'after'});
+    await announce(task('kept'), 'after');
     await eventually(
-      () => FlakyConnector.published.length === before + 1,
+      () => ScriptedConnector.published.length === 1,
       'the committed event',
     );
-    expect(FlakyConnector.published.slice(before).map(e => e.key)).to.eql([
-      'task-completed',
+    expect(ScriptedConnector.published.map(nOf)).to.eql(['after']);
+  });
+
+  it('a failing event holds back only the later events of its own tasks; events naming several tasks wait for each', async () => {
+    ScriptedConnector.refuse = e => e.payload.n === 'a0';
+    await announce(task('a'), 'a0');
+    await announce(task('a'), 'a1');
+    // Names a and c: waits for a0, and c's later events wait for it.
+    await outbox.announce(EventType.TaskCreated, {
+      createdTasks: [{id: task('c')}, {id: task('a')}],
+      n: 'ac',
+    });
+    await announce(task('c'), 'c1');
+    await announce(task('b'), 'b0');
+    await announce(task('b'), 'b1');
+    await outbox.announce(EventType.TaskCompleted, {n: 'about-no-task'});
+    await eventually(
+      () => ScriptedConnector.published.length === 3,
+      "b's events and the one about no task",
+    );
+    await new Promise(r => setTimeout(r, 300));
+    expect(ScriptedConnector.published.map(nOf).sort()).to.eql([
+      'about-no-task',
+      'b0',
+      'b1',
     ]);
+    expect(publishedOf(task('b'))).to.eql(['b0', 'b1']);
+    // Only the failing event was tried; the ones behind it wait untried.
+    const waiting = (await rows()).filter(r => !r.published);
+    expect(waiting.map(r => r.n)).to.eql(['a0', 'a1', 'ac', 'c1']);
+    expect(waiting.filter(r => r.attempts > 0).map(r => r.n)).to.eql(['a0']);
+
+    // The connector takes it now (a replay, should it be parked by then):
+    // everything follows, in order.
+    ScriptedConnector.refuse = () => false;
+    for (const parked of await outbox.listParked()) {
+      await outbox.replay(parked.id);
+    }
+    await eventually(
+      () => ScriptedConnector.published.length === 7,
+      'the held-back events',
+      20000,
+    );
+    const order = ScriptedConnector.published.map(nOf);
+    expect(order.indexOf('a0')).to.be.below(order.indexOf('a1'));
+    expect(order.indexOf('a0')).to.be.below(order.indexOf('ac'));
+    expect(order.indexOf('a1')).to.be.below(order.indexOf('ac'));
+    expect(order.indexOf('ac')).to.be.below(order.indexOf('c1'));
+  });
+
+  describe('parking', () => {
+    const admin = bearer(
+      tokenWith(['ViewEvent', 'ReplayEvent', 'DiscardEvent']),
+    );
+
+    it('parks a poison event after maxAttempts while other tasks flow; lists and counts it', async () => {
+      ScriptedConnector.refuse = e => e.payload.n === 'p0';
+      await announce(task('p'), 'p0');
+      await announce(task('p'), 'p1');
+      // Other tasks keep the connector busy, so it is seen to work.
+      let i = 0;
+      const parkedRow = await eventually(
+        async () => {
+          await announce(task(`other${i}`), `o${i++}`);
+          const [row] = await db.query<{id: string; attempts: number}>(
+            `SELECT id, attempts FROM main.outbox_events WHERE parked_on IS NOT NULL`,
+          );
+          return row;
+        },
+        'the parked event',
+        20000,
+        100,
+      );
+      // maxAttempts, or the first failure after it that followed a publish.
+      expect(parkedRow.attempts).to.be.aboveOrEqual(3);
+      await eventually(
+        () => ScriptedConnector.published.length === i,
+        'every event of the other tasks',
+      );
+      expect(publishedOf(task('p'))).to.eql([]);
+
+      const listed = await t.client
+        .get('/events/outbox/parked')
+        .set(admin)
+        .expect(200);
+      expect(listed.body).to.have.length(1);
+      expect(listed.body[0]).to.containDeep({
+        id: parkedRow.id,
+        key: 'task-completed',
+        attempts: parkedRow.attempts,
+        lastError: 'message too large',
+        event: {payload: {taskId: task('p'), n: 'p0'}},
+      });
+      expect(listed.body[0].parkedOn).to.be.a.String();
+      const count = await t.client
+        .get('/events/outbox/parked/count')
+        .set(admin)
+        .expect(200);
+      expect(count.body).to.eql({count: 1});
+      expect(await outbox.countParked()).to.equal(1);
+      // p1 waits behind it, not parked, not tried, out of the relay's way
+      // until the parked one is replayed or discarded: the oldest pending.
+      const [p1] = await db.query<{
+        created_on: Date;
+        attempts: number;
+        held: boolean;
+      }>(
+        `SELECT created_on, attempts,
+                available_on > now() + interval '1 year' AS held
+           FROM main.outbox_events WHERE event->'payload'->>'n' = 'p1'`,
+      );
+      expect(p1).to.containDeep({attempts: 0, held: true});
+      expect(await outbox.oldestPending()).to.eql(p1.created_on);
+    });
+
+    it('a replay publishes the parked event, then the ones behind it, in order', async () => {
+      const [parked] = await db.query<{id: string}>(
+        `SELECT id FROM main.outbox_events WHERE parked_on IS NOT NULL`,
+      );
+      await t.client
+        .post(`/events/outbox/parked/${parked.id}/replay`)
+        .set(bearer(tokenWith(['ViewEvent'])))
+        .expect(403);
+      await t.client
+        .post(`/events/outbox/parked/${parked.id}/replay`)
+        .set(admin)
+        .expect(204);
+      await eventually(
+        () => ScriptedConnector.published.length === 2,
+        'the replayed event and the one behind it',
+      );
+      expect(ScriptedConnector.published.map(nOf)).to.eql(['p0', 'p1']);
+      expect(await outbox.countParked()).to.equal(0);
+      expect(await outbox.oldestPending()).to.be.undefined();
+      await t.client
+        .post(`/events/outbox/parked/${parked.id}/replay`)
+        .set(admin)
+        .expect(404);
+    });
+
+    it('a discard gives the parked event up and lets the ones behind it go', async () => {
+      ScriptedConnector.refuse = e => e.payload.n === 'd0';
+      await announce(task('d'), 'd0');
+      await announce(task('d'), 'd1');
+      let i = 0;
+      const parked = await eventually(
+        async () => {
+          await announce(task(`busy${i}`), `busy${i++}`);
+          return (await outbox.listParked())[0];
+        },
+        'the parked event',
+        20000,
+        100,
+      );
+      await t.client
+        .delete(`/events/outbox/parked/${parked.id}`)
+        .set(bearer(tokenWith(['ReplayEvent'])))
+        .expect(403);
+      await t.client
+        .delete(`/events/outbox/parked/${parked.id}`)
+        .set(admin)
+        .expect(204);
+      await eventually(
+        () => publishedOf(task('d')).length === 1,
+        'the event behind the discarded one',
+      );
+      expect(publishedOf(task('d'))).to.eql(['d1']);
+      const [row] = await db.query<{
+        discarded: boolean;
+        parked: boolean;
+        published: boolean;
+      }>(
+        `SELECT discarded_on IS NOT NULL AS discarded, parked_on IS NOT NULL AS parked,
+                published_on IS NOT NULL AS published
+           FROM main.outbox_events WHERE id = $1`,
+        [parked.id],
+      );
+      expect(row).to.eql({discarded: true, parked: false, published: false});
+      await t.client
+        .delete(`/events/outbox/parked/${parked.id}`)
+        .set(admin)
+        .expect(404);
+      await t.client
+        .delete('/events/outbox/parked/not-a-uuid')
+        .set(admin)
+        .expect(400);
+    });
+
+    it('an outage of the connector parks nothing: every event is published once it is back', async () => {
+      ScriptedConnector.down = true;
+      const callsBefore = ScriptedConnector.calls;
+      await announce(task('x'), 'x0');
+      await announce(task('x'), 'x1');
+      await announce(task('y'), 'y0');
+      // Well past maxAttempts tries of each first event.
+      await eventually(
+        () => ScriptedConnector.calls - callsBefore >= 12,
+        'a dozen failed publishes',
+      );
+      expect(await outbox.countParked()).to.equal(0);
+      ScriptedConnector.down = false;
+      await eventually(
+        () => ScriptedConnector.published.length === 3,
+        'the events after the outage',
+      );
+      expect(publishedOf(task('x'))).to.eql(['x0', 'x1']);
+      expect(publishedOf(task('y'))).to.eql(['y0']);
+      expect(await outbox.countParked()).to.equal(0);
+    });
+
+    it('lists the routes in the OpenAPI document', async () => {
+      const res = await t.client.get('/openapi.json').expect(200);
+      expect(Object.keys(res.body.paths)).to.containDeep([
+        '/events/outbox/parked',
+        '/events/outbox/parked/count',
+        '/events/outbox/parked/{id}/replay',
+        '/events/outbox/parked/{id}',
+      ]);
+      expect(Object.keys(res.body.paths['/events/outbox/parked/{id}'])).to.eql([
+        'delete',
+      ]);
+    });
+  });
+});
+
+describe('Two relays on one database keep each task in order', function () {
+  this.timeout(60000);
+  let db: TestDatabase;
+  const apps: TestApp[] = [];
+  /** Every publish of both apps, in the order publish returned. */
+  const timeline: {app: number; event: IEvent}[] = [];
+
+  /** Slow and now and then failing, so both relays interleave. */
+  class SharedConnector implements IOutgoingConnector {
+    constructor(private readonly app: number) {}
+    async publish(event: IEvent) {
+      await new Promise(r => setTimeout(r, Math.random() * 4));
+      if (Math.random() < 0.1) throw new Error('hiccup');
+      timeline.push({app: this.app, event});
+    }
+  }
+
+  before(async () => {
+    db = await TestDatabase.create(['core']);
+    for (let i = 0; i < 2; i++) {
+      apps.push(
+        await givenTestApp({
+          db,
+          outgoing: new SharedConnector(i),
+          after: app =>
+            app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
+              pollIntervalMs: 20,
+              initialBackoffMs: 10,
+              maxBackoffMs: 50,
+              batchSize: 5,
+            }),
+        }),
+      );
+    }
+  });
+  after(async () => {
+    for (const t of apps) await t.stop();
+    await db?.drop();
+  });
+
+  it('20 tasks × 10 events written from both apps: each published once, each task in order', async () => {
+    const outboxes = await Promise.all(
+      apps.map(t => t.app.get<EventOutbox>('services.EventOutbox')),
+    );
+    const writes: Promise<void>[] = [];
+    for (let task = 0; task < 20; task++) {
+      writes.push(
+        (async () => {
+          for (let n = 0; n < 10; n++) {
+            await outboxes[(task + n) % 2].announce(EventType.TaskCompleted, {
+              taskId: `task-${task}`,
+              n,
+            });
+          }
+        })(),
+      );
+    }
+    await Promise.all(writes);
+    await eventually(() => timeline.length >= 200, '200 events', 30000);
+    await new Promise(r => setTimeout(r, 300));
+    expect(timeline).to.have.length(200);
+    for (let task = 0; task < 20; task++) {
+      expect(
+        timeline
+          .filter(({event}) => event.payload.taskId === `task-${task}`)
+          .map(({event}) => event.payload.n),
+      ).to.eql([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    }
+    // Both relays took part.
+    expect(new Set(timeline.map(p => p.app))).to.eql(new Set([0, 1]));
+    const left = await db.query<{n: string}>(
+      'SELECT count(*) AS n FROM main.outbox_events WHERE published_on IS NULL',
+    );
+    expect(Number(left[0].n)).to.equal(0);
   });
 });

@@ -5,6 +5,8 @@ import {expect} from '@loopback/testlab';
 import {
   ClientApp,
   ClientAppRepository,
+  WebhookDelivery,
+  WebhookDeliveryKey,
   WebhookSubscriptionRepository,
 } from '../../connectors/http';
 import {
@@ -13,8 +15,10 @@ import {
   EventType,
   EventWorkflowRun,
   OutboxEvent,
+  OutboxEventKey,
   TaskPriority,
   TaskSeverity,
+  TaskStart,
   TaskStatus,
   UserTaskStatus,
 } from '../../models';
@@ -260,9 +264,13 @@ describe('Repositories on PostgreSQL: every model matches its table', () => {
   it('the models of the tables only the SQL stores write match them column for column', async () => {
     for (const model of [
       OutboxEvent,
+      OutboxEventKey,
       CommandRun,
       EventReceipt,
       EventWorkflowRun,
+      TaskStart,
+      WebhookDelivery,
+      WebhookDeliveryKey,
     ]) {
       const {table} = model.definition.settings.postgresql as {table: string};
       const columns = await db.query<{column_name: string}>(

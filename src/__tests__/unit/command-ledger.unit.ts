@@ -11,6 +11,9 @@ class MemoryCommandRuns implements CommandRunStore {
     this.claimed.add(externalTaskId);
     return true;
   }
+  async release(externalTaskId: string): Promise<void> {
+    this.claimed.delete(externalTaskId);
+  }
 }
 
 describe('CommandLedger (unit)', () => {
@@ -58,5 +61,14 @@ describe('CommandLedger (unit)', () => {
     await expect(
       ledger.once('', 'end-task', async () => 'never'),
     ).to.be.rejectedWith(/end-task: the external task has no id/);
+  });
+
+  it('does the work again once a claim is released (its work was undone)', async () => {
+    let runsOfWork = 0;
+    const work = async () => ++runsOfWork;
+    await ledger.once('item-9', 'create-tasks', work);
+    await ledger.release('item-9', {transaction: 'fake'});
+    expect(await ledger.once('item-9', 'create-tasks', work)).to.equal(2);
+    expect(await ledger.once('item-9', 'create-tasks', work)).to.be.undefined();
   });
 });

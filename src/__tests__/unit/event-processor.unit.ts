@@ -1,7 +1,11 @@
 import {expect, sinon} from '@loopback/testlab';
 import {IEvent} from '../../interfaces';
 import {EventRepository, EventWorkflowRepository} from '../../repositories';
-import {EventProcessorService, WorkflowService} from '../../services';
+import {
+  eventBusinessKey,
+  EventProcessorService,
+  WorkflowService,
+} from '../../services';
 import {EventReceiptStore} from '../../sql';
 import {FakeTransactions} from '../fixtures/fake-transactions';
 
@@ -9,8 +13,13 @@ describe('EventProcessorService (unit)', () => {
   let created: object[];
   let started: string[];
   let receipts: sinon.SinonStubbedInstance<EventReceiptStore>;
+  let businessKeys: (string | undefined)[];
+  let found: string[];
+  /** Instances the engine holds by business key before the delivery. */
+  let startedBefore: Map<string, {id: string; definitionId: string}>;
 
   function processor(filter?: (e: IEvent) => boolean) {
+    startedBefore = new Map();
     created = [];
     started = [];
     const events = {
@@ -25,17 +34,32 @@ describe('EventProcessorService (unit)', () => {
         {workflowKey: 'second:1:b'},
       ],
     } as unknown as EventWorkflowRepository;
+    businessKeys = [];
+    found = [];
     const workflows = {
-      startIfKnown: async (key: string) => {
+      startIfKnown: async (
+        key: string,
+        _input: object,
+        _cause: string,
+        options?: {businessKey?: string},
+      ) => {
         started.push(key);
+        businessKeys.push(options?.businessKey);
         return {id: `instance-of-${key}`, definitionId: key};
+      },
+      findStarted: async (businessKey: string) => {
+        found.push(businessKey);
+        return startedBefore.get(businessKey);
       },
     } as unknown as WorkflowService;
     receipts = {
       claim: sinon.stub<[string, string, object], Promise<boolean>>(),
       eventIdOf: sinon.stub<[string], Promise<string | undefined>>(),
-      hasStarted: sinon.stub<[string, string], Promise<boolean>>(),
-      recordStart: sinon.stub<[string, string, string?], Promise<void>>(),
+      claimStart: sinon.stub<[string, string, object], Promise<boolean>>(),
+      recordStart: sinon.stub<
+        [string, string, string | undefined, object?],
+        Promise<void>
+      >(),
     };
     return new EventProcessorService(
       events,
@@ -68,17 +92,15 @@ describe('EventProcessorService (unit)', () => {
     expect(started).to.eql(['first:1:a', 'second:1:b']);
     // Without a source id no delivery repeats it: nothing to look up later.
     sinon.assert.notCalled(receipts.recordStart);
-    sinon.assert.notCalled(receipts.claim);
-  });
-
-  it('with a source id, records each workflow it started', async () => {
-    const p = processor();
-    receipts.claim.resolves(true);
-    await p.handle({...event, id: 'kafka:orders:0:3'});
-    expect(receipts.recordStart.args).to.eql([
-      ['event-1', 'first:1:a', 'instance-of-first:1:a'],
-      ['event-1', 'second:1:b', 'instance-of-second:1:b'],
+    // One business key per event and mapping.
+    expect(businessKeys).to.eql([
+      eventBusinessKey('event-1', 'first:1:a'),
+      eventBusinessKey('event-1', 'second:1:b'),
     ]);
+    expect(new Set(businessKeys).size).to.equal(2);
+    sinon.assert.notCalled(receipts.claim);
+    sinon.assert.notCalled(receipts.claimStart);
+    expect(found).to.eql([]);
   });
 
   it('drops what the filter refuses before storing it', async () => {
@@ -91,15 +113,51 @@ describe('EventProcessorService (unit)', () => {
     const p = processor();
     receipts.claim.resolves(false);
     receipts.eventIdOf.resolves('event-from-first-delivery');
-    receipts.hasStarted.callsFake(async (_id, key) => key === 'first:1:a');
+    receipts.claimStart.callsFake(async (_id, key) => key !== 'first:1:a');
     await p.handle({...event, id: 'kafka:orders:0:7'});
     expect(receipts.claim.args[0].slice(0, 2)).to.eql([
       'kafka:orders:0:7',
       'event-1',
     ]);
     expect(started).to.eql(['second:1:b']);
-    expect(receipts.recordStart.args).to.eql([
+    expect(receipts.recordStart.args.map(a => a.slice(0, 3))).to.eql([
       ['event-from-first-delivery', 'second:1:b', 'instance-of-second:1:b'],
+    ]);
+    // Each start claimed and recorded in the same transaction.
+    expect(receipts.recordStart.args[0][3]).to.eql({transaction: 'fake'});
+  });
+
+  it('a redelivery records the instance an unrecorded start made, and starts nothing again', async () => {
+    const p = processor();
+    receipts.claim.resolves(false);
+    receipts.eventIdOf.resolves('event-0');
+    receipts.claimStart.resolves(true);
+    startedBefore.set(eventBusinessKey('event-0', 'first:1:a'), {
+      id: 'instance-before-the-crash',
+      definitionId: 'first:1:a',
+    });
+    await p.handle({...event, id: 'kafka:orders:0:8'});
+    expect(found).to.eql([
+      eventBusinessKey('event-0', 'first:1:a'),
+      eventBusinessKey('event-0', 'second:1:b'),
+    ]);
+    expect(started).to.eql(['second:1:b']);
+    expect(receipts.recordStart.args.map(a => a.slice(0, 3))).to.eql([
+      ['event-0', 'first:1:a', 'instance-before-the-crash'],
+      ['event-0', 'second:1:b', 'instance-of-second:1:b'],
+    ]);
+  });
+
+  it('a first delivery with a source id claims each start and looks nothing up', async () => {
+    const p = processor();
+    receipts.claim.resolves(true);
+    receipts.claimStart.resolves(true);
+    await p.handle({...event, id: 'kafka:orders:0:9'});
+    expect(started).to.eql(['first:1:a', 'second:1:b']);
+    expect(found).to.eql([]);
+    expect(receipts.claimStart.args.map(a => a.slice(0, 2))).to.eql([
+      ['event-1', 'first:1:a'],
+      ['event-1', 'second:1:b'],
     ]);
   });
 });

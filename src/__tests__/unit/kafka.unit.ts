@@ -11,6 +11,7 @@ import type {
 import {join} from 'path';
 import {KafkaEventAdapter, KafkaStreamService} from '../../connectors/kafka';
 import {IEvent} from '../../interfaces';
+import {capturingLogger} from '../fixtures/log-capture';
 
 function aMessage(value: string | null, offset = '7'): KafkaMessage {
   return {
@@ -64,12 +65,28 @@ describe('KafkaEventAdapter (unit)', () => {
     await expect(adapt(null)).to.be.rejectedWith(/has no value/);
   });
 
-  it('turns an event into a message with the configured key', async () => {
-    const connection = {brokers: ['b:9092']};
+  it('keys a message by the task its event concerns when no key is configured', async () => {
     expect(await adapter.adaptFrom(event)).to.eql({
-      key: undefined,
+      key: 'x',
       value: JSON.stringify(event),
     });
+    const created: IEvent = {
+      ...event,
+      payload: {createdTasks: [{id: 't-1'}, {id: 't-2'}]},
+    };
+    expect((await adapter.adaptFrom(created)).key).to.equal('t-1');
+    const completed: IEvent = {
+      ...event,
+      key: 'user-task-completed',
+      payload: {task: {id: 't-3'}, userTask: {id: 'u', taskId: 't-3'}},
+    };
+    expect((await adapter.adaptFrom(completed)).key).to.equal('t-3');
+    const aboutNoTask: IEvent = {...event, payload: {other: 1}};
+    expect((await adapter.adaptFrom(aboutNoTask)).key).to.be.null();
+  });
+
+  it('turns an event into a message with the configured key', async () => {
+    const connection = {brokers: ['b:9092']};
     const fixed = new KafkaEventAdapter({
       connection,
       output: {topic: 'o', key: 'k'},
@@ -302,7 +319,27 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     await expect(bare.subscribe(async () => {})).to.be.rejectedWith(
       /consumer\.groupId/,
     );
-    await expect(bare.publish(event)).to.be.rejectedWith(/output\.topic/);
+  });
+
+  it('drops outgoing events without an output topic, warning once, as the original did', async () => {
+    const fake = new FakeKafka();
+    const log = capturingLogger('debug');
+    const inOnly = new KafkaStreamService(
+      {connection: {brokers: ['b:9092']}},
+      fake as unknown as Kafka,
+      undefined,
+      log.logger,
+    );
+    await inOnly.publish(event);
+    await inOnly.publish({...event, key: 'task-completed'});
+    expect(fake.sent).to.eql([]);
+    expect(fake.connects).to.equal(0);
+    const warnings = log.records().filter(r => r.level === 'warn');
+    expect(warnings).to.have.length(1);
+    expect(warnings[0]).to.containDeep({eventKey: 'task-created'});
+    expect(String(warnings[0].msg)).to.match(
+      /output\.topic is not set, so outgoing events are dropped/,
+    );
   });
 });
 

@@ -10,6 +10,7 @@ import {
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
 import {TaskServiceBindings} from '../../keys';
+import {TaskObservabilityTags} from '../../observability/keys';
 import {
   ClientSecretCipherProvider,
   ClientSecretUpgrader,
@@ -83,7 +84,11 @@ export class TaskHttpComponent implements Component {
     }),
     createBindingFromClass(WebhookDeliveryWorker, {
       key: TaskHttpBindings.DELIVERY_WORKER,
-    }).tag(CoreTags.LIFE_CYCLE_OBSERVER),
+    }).tag(
+      CoreTags.LIFE_CYCLE_OBSERVER,
+      // Drained by the graceful shutdown after the commands.
+      TaskObservabilityTags.BACKGROUND_WORKER,
+    ),
     Binding.bind(TaskServiceBindings.INCOMING_CONNECTOR).toAlias(
       TaskHttpBindings.STREAM_SERVICE,
     ),

@@ -6,3 +6,4 @@ export * from './repositories';
 export * from './services';
 export * from './stores';
 export * from './types';
+export * from '../../compat/http';

@@ -3,12 +3,14 @@ import type {AnyObject} from '@loopback/repository';
 import type {Message} from 'kafkajs';
 import type {IEvent, IEventAdapter} from '../../interfaces';
 import {Source} from '../../models/enums';
+import {orderingKeysOf} from '../../utils/ordering-keys';
 import {TaskServiceKafkaModule} from './keys';
 import {KafkaConfig, KafkaIncomingMessage} from './types';
 
 /**
  * The default adapter, as the original: a message's topic is the event key
- * and its JSON value the payload; an event goes out as its own JSON.
+ * and its JSON value the payload; an event goes out as its own JSON, keyed
+ * by its task unless `output.key` says otherwise.
  */
 export class KafkaEventAdapter implements IEventAdapter<
   KafkaIncomingMessage,
@@ -52,10 +54,21 @@ export class KafkaEventAdapter implements IEventAdapter<
     return event;
   }
 
+  /**
+   * The event as its JSON, keyed by `output.key` when configured, else by
+   * the task it concerns (its first ordering key), so the events of one
+   * task share a partition and keep their order there. An event that names
+   * no task goes without a key.
+   */
   async adaptFrom(event: IEvent): Promise<Message> {
     const key = this.config?.output?.key;
     return {
-      key: typeof key === 'function' ? key(event) : key,
+      key:
+        key === undefined
+          ? (orderingKeysOf(event)[0] ?? null)
+          : typeof key === 'function'
+            ? key(event)
+            : key,
       value: JSON.stringify(event),
     };
   }

@@ -5,6 +5,7 @@ import {
   LifeCycleObserver,
 } from '@loopback/core';
 import type {
+  Admin,
   CompressionTypes,
   Consumer,
   EachBatchPayload,
@@ -22,6 +23,10 @@ import type {
   IOutgoingConnector,
 } from '../../interfaces';
 import {exponentialBackoff} from '../../utils';
+import {TaskObservabilityBindings} from '../../observability/keys';
+import {fallbackLogger} from '../../observability/logger';
+import type {TaskMetrics} from '../../observability/metrics';
+import type {HealthCheckable, TaskLogger} from '../../observability/types';
 import {createKafkaClient} from './kafka-client.provider';
 import {KafkaEventAdapter} from './kafka-event.adapter';
 import {loadKafkajs} from './kafkajs-loader';
@@ -58,8 +63,14 @@ const COMPRESSION: Record<KafkaCompression, keyof typeof CompressionTypes> = {
  */
 @lifeCycleObserver('task-service-kafka', {scope: BindingScope.SINGLETON})
 export class KafkaStreamService
-  implements IIncomingConnector, IOutgoingConnector, LifeCycleObserver
+  implements
+    IIncomingConnector,
+    IOutgoingConnector,
+    LifeCycleObserver,
+    HealthCheckable
 {
+  /** Its name among the checks of `GET /ready`. */
+  readonly healthCheckName = 'kafka';
   private readonly kafka: Kafka;
   private readonly adapter: IEventAdapter<
     KafkaIncomingMessage,
@@ -73,6 +84,8 @@ export class KafkaStreamService
   private stopping = false;
   private stopped = false;
   private codec?: CompressionTypes;
+  private healthAdmin?: Promise<Admin>;
+  private droppedWarned = false;
 
   constructor(
     @inject(TaskServiceKafkaModule.CONFIG)
@@ -81,6 +94,10 @@ export class KafkaStreamService
     kafka?: Kafka,
     @inject(TaskServiceKafkaModule.ADAPTER, {optional: true})
     adapter?: IEventAdapter<KafkaIncomingMessage, IEvent, Message>,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {
     this.kafka = kafka ?? createKafkaClient(config);
     this.adapter = adapter ?? new KafkaEventAdapter(config);
@@ -103,8 +120,13 @@ export class KafkaStreamService
     this.consumer = consumer;
     this.stopping = false;
     consumer.on(consumer.events.CRASH, ({payload}) => {
-      console.error(
-        `Kafka consumer ${consumerConfig.groupId} crashed (restart: ${payload.restart}): ${payload.error.message}`,
+      this.logger.error(
+        {
+          err: payload.error,
+          groupId: consumerConfig.groupId,
+          restart: payload.restart,
+        },
+        'Kafka consumer crashed',
       );
     });
     try {
@@ -123,8 +145,9 @@ export class KafkaStreamService
     } catch (err) {
       this.consumer = undefined;
       await consumer.disconnect().catch(disconnectErr => {
-        console.error(
-          `Kafka consumer: disconnect after a failed subscribe failed: ${(disconnectErr as Error).message}`,
+        this.logger.error(
+          {err: disconnectErr},
+          'Kafka consumer: disconnect after a failed subscribe failed',
         );
       });
       throw err;
@@ -139,12 +162,16 @@ export class KafkaStreamService
     return this.unsubscribing;
   }
 
+  /**
+   * Produces the event to `output.topic`. Without an output topic the event
+   * is dropped, as the original did: the outbox then counts it published
+   * rather than retrying it forever. The first drop is logged.
+   */
   async publish(event: IEvent): Promise<void> {
     const topic = this.config.output?.topic;
     if (!topic) {
-      throw new Error(
-        'KafkaStreamService: KafkaConfig.output.topic is needed to publish',
-      );
+      this.warnDropped(event);
+      return;
     }
     const message = await this.adapter.adaptFrom(event);
     const producer = await this.producer();
@@ -155,9 +182,44 @@ export class KafkaStreamService
     });
   }
 
+  private warnDropped(event: IEvent) {
+    if (this.droppedWarned) return;
+    this.droppedWarned = true;
+    this.logger.warn(
+      {eventKey: event.key},
+      'Kafka: KafkaConfig.output.topic is not set, so outgoing events are dropped (this is the first); set output.topic to publish them',
+    );
+  }
+
   /** Lets a service stopped by `stop()` publish again when the app restarts. */
   async start(): Promise<void> {
     this.stopped = false;
+  }
+
+  /**
+   * The broker answers: a cluster description through an admin client kept
+   * for these checks (connected on the first, dropped after a failure),
+   * without retries so a broker that is away fails the check at once.
+   */
+  async checkHealth(): Promise<void> {
+    this.healthAdmin ??= this.connectHealthAdmin();
+    try {
+      const admin = await this.healthAdmin;
+      await admin.describeCluster();
+    } catch (err) {
+      const failed = this.healthAdmin;
+      this.healthAdmin = undefined;
+      await failed
+        ?.then(admin => admin.disconnect())
+        .catch(() => undefined /* it never connected */);
+      throw err;
+    }
+  }
+
+  private async connectHealthAdmin(): Promise<Admin> {
+    const admin = this.kafka.admin({retry: {retries: 0}});
+    await admin.connect();
+    return admin;
   }
 
   /** Unsubscribes and disconnects the producer. Safe to call more than once. */
@@ -165,6 +227,11 @@ export class KafkaStreamService
     // In-flight messages may still need the producer for dead letters.
     await this.unsubscribe();
     this.stopped = true;
+    const admin = this.healthAdmin;
+    this.healthAdmin = undefined;
+    await admin
+      ?.then(a => a.disconnect())
+      .catch(() => undefined /* it never connected */);
     const ready = this.producerReady;
     this.producerReady = undefined;
     if (!ready) return;
@@ -193,8 +260,9 @@ export class KafkaStreamService
         waitForLeaders: true,
       });
     } catch (err) {
-      console.warn(
-        `Kafka: could not create the topics ${topics.join(', ')}: ${(err as Error).message}`,
+      this.logger.warn(
+        {err, topics},
+        'Kafka: could not create the incoming topics',
       );
     } finally {
       await admin.disconnect();
@@ -303,8 +371,16 @@ export class KafkaStreamService
         return;
       } catch (err) {
         lastError = err instanceof Error ? err : new Error(String(err));
-        console.warn(
-          `Kafka message ${topic}[${partition}]@${message.offset}: try ${attempt} of ${attempts} failed: ${lastError.message}`,
+        this.logger.warn(
+          {
+            err: lastError,
+            topic,
+            partition,
+            offset: message.offset,
+            attempt,
+            attempts,
+          },
+          'Kafka message: handling failed',
         );
         if (attempt === attempts) break;
         if (this.stopping) throw new StoppedError();
@@ -353,8 +429,17 @@ export class KafkaStreamService
         {cause: err},
       );
     }
-    console.error(
-      `Kafka message ${topic}[${partition}]@${message.offset} moved to ${dlq} after ${attempts} tries: ${error.message}`,
+    this.metrics?.kafkaDeadLetters.inc({topic});
+    this.logger.error(
+      {
+        err: error,
+        topic,
+        partition,
+        offset: message.offset,
+        deadLetterTopic: dlq,
+        attempts,
+      },
+      'Kafka message moved to the dead-letter topic',
     );
   }
 

@@ -9,11 +9,15 @@ import type {IEvent} from '../../interfaces';
 /** Codecs a producer may use; all but gzip need a codec registered with kafkajs. */
 export type KafkaCompression = 'gzip' | 'none' | 'snappy' | 'lz4' | 'zstd';
 
-export interface KafkaOutputConfig {
+export interface KafkaOutputConfig<E = IEvent> {
   /** The topic every published event goes to. */
   topic: string;
-  /** The message key: a fixed string, or computed from the event. */
-  key?: string | ((event: IEvent) => string);
+  /**
+   * The message key: a fixed string, or computed from the event. Default:
+   * the id of the task the event concerns (the first created task for a
+   * `task-created` naming several), so a task's events share a partition.
+   */
+  key?: string | ((event: E) => string);
 }
 
 export interface KafkaRetryConfig {
@@ -23,8 +27,11 @@ export interface KafkaRetryConfig {
   initialBackoffMs?: number;
 }
 
-/** Configuration of the Kafka connector, bound at `TaskServiceKafkaModule.CONFIG`. */
-export interface KafkaConfig {
+/**
+ * Configuration of the Kafka connector, bound at `TaskServiceKafkaModule.CONFIG`.
+ * `E` is the type of the events its key function sees (generic, as the original's).
+ */
+export interface KafkaConfig<E = IEvent> {
   /** kafkajs client options (brokers, clientId, ssl, sasl, ...). */
   connection: KafkaConnectionConfig;
   /** Consumer options; `groupId` is needed to subscribe. */
@@ -37,8 +44,12 @@ export interface KafkaConfig {
    * earliest offset, `false` (kafkajs' default) only new messages.
    */
   fromBeginning?: boolean;
-  /** Where the outgoing side publishes. */
-  output?: KafkaOutputConfig;
+  /**
+   * Where the outgoing side publishes. Without it, outgoing events are
+   * dropped with a warning (as the original did), so a Kafka connector used
+   * for incoming events only never holds up the outbox.
+   */
+  output?: KafkaOutputConfig<E>;
   /** Compression of published messages; default gzip, as the original. */
   compression?: KafkaCompression;
   retry?: KafkaRetryConfig;

@@ -5,12 +5,13 @@ import {
   IWorkflowManager,
   PendingUserTask,
   StartedInstance,
+  StartOptions,
   UnknownUserTaskError,
   UnknownWorkflowError,
   WorkflowRefusedError,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
-import {WorkflowServiceConfig} from '../../types';
+import {WorkflowServiceConfig, workflowEngineUrl} from '../../types';
 import {toCamundaVariables} from './camunda-variables';
 import {withHistoryTimeToLive} from './history-time-to-live';
 import {definitionRefusal} from '../../security/engine-refusal';
@@ -47,10 +48,29 @@ export interface CamundaProcessDefinition {
 /** How many definition ids the tenant check remembers (ids never change owner). */
 const OWN_DEFINITIONS_CACHED = 1000;
 
-interface CamundaTask {
+interface CamundaInstance {
+  id: string;
+  definitionId: string;
+  ended: boolean;
+  businessKey?: string | null;
+}
+
+interface CamundaHistoricInstance {
+  id: string;
+  processDefinitionId: string;
+  /** ACTIVE, SUSPENDED, COMPLETED, EXTERNALLY_TERMINATED, INTERNALLY_TERMINATED. */
+  state: string;
+}
+
+/** A user task as Camunda's REST API lists it (the fields used here). */
+export interface CamundaTask {
   id: string;
   name: string | null;
   taskDefinitionKey: string;
+  created: string;
+  description: string | null;
+  processDefinitionId: string;
+  processInstanceId: string;
 }
 
 /** Camunda 7's REST API, on Node's own fetch, as a workflow manager. */
@@ -66,9 +86,7 @@ export class CamundaService implements IWorkflowManager {
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
     config?: WorkflowServiceConfig,
   ) {
-    // Without a config the routes that need no engine still work; a call
-    // to the engine then says what is missing.
-    this.baseUrl = (config?.workflowEngineBaseUrl ?? '').replace(/\/+$/, '');
+    this.baseUrl = workflowEngineUrl(config);
     this.historyTimeToLive = String(config?.defaultHistoryTimeToLive ?? 180);
     // An empty tenant means none.
     this.tenantId = config?.engineTenantId ? config.engineTenantId : undefined;
@@ -80,31 +98,7 @@ export class CamundaService implements IWorkflowManager {
    * the engine's reason.
    */
   async deploy(name: string, bpmn: string): Promise<DeployedWorkflow> {
-    const form = new FormData();
-    form.append('deployment-name', name);
-    form.append('deployment-source', 'loopback4-task-service');
-    form.append('deploy-changed-only', 'false');
-    if (this.tenantId) form.append('tenant-id', this.tenantId);
-    form.append(
-      'data',
-      new Blob([withHistoryTimeToLive(bpmn, this.historyTimeToLive)], {
-        type: 'application/xml',
-      }),
-      `${safeFileName(name)}.bpmn`,
-    );
-    let deployment: DeploymentResponse;
-    try {
-      deployment = await this.request<DeploymentResponse>(
-        'POST',
-        '/deployment/create',
-        form,
-      );
-    } catch (err) {
-      // Refused for what the BPMN says (a 400, or a 500 from the parser).
-      const reason = definitionRefusal(err);
-      if (reason !== undefined) throw new WorkflowRefusedError(reason);
-      throw err;
-    }
+    const deployment = await this.deployment(name, bpmn, false);
     const [definition] = Object.values(
       deployment.deployedProcessDefinitions ?? {},
     );
@@ -130,29 +124,118 @@ export class CamundaService implements IWorkflowManager {
   async start(
     definitionIdOrKey: string,
     input: AnyObject,
+    options: StartOptions = {},
   ): Promise<StartedInstance> {
+    const instance = await this.startInstance<CamundaInstance>(
+      definitionIdOrKey,
+      input,
+      options,
+    );
+    return {
+      id: instance.id,
+      definitionId: instance.definitionId,
+      ended: instance.ended,
+      businessKey: instance.businessKey ?? undefined,
+    };
+  }
+
+  /** Starts an instance (see `start`) and returns the engine's answer. */
+  private async startInstance<T>(
+    definitionIdOrKey: string,
+    input: AnyObject,
+    options: StartOptions = {},
+  ): Promise<T> {
     const byId = definitionIdOrKey.includes(':');
     const path = byId
       ? `/process-definition/${encodeURIComponent(definitionIdOrKey)}/start`
       : `/process-definition/key/${encodeURIComponent(definitionIdOrKey)}${this.tenantPath()}/start`;
     try {
       if (byId) await this.assertOwnDefinition(definitionIdOrKey);
-      const instance = await this.request<{
-        id: string;
-        definitionId: string;
-        ended: boolean;
-      }>('POST', path, {variables: toCamundaVariables(input)});
-      return {
-        id: instance.id,
-        definitionId: instance.definitionId,
-        ended: instance.ended,
-      };
+      return await this.request<T>('POST', path, {
+        variables: toCamundaVariables(input),
+        ...(options.businessKey ? {businessKey: options.businessKey} : {}),
+      });
     } catch (err) {
       if (err instanceof CamundaError && isMissingDefinition(err)) {
         throw new UnknownWorkflowError(definitionIdOrKey, err.engineMessage);
       }
       throw err;
     }
+  }
+
+  /**
+   * One deployment of one BPMN file (with this service's tenant and a
+   * history time to live when it has none). With `changedOnly` the engine
+   * deploys nothing when the last deployment of this name holds the same
+   * file. BPMN the engine cannot take is a `WorkflowRefusedError`.
+   */
+  private async deployment(
+    name: string,
+    bpmn: string,
+    changedOnly: boolean,
+  ): Promise<DeploymentResponse> {
+    const form = new FormData();
+    form.append('deployment-name', name);
+    form.append('deployment-source', 'loopback4-task-service');
+    form.append('deploy-changed-only', String(changedOnly));
+    if (this.tenantId) form.append('tenant-id', this.tenantId);
+    form.append(
+      'data',
+      new Blob([withHistoryTimeToLive(bpmn, this.historyTimeToLive)], {
+        type: 'application/xml',
+      }),
+      `${safeFileName(name)}.bpmn`,
+    );
+    try {
+      return await this.request<DeploymentResponse>(
+        'POST',
+        '/deployment/create',
+        form,
+      );
+    } catch (err) {
+      // Refused for what the BPMN says (a 400, or a 500 from the parser).
+      const reason = definitionRefusal(err);
+      if (reason !== undefined) throw new WorkflowRefusedError(reason);
+      throw err;
+    }
+  }
+
+  /**
+   * The instance started with `businessKey` in this service's tenant: a
+   * running one from the runtime, else an ended one from the history
+   * (which needs a history level other than `none`, Camunda's default).
+   */
+  async findInstanceByBusinessKey(
+    businessKey: string,
+  ): Promise<StartedInstance | undefined> {
+    const tenant = this.tenantId
+      ? `&tenantIdIn=${encodeURIComponent(this.tenantId)}`
+      : '';
+    const key = encodeURIComponent(businessKey);
+    const [running] = await this.request<CamundaInstance[]>(
+      'GET',
+      `/process-instance?businessKey=${key}${tenant}&maxResults=1`,
+    );
+    if (running) {
+      return {
+        id: running.id,
+        definitionId: running.definitionId,
+        ended: running.ended,
+        businessKey,
+      };
+    }
+    const [past] = await this.request<CamundaHistoricInstance[]>(
+      'GET',
+      `/history/process-instance?processInstanceBusinessKey=${key}${tenant}&sortBy=startTime&sortOrder=asc&maxResults=1`,
+    );
+    return past
+      ? {
+          id: past.id,
+          definitionId: past.processDefinitionId,
+          ended: past.state !== 'ACTIVE' && past.state !== 'SUSPENDED',
+          businessKey,
+        }
+      : undefined;
   }
 
   async getDefinition(definitionId: string): Promise<CamundaProcessDefinition> {
@@ -214,10 +297,7 @@ export class CamundaService implements IWorkflowManager {
   }
 
   async pendingUserTasks(instanceId: string): Promise<PendingUserTask[]> {
-    const tasks = await this.request<CamundaTask[]>(
-      'GET',
-      `/task?processInstanceId=${encodeURIComponent(instanceId)}&sortBy=created&sortOrder=asc`,
-    );
+    const tasks = await this.getPendingUserTasks(instanceId);
     return tasks.map(t => ({id: t.id, name: t.name ?? t.taskDefinitionKey}));
   }
 
@@ -244,19 +324,74 @@ export class CamundaService implements IWorkflowManager {
     }
   }
 
+  // The REST helpers of the original's CamundaService, for workflow-manager
+  // providers written against it (`WorkflowServiceBindings.WorkflowManager`).
+
+  /** The process definition, as the engine answers `GET /process-definition/{id}`. */
+  get<T = CamundaProcessDefinition>(definitionId: string): Promise<T> {
+    return this.request<T>(
+      'GET',
+      `/process-definition/${encodeURIComponent(definitionId)}`,
+    );
+  }
+
+  /** Starts a definition (id or key) with `input` as its variables; the engine's answer (the instance). */
+  execute<T = AnyObject>(
+    definitionIdOrKey: string,
+    input: AnyObject,
+  ): Promise<T> {
+    return this.startInstance<T>(definitionIdOrKey, input);
+  }
+
+  /**
+   * Deploys `file` as `<name>.bpmn` unless the last deployment of that name
+   * holds the same file (the engine's `deploy-changed-only`, as the
+   * original); the engine's answer, whose `deployedProcessDefinitions` is
+   * null when nothing was deployed.
+   */
+  create<T = AnyObject>(name: string, file: Buffer | string): Promise<T> {
+    const bpmn = typeof file === 'string' ? file : file.toString('utf-8');
+    return this.deployment(name, bpmn, true) as Promise<T>;
+  }
+
+  /** Deletes definitions with their instances. */
+  delete(definitionIds: string[]): Promise<void> {
+    return this.deleteDefinitions(definitionIds);
+  }
+
+  /** Deletes one definition; the engine refuses while it has instances. */
+  async deleteVersion(definitionId: string): Promise<void> {
+    await this.request(
+      'DELETE',
+      `/process-definition/${encodeURIComponent(definitionId)}`,
+    );
+  }
+
+  /** The instance's user tasks that wait for a person, oldest first, as the engine lists them. */
+  getPendingUserTasks(instanceId: string): Promise<CamundaTask[]> {
+    return this.request<CamundaTask[]>(
+      'GET',
+      `/task?processInstanceId=${encodeURIComponent(instanceId)}&sortBy=created&sortOrder=asc`,
+    );
+  }
+
+  /** Deletes process instances; ones already gone are fine. */
+  async deleteProcessInstances(
+    instanceIds: (string | undefined)[],
+  ): Promise<void> {
+    for (const id of instanceIds) if (id) await this.deleteInstance(id);
+  }
+
+  /** The engine answers (`GET /version`, which touches no data). */
+  async ping(): Promise<void> {
+    await this.request('GET', '/version');
+  }
+
   async request<T = unknown>(
     method: string,
     path: string,
     body?: unknown,
   ): Promise<T> {
-    if (!this.baseUrl) {
-      throw new CamundaError(
-        503,
-        'no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig to {workflowEngineBaseUrl: "http://localhost:8080/engine-rest"}',
-        'NotConfigured',
-        path,
-      );
-    }
     const url = `${this.baseUrl}${path}`;
     const init: RequestInit = {method, headers: {accept: 'application/json'}};
     if (body instanceof FormData) {

@@ -1,5 +1,6 @@
-import {Client} from 'camunda-external-task-client-js';
 import {BindingScope, inject, injectable} from '@loopback/core';
+import {Client} from 'camunda-external-task-client-js';
+import {EventEmitter} from 'events';
 import {hostname} from 'os';
 import {randomBytes} from 'crypto';
 import {
@@ -9,8 +10,11 @@ import {
   ICommandRunner,
 } from '../../interfaces';
 import {ExportedWorkflowServiceBindingConfig} from '../../keys';
-import {WorkflowServiceConfig} from '../../types';
+import {WorkflowServiceConfig, workflowEngineUrl} from '../../types';
 import {exponentialBackoff} from '../../utils';
+import {TaskObservabilityBindings} from '../../observability/keys';
+import {fallbackLogger} from '../../observability/logger';
+import type {TaskLogger} from '../../observability/types';
 
 /** The longest pause between two fetch-and-lock calls after failures. */
 const MAX_POLL_PAUSE_MS = 5000;
@@ -28,24 +32,21 @@ export class CamundaCommandWorker implements ICommandRunner {
   private readonly inFlight = new Set<Promise<void>>();
   /** The topics being worked on (empty when stopped). */
   readonly topics: string[] = [];
+  private lastPollError?: string;
 
   constructor(
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
     private readonly config: Partial<WorkflowServiceConfig> = {},
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
   ) {}
 
   async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
     if (this.client ?? !subscriptions.length) return;
-    const baseUrl = this.config.workflowEngineBaseUrl;
-    if (!baseUrl) {
-      throw new Error(
-        'Commands are bound but no workflow engine is configured: bind ExportedWorkflowServiceBindingConfig.',
-      );
-    }
     const pauseMs = this.config.workerPollIntervalMs ?? 20;
     const maxTasks = this.config.workerMaxTasks ?? 32;
     const client = new Client({
-      baseUrl: baseUrl.replace(/\/+$/, ''),
+      baseUrl: workflowEngineUrl(this.config),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       autoPoll: false,
       interval: pauseMs,
@@ -56,21 +57,26 @@ export class CamundaCommandWorker implements ICommandRunner {
       maxParallelExecutions: maxTasks,
     });
     // One error listener per engine call in flight (see engineCall).
-    client.setMaxListeners(0);
+    emitterOf(client).setMaxListeners(0);
     // A fetch long-polls, so the pause between polls stays short while the
     // engine answers; it doubles after each failed poll (up to 5 s), so an
-    // engine that is down is not asked (and logged about) in a tight loop.
-    client.on('poll:success', () => {
-      client.options.interval = pauseMs;
-    });
+    // engine that is down is not asked in a tight loop. A failure is logged
+    // once per distinct error, not on every poll while the engine is away.
+    const polling = pollingOf(client);
     client.on('poll:error', (err: Error) => {
-      client.options.interval = Math.min(
-        Math.max(client.options.interval * 2, 100),
+      polling.interval = Math.min(
+        Math.max(polling.interval * 2, 100),
         MAX_POLL_PAUSE_MS,
       );
-      console.warn(
-        `Camunda worker: fetch-and-lock failed (next try in ${client.options.interval} ms): ${err.message}`,
-      );
+      if (err.message === this.lastPollError) return;
+      this.lastPollError = err.message;
+      this.logger.warn({err}, 'Camunda worker: fetch-and-lock failed');
+    });
+    client.on('poll:success', () => {
+      polling.interval = pauseMs;
+      if (this.lastPollError === undefined) return;
+      this.lastPollError = undefined;
+      this.logger.info('Camunda worker: fetch-and-lock works again');
     });
     const tenantId = this.config.engineTenantId;
     for (const {topic, run} of subscriptions) {
@@ -78,8 +84,13 @@ export class CamundaCommandWorker implements ICommandRunner {
         topic,
         // Only this deployment's external tasks, when it owns a tenant.
         tenantId ? {tenantIdIn: [tenantId]} : {},
-        args =>
-          this.track(this.run(client, topic, run, args.task, args.taskService)),
+        args => {
+          // The library ignores what a handler returns; the run is tracked
+          // so that stopping waits for it, and it reports its own failures.
+          this.track(
+            this.run(client, topic, run, args.task, args.taskService),
+          ).catch(err => this.logger.error({err, topic}, 'Command run failed'));
+        },
       );
       this.topics.push(topic);
     }
@@ -118,8 +129,9 @@ export class CamundaCommandWorker implements ICommandRunner {
       renewing = engineCall(client, 'extendLock', task, () =>
         inner.extendLock(task, lockMs),
       ).catch(err =>
-        console.warn(
-          `Could not extend the lock on external task ${task.id}: ${(err as Error).message}`,
+        this.logger.warn(
+          {err, externalTaskId: task.id},
+          'Could not extend the lock on an external task',
         ),
       );
     }, lockMs / 2);
@@ -187,8 +199,17 @@ export class CamundaCommandWorker implements ICommandRunner {
       maxRetries - retriesLeft,
       this.config.commandRetryBackoffMs ?? 1000,
     );
-    console.warn(
-      `Command ${topic} failed for external task ${task.id} (${retriesLeft} retries left): ${err.message}`,
+    this.logger.warn(
+      {
+        err,
+        topic,
+        externalTaskId: task.id,
+        workflowInstanceId: task.processInstanceId,
+        retriesLeft,
+      },
+      retriesLeft > 0
+        ? 'Command failed; the engine retries it'
+        : 'Command failed; no retries left, the engine raises an incident',
     );
     try {
       await taskService.handleFailure(task, {
@@ -199,8 +220,9 @@ export class CamundaCommandWorker implements ICommandRunner {
         retryTimeout: retriesLeft > 0 ? backoff : 0,
       });
     } catch (reportErr) {
-      console.error(
-        `Command ${topic}: could not report the failure of external task ${task.id} to the engine: ${(reportErr as Error).message}`,
+      this.logger.error(
+        {err: reportErr, topic, externalTaskId: task.id},
+        'Could not report a command failure to the engine',
       );
     }
   }
@@ -223,11 +245,28 @@ async function engineCall(
   const listener = (failed: ExternalTaskLike, err: Error) => {
     if (failed?.id === task.id) failure = err;
   };
-  client.on(`${call}:error`, listener);
+  const events = emitterOf(client);
+  events.on(`${call}:error`, listener);
   try {
     await work();
   } finally {
-    client.off(`${call}:error`, listener);
+    events.off(`${call}:error`, listener);
   }
   if (failure) throw failure;
+}
+
+/**
+ * The client is an EventEmitter, which its published types leave out; its
+ * task-service errors are emitted with the task first.
+ */
+function emitterOf(client: Client): EventEmitter {
+  return client as unknown as EventEmitter;
+}
+
+/**
+ * The client's options, which it reads again before each poll (`interval`
+ * is the pause before the next one); its published types leave them out.
+ */
+function pollingOf(client: Client): {interval: number} {
+  return (client as unknown as {options: {interval: number}}).options;
 }

@@ -25,4 +25,12 @@ export class PostgresCommandRunStore implements CommandRunStore {
     );
     return rows.length === 1;
   }
+
+  async release(externalTaskId: string, options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `DELETE FROM ${COMMAND_RUNS} WHERE external_task_id = $1`,
+      [externalTaskId],
+      options,
+    );
+  }
 }

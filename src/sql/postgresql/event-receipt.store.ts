@@ -91,11 +91,17 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     return row ? String(row.event_id) : undefined;
   }
 
-  async hasStarted(eventId: string, workflowKey: string): Promise<boolean> {
+  async claimStart(
+    eventId: string,
+    workflowKey: string,
+    options: Options,
+  ): Promise<boolean> {
     const rows = rowsOf(
       await this.dataSource.execute(
-        `SELECT 1 FROM ${RUNS} WHERE event_id = $1 AND workflow_key = $2`,
+        `INSERT INTO ${RUNS} (event_id, workflow_key) VALUES ($1, $2)
+         ON CONFLICT (event_id, workflow_key) DO NOTHING RETURNING event_id`,
         [eventId, workflowKey],
+        options,
       ),
     );
     return rows.length > 0;
@@ -104,12 +110,16 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
   async recordStart(
     eventId: string,
     workflowKey: string,
-    instanceId?: string,
+    instanceId: string | undefined,
+    options?: Options,
   ): Promise<void> {
     await this.dataSource.execute(
       `INSERT INTO ${RUNS} (event_id, workflow_key, instance_id)
-       VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+       VALUES ($1, $2, $3)
+       ON CONFLICT (event_id, workflow_key)
+       DO UPDATE SET instance_id = EXCLUDED.instance_id`,
       [eventId, workflowKey, instanceId ?? null],
+      options,
     );
   }
 }

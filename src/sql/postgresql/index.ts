@@ -2,3 +2,4 @@ export * from './command-run.store';
 export * from './dialect';
 export * from './event-receipt.store';
 export * from './outbox.store';
+export * from './task-start.store';

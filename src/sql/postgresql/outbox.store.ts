@@ -1,51 +1,120 @@
 import {juggler, Options} from '@loopback/repository';
 import {IEvent} from '../../interfaces';
-import {OutboxEvent} from '../../models';
-import {OutboxEntry, OutboxStore} from '../outbox.store';
-import {rowsOf} from '../rows';
+import {OutboxEvent, OutboxEventKey} from '../../models';
+import {orderingKeysOf} from '../../utils';
+import {
+  OutboxEntry,
+  OutboxFailure,
+  OutboxStats,
+  OutboxStore,
+  ParkedOutboxEvent,
+} from '../outbox.store';
+import {Row, rowsOf} from '../rows';
 import {POSTGRESQL} from './dialect';
 
 const OUTBOX = POSTGRESQL.tableOf(OutboxEvent);
+const KEYS = POSTGRESQL.tableOf(OutboxEventKey);
 
-/** The outbox on PostgreSQL; relays share the work through `FOR UPDATE SKIP LOCKED`. */
+/** Neither published, parked nor discarded: the predicate of `idx_outbox_events_due`. */
+const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
+
+/** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
+const NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
+
+/**
+ * The events still to publish that come after event `$1` on one of its
+ * keys, as `behind` (a FROM list for an UPDATE of `OUTBOX behind`).
+ */
+const BEHIND = (event: string) => `
+  JOIN ${KEYS} mine ON mine.event_id = ${event}
+  JOIN ${KEYS} later
+    ON later.ordering_key = mine.ordering_key AND later.seq > mine.seq`;
+
+/**
+ * The outbox on PostgreSQL; relays share the work through `FOR UPDATE SKIP
+ * LOCKED`, and a relay's claim reads only indexes: `idx_outbox_events_due`
+ * for the pending events whose time has come, the keys' primary key and
+ * `idx_outbox_event_keys_order` for "an earlier unpublished event shares a
+ * key".
+ *
+ * So that the claim's range holds no event that waits behind another, a
+ * waiting event's `available_on` is kept no earlier than the next try of the
+ * one ahead of it (for ever while that one is parked): set when it is
+ * added, moved when the one ahead fails, put back to now when the one ahead
+ * is replayed or discarded. Only the claim's key test decides order; these
+ * times just keep waiting rows out of its way.
+ */
 export class PostgresOutboxStore implements OutboxStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
 
   async add(event: IEvent, options?: Options): Promise<void> {
     await this.dataSource.execute(
-      `INSERT INTO ${OUTBOX} (key, event) VALUES ($1, $2::json)`,
-      [event.key, JSON.stringify(event)],
+      `WITH ahead AS (
+         -- The latest unpublished event on each of its keys: not before
+         -- its next try, never while it is parked.
+         SELECT max(CASE WHEN o.parked_on IS NOT NULL THEN ${NEVER}
+                         ELSE o.available_on END) AS not_before
+           FROM unnest($3::varchar[]) AS k(key)
+           CROSS JOIN LATERAL (
+             SELECT e.event_id FROM ${KEYS} e
+              WHERE e.ordering_key = k.key
+              ORDER BY e.seq DESC
+              LIMIT 1) latest
+           JOIN ${OUTBOX} o ON o.id = latest.event_id
+       ), added AS (
+         INSERT INTO ${OUTBOX} (key, event, available_on)
+         SELECT $1, $2::json, GREATEST(now(), COALESCE(ahead.not_before, now()))
+           FROM ahead
+         RETURNING id, seq
+       )
+       INSERT INTO ${KEYS} (event_id, ordering_key, seq)
+       SELECT added.id, k.key, added.seq
+         FROM added CROSS JOIN unnest($3::varchar[]) AS k(key)`,
+      [event.key, JSON.stringify(event), orderingKeysOf(event)],
       options,
     );
   }
 
   async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
+    // By due time rather than seq: the order between tasks is free, and
+    // the key test keeps each task's own.
     const rows = rowsOf(
       await this.dataSource.execute(
-        `SELECT id, event, attempts FROM ${OUTBOX}
-          WHERE published_on IS NULL AND available_on <= now()
-            AND seq < COALESCE((SELECT min(seq) FROM ${OUTBOX}
-                                 WHERE published_on IS NULL AND available_on > now()),
-                               9223372036854775807)
-          ORDER BY seq
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+           FROM ${OUTBOX} o
+          WHERE o.published_on IS NULL AND o.parked_on IS NULL
+            AND o.discarded_on IS NULL AND o.available_on <= now()
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${KEYS} mine
+                    JOIN ${KEYS} earlier
+                      ON earlier.ordering_key = mine.ordering_key
+                     AND earlier.seq < mine.seq
+                   WHERE mine.event_id = o.id)
+          ORDER BY o.available_on, o.seq
           LIMIT $1
-          FOR UPDATE SKIP LOCKED`,
+          FOR UPDATE OF o SKIP LOCKED`,
         [limit],
         options,
       ),
     );
     return rows.map(row => ({
       id: String(row.id),
-      event: (typeof row.event === 'string'
-        ? JSON.parse(row.event)
-        : row.event) as IEvent,
+      event: jsonOf(row.event),
       attempts: Number(row.attempts),
+      lastAttemptOn: dateOrUndefined(row.last_attempt_on),
     }));
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX} SET published_on = now(), attempts = attempts + 1 WHERE id = $1`,
+      `WITH published AS (
+         UPDATE ${OUTBOX}
+            SET published_on = now(), attempts = attempts + 1,
+                last_attempt_on = now()
+          WHERE id = $1
+          RETURNING id
+       )
+       DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM published)`,
       [id],
       options,
     );
@@ -53,17 +122,158 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async markFailed(
     id: string,
-    error: string,
-    retryInMs: number,
+    failure: OutboxFailure,
     options: Options,
   ): Promise<void> {
     await this.dataSource.execute(
-      `UPDATE ${OUTBOX}
-          SET attempts = attempts + 1, last_error = $2,
-              available_on = now() + ($3 || ' milliseconds')::interval
-        WHERE id = $1`,
-      [id, error, String(retryInMs)],
+      `WITH failed AS (
+         UPDATE ${OUTBOX}
+            SET attempts = attempts + 1, last_error = $2,
+                last_attempt_on = $4,
+                available_on = now() + make_interval(secs => $3::double precision / 1000),
+                parked_on = CASE WHEN $5::boolean THEN $4::timestamptz END
+          WHERE id = $1
+          RETURNING id, CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
+                             ELSE available_on END AS not_before
+       )
+       -- The events behind it wait for its next try (for its replay or
+       -- discard, when it is parked).
+       UPDATE ${OUTBOX} behind
+          SET available_on = f.not_before
+         FROM failed f ${BEHIND('f.id')}
+        WHERE behind.id = later.event_id AND behind.published_on IS NULL
+          AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
+          AND behind.available_on < f.not_before`,
+      [id, failure.error, failure.retryInMs, failure.attemptedOn, failure.park],
       options,
     );
   }
+
+  async pendingStats(options?: Options): Promise<OutboxStats> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT count(*) FILTER (WHERE ${PENDING}) AS count,
+                (EXTRACT(EPOCH FROM (now() - min(created_on) FILTER (WHERE ${PENDING}))) * 1000)::float8 AS oldest_age_ms,
+                count(*) FILTER (WHERE parked_on IS NOT NULL) AS parked
+           FROM ${OUTBOX}
+          WHERE published_on IS NULL AND discarded_on IS NULL`,
+        [],
+        options,
+      ),
+    );
+    const age = row?.oldest_age_ms;
+    return {
+      count: Number(row?.count ?? 0),
+      oldestAgeMs: age === null || age === undefined ? undefined : Number(age),
+      parked: Number(row?.parked ?? 0),
+    };
+  }
+
+  async listParked(
+    limit: number,
+    offset: number,
+  ): Promise<ParkedOutboxEvent[]> {
+    const rows = rowsOf(
+      await this.dataSource.execute(
+        `SELECT id, seq, key, event, attempts, last_error, created_on,
+                last_attempt_on, parked_on
+           FROM ${OUTBOX}
+          WHERE parked_on IS NOT NULL
+          ORDER BY seq
+          LIMIT $1 OFFSET $2`,
+        [limit, offset],
+      ),
+    );
+    return rows.map(parkedOf);
+  }
+
+  async countParked(): Promise<number> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT count(*) AS n FROM ${OUTBOX} WHERE parked_on IS NOT NULL`,
+      ),
+    );
+    return Number(row?.n ?? 0);
+  }
+
+  async oldestPending(): Promise<Date | undefined> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `SELECT created_on FROM ${OUTBOX} WHERE ${PENDING} ORDER BY seq LIMIT 1`,
+      ),
+    );
+    return dateOrUndefined(row?.created_on);
+  }
+
+  async replayParked(id: string): Promise<boolean> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `WITH replayed AS (
+           UPDATE ${OUTBOX}
+              SET parked_on = NULL, attempts = 0, available_on = now()
+            WHERE id = $1 AND parked_on IS NOT NULL
+            RETURNING id
+         ), ${resumedBehind('replayed')}
+         SELECT count(*) AS n FROM replayed`,
+        [id],
+      ),
+    );
+    return Number(row?.n ?? 0) > 0;
+  }
+
+  async discardParked(id: string): Promise<boolean> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `WITH discarded AS (
+           UPDATE ${OUTBOX}
+              SET parked_on = NULL, discarded_on = now()
+            WHERE id = $1 AND parked_on IS NOT NULL
+            RETURNING id
+         ), ${resumedBehind('discarded')}, released AS (
+           DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM discarded)
+         )
+         SELECT count(*) AS n FROM discarded`,
+        [id],
+      ),
+    );
+    return Number(row?.n ?? 0) > 0;
+  }
+}
+
+/**
+ * A CTE `resumed` that puts the events held back behind the event in CTE
+ * `cte` back in line (the key test still publishes them after it).
+ */
+function resumedBehind(cte: string): string {
+  return `resumed AS (
+    UPDATE ${OUTBOX} behind
+       SET available_on = now()
+      FROM ${cte} r ${BEHIND('r.id')}
+     WHERE behind.id = later.event_id AND behind.published_on IS NULL
+       AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
+       AND behind.available_on > now()
+  )`;
+}
+
+function jsonOf(value: unknown): IEvent {
+  return (typeof value === 'string' ? JSON.parse(value) : value) as IEvent;
+}
+
+function dateOrUndefined(value: unknown): Date | undefined {
+  if (value === null || value === undefined) return undefined;
+  return value instanceof Date ? value : new Date(String(value));
+}
+
+function parkedOf(row: Row): ParkedOutboxEvent {
+  return {
+    id: String(row.id),
+    seq: Number(row.seq),
+    key: String(row.key),
+    event: jsonOf(row.event),
+    attempts: Number(row.attempts),
+    lastError: row.last_error === null ? undefined : String(row.last_error),
+    createdOn: dateOrUndefined(row.created_on)!,
+    lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    parkedOn: dateOrUndefined(row.parked_on)!,
+  };
 }

@@ -24,6 +24,14 @@ export class WebhookDelivery extends Entity {
   @property(uuidId())
   id?: string;
 
+  /** The order deliveries were queued in. */
+  @property({
+    type: 'number',
+    generated: true,
+    postgresql: {columnName: 'seq', dataType: 'bigint'},
+  })
+  seq?: number;
+
   @property({
     type: 'string',
     postgresql: {columnName: 'subscription_id', dataType: 'uuid'},

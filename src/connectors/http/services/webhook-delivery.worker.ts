@@ -7,6 +7,15 @@ import {
   TaskSecurityBindings,
   WebhookHttpClient,
 } from '../../../security';
+import {IEvent} from '../../../interfaces';
+import {outgoingEventFields} from '../../../observability/event-fields';
+import {TaskObservabilityBindings} from '../../../observability/keys';
+import {fallbackLogger, safeUrl} from '../../../observability/logger';
+import type {
+  DeliveryOutcome,
+  TaskMetrics,
+} from '../../../observability/metrics';
+import type {TaskLogger} from '../../../observability/types';
 import {TaskHttpBindings} from '../keys';
 import {
   AttemptOutcome,
@@ -68,6 +77,10 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     private readonly cipher: SecretCipher,
     @inject(TaskHttpBindings.CONFIG, {optional: true})
     private readonly httpConfig: TaskHttpConfig = {},
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+    @inject(TaskObservabilityBindings.METRICS, {optional: true})
+    private readonly metrics?: TaskMetrics,
   ) {
     this.config = {...DEFAULT_DELIVERY_CONFIG, ...httpConfig.delivery};
     // The receiver's address is checked as each socket connects.
@@ -158,8 +171,9 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   private track(work: Promise<void>) {
     const tracked: Promise<void> = work
       .catch(err =>
-        console.error(
-          `Webhook delivery worker: an attempt failed unexpectedly (the claim expires and it is retried): ${(err as Error).message}`,
+        this.logger.error(
+          {err, worker: this.name},
+          'Webhook delivery worker: an attempt failed unexpectedly (the claim expires and it is retried)',
         ),
       )
       .finally(() => {
@@ -223,9 +237,11 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       ),
     };
     const recorded: Promise<void> = this.record(delivery, outcome)
+      .then(() => this.observe(delivery, outcome))
       .catch(err =>
-        console.error(
-          `Webhook delivery worker: recording an attempt failed (the claim expires and it is retried): ${(err as Error).message}`,
+        this.logger.error(
+          {err, worker: this.name},
+          'Webhook delivery worker: recording an attempt failed (the claim expires and it is retried)',
         ),
       )
       .finally(() => {
@@ -270,6 +286,37 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     }
   }
 
+  /** Counts the attempt and logs it: delivered at debug, a retry at warn, a dead delivery at error. */
+  private observe(delivery: ClaimedDelivery, outcome: AttemptOutcome) {
+    const result: DeliveryOutcome = outcome.delivered
+      ? 'delivered'
+      : outcome.dead
+        ? 'dead'
+        : 'failed';
+    this.metrics?.deliveryAttempted(result, outcome.durationMs / 1000);
+    const fields = {
+      deliveryId: delivery.id,
+      attempt: delivery.attemptNo,
+      url: safeUrl(delivery.url),
+      statusCode: outcome.statusCode,
+      durationMs: Math.round(outcome.durationMs),
+      ...deliveryEventFields(delivery.body),
+    };
+    if (result === 'delivered') {
+      this.logger.debug(fields, 'Webhook delivered');
+    } else if (result === 'failed') {
+      this.logger.warn(
+        {...fields, error: outcome.error, retryInMs: outcome.retryInMs},
+        'Webhook delivery failed; it is retried',
+      );
+    } else {
+      this.logger.error(
+        {...fields, error: outcome.error},
+        'Webhook delivery is dead: no attempts left',
+      );
+    }
+  }
+
   private async post(
     delivery: ClaimedDelivery,
   ): Promise<{statusCode: number; error?: string}> {
@@ -299,9 +346,19 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     // Once per distinct failure, not every poll while the database is down.
     if (err.message === this.lastClaimError) return;
     this.lastClaimError = err.message;
-    console.error(
-      `Webhook delivery worker ${this.name}: claiming deliveries failed: ${err.message}`,
+    this.logger.error(
+      {err, worker: this.name},
+      'Webhook delivery worker: claiming deliveries failed',
     );
+  }
+}
+
+/** The event's key and task, read from the body that was sent. */
+function deliveryEventFields(body: string): Record<string, unknown> {
+  try {
+    return outgoingEventFields(JSON.parse(body) as IEvent);
+  } catch {
+    return {};
   }
 }
 

@@ -30,25 +30,44 @@ export interface AttemptOutcome {
 }
 
 /**
- * Durable webhook delivery (`webhook_deliveries`, `webhook_delivery_attempts`).
+ * Durable webhook delivery (`webhook_deliveries`, `webhook_delivery_attempts`,
+ * and the ordering keys of undelivered deliveries in `webhook_delivery_keys`).
  * Each method is one statement, so each is atomic on its own and holds no
  * transaction open between calls.
+ *
+ * Order: a delivery's ordering keys are its event's (`orderingKeysOf`: the
+ * ids of the tasks it concerns), and its receiver is its client app and
+ * url. A delivery is claimed only once every earlier delivery to the same
+ * receiver that shares one of its keys is delivered; a dead one holds its
+ * successors back until it is re-queued and delivered. Deliveries without
+ * keys are ordered with nothing.
+ *
+ * Cost: a delivery waiting behind another keeps a `next_attempt_on` no
+ * earlier than that one's next try (far in the future while it is dead), so
+ * the claim, which reads due deliveries by `next_attempt_on`, never wades
+ * through a backlog held back by a failing receiver: `enqueue` takes the
+ * latest undelivered delivery of each receiver and key into account,
+ * `record` moves the deliveries behind a failed one, `requeueDead` moves
+ * them back to now. Order itself rests on the key test alone.
  */
 export interface WebhookDeliveryStore {
   /**
-   * One pending delivery per live subscription to `event.key` (inside
-   * `options.transaction` when given). Returns how many.
+   * One pending delivery per live subscription to `event.key`, with the
+   * event's ordering keys (inside `options.transaction` when given).
+   * Returns how many.
    */
   enqueue(event: IEvent, options?: Options): Promise<number>;
   /**
    * Claims up to `limit` due deliveries no other worker holds, until
-   * `lockMs` from now. The claim commits at once; a worker that dies
-   * mid-delivery loses its claim when `lockMs` has passed.
+   * `lockMs` from now, each the first undelivered one of its receiver and
+   * keys. The claim commits at once; a worker that dies mid-delivery loses
+   * its claim when `lockMs` has passed.
    */
   claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]>;
   /**
    * Records an attempt and its outcome. The delivery changes only while the
-   * worker still holds the claim; the attempt is recorded either way.
+   * worker still holds the claim; the attempt is recorded either way. A
+   * delivered one releases its keys, so its successors may be claimed.
    */
   record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void>;
   /**

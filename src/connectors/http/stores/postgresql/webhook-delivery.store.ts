@@ -1,10 +1,12 @@
 import {juggler, Options} from '@loopback/repository';
 import {IEvent} from '../../../../interfaces';
-import {affectedCount, POSTGRESQL, rowsOf} from '../../../../sql';
+import {POSTGRESQL, rowsOf} from '../../../../sql';
+import {orderingKeysOf} from '../../../../utils';
 import {
   ClientApp,
   WebhookDelivery,
   WebhookDeliveryAttempt,
+  WebhookDeliveryKey,
   WebhookSubscription,
 } from '../../models';
 import {WebhookDeliveryStatus} from '../../types';
@@ -18,41 +20,91 @@ const DELIVERIES = POSTGRESQL.tableOf(WebhookDelivery);
 const ATTEMPTS = POSTGRESQL.tableOf(WebhookDeliveryAttempt);
 const SUBSCRIPTIONS = POSTGRESQL.tableOf(WebhookSubscription);
 const CLIENT_APPS = POSTGRESQL.tableOf(ClientApp);
+const KEYS = POSTGRESQL.tableOf(WebhookDeliveryKey);
+
+/** The receiver of a delivery: hex SHA-256 of its client app id and url. */
+const RECEIVER = (alias: string) =>
+  `encode(sha256(convert_to(${alias}.client_app_id::text || ' ' || ${alias}.url, 'UTF8')), 'hex')`;
+
+/** "Not before this" for the deliveries behind a dead one: until it is re-queued. */
+const NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
 
 /**
  * Durable webhook delivery on PostgreSQL: workers share the queue through
- * `FOR UPDATE SKIP LOCKED` and a time-limited claim.
+ * `FOR UPDATE SKIP LOCKED` and a time-limited claim. Per receiver (client
+ * app and url), the deliveries of one task go one at a time, in the order
+ * they were queued: a delivery is claimed only when no earlier delivery to
+ * the same receiver sharing one of its ordering keys is undelivered
+ * (`webhook_delivery_keys`, read through its indexes alone).
+ *
+ * So that the claim's scan of due rows does not wade through deliveries
+ * that wait behind another, a waiting delivery's `next_attempt_on` is kept
+ * no earlier than the next try of the one ahead of it (for ever while that
+ * one is dead): set when it is queued, moved when the one ahead fails, put
+ * back to now when the one ahead is re-queued. Only the claim decides order;
+ * these times just keep waiting rows out of its way.
  */
 export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
   constructor(private readonly dataSource: juggler.DataSource) {}
 
   async enqueue(event: IEvent, options?: Options): Promise<number> {
-    const rows = rowsOf(
+    const [row] = rowsOf(
       await this.dataSource.execute(
-        `INSERT INTO ${DELIVERIES}
-                (subscription_id, client_app_id, url, event_key, event)
-         SELECT s.id, s.client_app_id, s.url, s.key, $2::json
-           FROM ${SUBSCRIPTIONS} s
-           JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
-          WHERE s.key = $1 AND NOT s.deleted
-         RETURNING id`,
-        [event.key, JSON.stringify(event)],
+        `WITH targets AS (
+           SELECT s.id, s.client_app_id, s.url, s.key, ${RECEIVER('s')} AS receiver
+             FROM ${SUBSCRIPTIONS} s
+             JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
+            WHERE s.key = $1 AND NOT s.deleted
+         ), queued AS (
+           INSERT INTO ${DELIVERIES}
+                  (subscription_id, client_app_id, url, event_key, event,
+                   next_attempt_on)
+           SELECT t.id, t.client_app_id, t.url, t.key, $2::json,
+                  -- Not before the undelivered delivery ahead of it on any
+                  -- of its keys: its next try, or never while it is dead.
+                  GREATEST(now(), COALESCE((
+                    SELECT max(ahead.not_before)
+                      FROM unnest($3::varchar[]) AS k(key)
+                      CROSS JOIN LATERAL (
+                        SELECT CASE WHEN d.status = 'dead' THEN ${NEVER}
+                                    ELSE d.next_attempt_on END AS not_before
+                          FROM ${KEYS} e
+                          JOIN ${DELIVERIES} d ON d.id = e.delivery_id
+                         WHERE e.receiver = t.receiver AND e.ordering_key = k.key
+                         ORDER BY e.seq DESC
+                         LIMIT 1) ahead), now()))
+             FROM targets t
+           RETURNING id, seq, client_app_id, url
+         ), keyed AS (
+           INSERT INTO ${KEYS} (delivery_id, receiver, ordering_key, seq)
+           SELECT q.id, ${RECEIVER('q')}, k.key, q.seq
+             FROM queued q CROSS JOIN unnest($3::varchar[]) AS k(key)
+         )
+         SELECT count(*) AS n FROM queued`,
+        [event.key, JSON.stringify(event), orderingKeysOf(event)],
         options,
       ),
     );
-    return rows.length;
+    return Number(row?.n ?? 0);
   }
 
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
     const rows = rowsOf(
       await this.dataSource.execute(
         `WITH due AS (
-           SELECT id FROM ${DELIVERIES}
-            WHERE status = 'pending' AND next_attempt_on <= now()
-              AND (locked_until IS NULL OR locked_until <= now())
-            ORDER BY next_attempt_on
+           SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.status = 'pending' AND d.next_attempt_on <= now()
+              AND (d.locked_until IS NULL OR d.locked_until <= now())
+              AND NOT EXISTS (
+                    SELECT 1 FROM ${KEYS} mine
+                      JOIN ${KEYS} earlier
+                        ON earlier.receiver = mine.receiver
+                       AND earlier.ordering_key = mine.ordering_key
+                       AND earlier.seq < mine.seq
+                     WHERE mine.delivery_id = d.id)
+            ORDER BY d.next_attempt_on
             LIMIT $1
-            FOR UPDATE SKIP LOCKED
+            FOR UPDATE OF d SKIP LOCKED
          )
          UPDATE ${DELIVERIES} d
             SET locked_until = now() + make_interval(secs => $2::double precision / 1000),
@@ -82,19 +134,39 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
          INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
          VALUES ($1, $3, $4, $5, $6, $7)
+       ), recorded AS (
+         UPDATE ${DELIVERIES}
+            SET status = $8::varchar,
+                attempts = attempts + 1,
+                total_attempts = total_attempts + 1,
+                last_status_code = $4,
+                last_error = $5,
+                next_attempt_on = now() + make_interval(secs => $9::double precision / 1000),
+                delivered_on = CASE WHEN $8::varchar = 'delivered' THEN now() END,
+                locked_until = NULL,
+                lock_token = NULL,
+                modified_on = now()
+          WHERE id = $1 AND lock_token = $2
+          RETURNING id, status,
+                    CASE WHEN status = 'dead' THEN ${NEVER}
+                         ELSE next_attempt_on END AS not_before
+       ), released AS (
+         -- Delivered: the receiver's next deliveries of its tasks may go.
+         DELETE FROM ${KEYS}
+          WHERE delivery_id IN (SELECT id FROM recorded WHERE status = 'delivered')
        )
-       UPDATE ${DELIVERIES}
-          SET status = $8::varchar,
-              attempts = attempts + 1,
-              total_attempts = total_attempts + 1,
-              last_status_code = $4,
-              last_error = $5,
-              next_attempt_on = now() + make_interval(secs => $9::double precision / 1000),
-              delivered_on = CASE WHEN $8::varchar = 'delivered' THEN now() END,
-              locked_until = NULL,
-              lock_token = NULL,
-              modified_on = now()
-        WHERE id = $1 AND lock_token = $2`,
+       -- Not delivered: the deliveries behind it wait for its next try
+       -- (for its re-queue, when it is dead).
+       UPDATE ${DELIVERIES} behind
+          SET next_attempt_on = r.not_before
+         FROM recorded r
+         JOIN ${KEYS} mine ON mine.delivery_id = r.id
+         JOIN ${KEYS} later
+           ON later.receiver = mine.receiver
+          AND later.ordering_key = mine.ordering_key
+          AND later.seq > mine.seq
+        WHERE r.status <> 'delivered' AND behind.id = later.delivery_id
+          AND behind.status = 'pending' AND behind.next_attempt_on < r.not_before`,
       [
         claim.id,
         claim.lockToken,
@@ -115,6 +187,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     if (!attempts.length) return;
     const column = <T>(f: (a: (typeof attempts)[number]) => T) =>
       attempts.map(f);
+    // As `record`, for every row of `input` at once.
     await this.dataSource.execute(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[],
@@ -126,20 +199,37 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
          INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
          SELECT id, attempt_no, status_code, error, duration_ms, worker FROM input
+       ), recorded AS (
+         UPDATE ${DELIVERIES} d
+            SET status = i.status,
+                attempts = d.attempts + 1,
+                total_attempts = d.total_attempts + 1,
+                last_status_code = i.status_code,
+                last_error = i.error,
+                next_attempt_on = now() + make_interval(secs => i.retry_ms / 1000),
+                delivered_on = CASE WHEN i.status = 'delivered' THEN now() END,
+                locked_until = NULL,
+                lock_token = NULL,
+                modified_on = now()
+           FROM input i
+          WHERE d.id = i.id AND d.lock_token = i.lock_token
+          RETURNING d.id, d.status,
+                    CASE WHEN d.status = 'dead' THEN ${NEVER}
+                         ELSE d.next_attempt_on END AS not_before
+       ), released AS (
+         DELETE FROM ${KEYS}
+          WHERE delivery_id IN (SELECT id FROM recorded WHERE status = 'delivered')
        )
-       UPDATE ${DELIVERIES} d
-          SET status = i.status,
-              attempts = d.attempts + 1,
-              total_attempts = d.total_attempts + 1,
-              last_status_code = i.status_code,
-              last_error = i.error,
-              next_attempt_on = now() + make_interval(secs => i.retry_ms / 1000),
-              delivered_on = CASE WHEN i.status = 'delivered' THEN now() END,
-              locked_until = NULL,
-              lock_token = NULL,
-              modified_on = now()
-         FROM input i
-        WHERE d.id = i.id AND d.lock_token = i.lock_token`,
+       UPDATE ${DELIVERIES} behind
+          SET next_attempt_on = r.not_before
+         FROM recorded r
+         JOIN ${KEYS} mine ON mine.delivery_id = r.id
+         JOIN ${KEYS} later
+           ON later.receiver = mine.receiver
+          AND later.ordering_key = mine.ordering_key
+          AND later.seq > mine.seq
+        WHERE r.status <> 'delivered' AND behind.id = later.delivery_id
+          AND behind.status = 'pending' AND behind.next_attempt_on < r.not_before`,
       [
         column(a => a.claim.id),
         column(a => a.claim.lockToken),
@@ -157,14 +247,33 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
   }
 
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
-    const result = await this.dataSource.execute(
-      `UPDATE ${DELIVERIES}
-          SET status = 'pending', attempts = 0, next_attempt_on = now(),
-              locked_until = NULL, lock_token = NULL, modified_on = now()
-        WHERE id = $1 AND client_app_id = $2 AND status = 'dead'`,
-      [id, clientAppId],
+    const [row] = rowsOf(
+      await this.dataSource.execute(
+        `WITH requeued AS (
+           UPDATE ${DELIVERIES}
+              SET status = 'pending', attempts = 0, next_attempt_on = now(),
+                  locked_until = NULL, lock_token = NULL, modified_on = now()
+            WHERE id = $1 AND client_app_id = $2 AND status = 'dead'
+            RETURNING id
+         ), resumed AS (
+           -- The deliveries held back behind it go back in line (the claim
+           -- still sends them only after it).
+           UPDATE ${DELIVERIES} behind
+              SET next_attempt_on = now()
+             FROM requeued r
+             JOIN ${KEYS} mine ON mine.delivery_id = r.id
+             JOIN ${KEYS} later
+               ON later.receiver = mine.receiver
+              AND later.ordering_key = mine.ordering_key
+              AND later.seq > mine.seq
+            WHERE behind.id = later.delivery_id AND behind.status = 'pending'
+              AND behind.next_attempt_on > now()
+         )
+         SELECT count(*) AS n FROM requeued`,
+        [id, clientAppId],
+      ),
     );
-    return affectedCount(result) > 0;
+    return Number(row?.n ?? 0) > 0;
   }
 }
 

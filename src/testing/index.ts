@@ -1,0 +1,3 @@
+// `loopback4-task-service/testing`: helpers for the tests of an app that
+// mounts the task service.
+export * from './in-process-engine';
