@@ -3,7 +3,8 @@
  * Kafka out: events in the outbox → the relay → the Kafka connector → the
  * broker. N events are written to the outbox in one statement (as commands
  * write them: `task-created` of 100 tasks in turn); the rate is N over the
- * time until the topic holds all N. Ceiling: raw kafkajs `sendBatch` of the
+ * time until the topic holds all N (a task's events one after the other,
+ * as the relay keeps them in order). Ceiling: raw kafkajs `sendBatch` of the
  * same N messages (same value, key and compression) on the same broker.
  * Targets: ≥ 5,000 events/s and ≥ 0.5 × the ceiling.
  *
@@ -54,17 +55,24 @@ async function main() {
     const ours = async (n = EVENTS) => {
       const before = await k.endOffset(ourTopic);
       const started = Date.now();
+      // As the outbox's add writes them: each event with its ordering key
+      // (its task), so a task's events go one after the other.
       await db.query(
-        `INSERT INTO main.outbox_events (key, event)
-         SELECT 'task-created',
-                json_build_object(
-                  'key', 'task-created',
-                  'payload', json_build_object('createdTasks', json_build_array(
-                    json_build_object('id', 'task-' || (g % ${TASKS}),
-                                      'key', 'review', 'name', 'Task ' || g))),
-                  'timestamp', $2::bigint,
-                  'source', 'task-service')
-           FROM generate_series(1, $1::int) g`,
+        `WITH added AS (
+           INSERT INTO main.outbox_events (key, event)
+           SELECT 'task-created',
+                  json_build_object(
+                    'key', 'task-created',
+                    'payload', json_build_object('createdTasks', json_build_array(
+                      json_build_object('id', 'task-' || (g % ${TASKS}),
+                                        'key', 'review', 'name', 'Task ' || g))),
+                    'timestamp', $2::bigint,
+                    'source', 'task-service')
+             FROM generate_series(1, $1::int) g
+           RETURNING id, seq, event
+         )
+         INSERT INTO main.outbox_event_keys (event_id, ordering_key, seq)
+         SELECT id, event->'payload'->'createdTasks'->0->>'id', seq FROM added`,
         [n, started],
       );
       const done = await k.until(
@@ -75,7 +83,9 @@ async function main() {
     };
     const raw = async (n = EVENTS) => {
       const timestamp = Date.now();
+      // Keyed by task, as the connector keys them.
       const messages = Array.from({length: n}, (_, i) => ({
+        key: `task-${i % TASKS}`,
         value: JSON.stringify(eventOf(i, timestamp)),
       }));
       const started = Date.now();

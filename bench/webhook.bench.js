@@ -82,18 +82,29 @@ async function main() {
     const ours = async (n = DELIVERIES) => {
       const before = await received();
       const started = Date.now();
+      // As `publish` queues them: each with its ordering key (its task) for
+      // its receiver, so a task's deliveries go one after the other.
       await db.query(
-        `INSERT INTO main.webhook_deliveries
-                (subscription_id, client_app_id, url, event_key, event)
-         SELECT s.id, s.client_app_id, s.url, s.key,
-                json_build_object(
-                  'key', 'task-created',
-                  'payload', json_build_object('createdTasks', json_build_array(
-                    json_build_object('id', 'task-' || (g % 100), 'key', 'review',
-                                      'name', 'Task ' || g))),
-                  'timestamp', 1767225600000 + g,
-                  'source', 'task-service')
-           FROM main.webhook_subscriptions s, generate_series(1, $1::int) g`,
+        `WITH queued AS (
+           INSERT INTO main.webhook_deliveries
+                  (subscription_id, client_app_id, url, event_key, event)
+           SELECT s.id, s.client_app_id, s.url, s.key,
+                  json_build_object(
+                    'key', 'task-created',
+                    'payload', json_build_object('createdTasks', json_build_array(
+                      json_build_object('id', 'task-' || (g % 100), 'key', 'review',
+                                        'name', 'Task ' || g))),
+                    'timestamp', 1767225600000 + g,
+                    'source', 'task-service')
+             FROM main.webhook_subscriptions s, generate_series(1, $1::int) g
+           RETURNING id, seq, client_app_id, url, event
+         )
+         INSERT INTO main.webhook_delivery_keys
+                (delivery_id, receiver, ordering_key, seq)
+         SELECT id,
+                encode(sha256(convert_to(client_app_id::text || ' ' || url, 'UTF8')), 'hex'),
+                event->'payload'->'createdTasks'->0->>'id', seq
+           FROM queued`,
         [n],
       );
       const done = await until(

@@ -85,7 +85,10 @@ export function workflowEngineUrl(
 export interface EventOutboxConfig {
   /** How often (ms) the relay looks for events to publish; default 250. */
   pollIntervalMs?: number;
-  /** Events handed to the connector per round; default 50. */
+  /**
+   * Events taken per round (no two of one task), handed to the connector in
+   * one call when it has `publishBatch`; default 200.
+   */
   batchSize?: number;
   /** Backoff (ms) after the first failed publish; doubles, capped at `maxBackoffMs`. */
   initialBackoffMs?: number;

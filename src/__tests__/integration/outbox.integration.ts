@@ -457,3 +457,113 @@ describe('Two relays on one database keep each task in order', function () {
     expect(Number(left[0].n)).to.equal(0);
   });
 });
+
+describe('The relay hands a connector with publishBatch each round at once', function () {
+  this.timeout(60000);
+  let db: TestDatabase;
+  let t: TestApp;
+  let outbox: EventOutbox;
+  /** Every call: the events of a batch, or one event alone. */
+  const calls: {batch: boolean; events: IEvent[]}[] = [];
+  let refuse: (event: IEvent) => boolean = () => false;
+
+  /** All or nothing, as a broker request: a refused event fails its batch. */
+  class BatchConnector implements IOutgoingConnector {
+    async publish(event: IEvent) {
+      if (refuse(event)) throw new Error('message too large');
+      calls.push({batch: false, events: [event]});
+    }
+    async publishBatch(events: IEvent[]) {
+      if (events.some(refuse)) throw new Error('message too large');
+      calls.push({batch: true, events});
+    }
+  }
+
+  const published = () => calls.flatMap(c => c.events);
+  const publishedOfTask = (taskId: string) =>
+    published()
+      .filter(e => e.payload.taskId === taskId)
+      .map(nOf);
+
+  before(async () => {
+    db = await TestDatabase.create(['core']);
+    t = await givenTestApp({
+      db,
+      outgoing: new BatchConnector(),
+      after: app =>
+        app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
+          pollIntervalMs: 50,
+          initialBackoffMs: 20,
+          maxBackoffMs: 100,
+        }),
+    });
+    outbox = await t.app.get<EventOutbox>('services.EventOutbox');
+  });
+  after(async () => {
+    await t?.stop();
+    await db?.drop();
+  });
+  beforeEach(() => {
+    calls.length = 0;
+    refuse = () => false;
+  });
+
+  /** Written in one transaction, so the relay finds them all at once. */
+  async function announceAll(events: {taskId: string; n: string}[]) {
+    const ds = await t.app.get<juggler.DataSource>(
+      `datasources.${TaskDbSourceName}`,
+    );
+    const transaction = await ds.beginTransaction({});
+    for (const payload of events) {
+      await outbox.announce(EventType.TaskCompleted, payload, {transaction});
+    }
+    await transaction.commit();
+    outbox.relaySoon();
+  }
+
+  it('one call per round, never two events of a task in it, each task in order', async () => {
+    const events = [];
+    for (let n = 0; n < 4; n++) {
+      for (const taskId of ['x', 'y', 'z'])
+        events.push({taskId, n: `${taskId}${n}`});
+    }
+    await announceAll(events);
+    await eventually(() => published().length === 12, 'twelve events');
+    for (const taskId of ['x', 'y', 'z']) {
+      expect(publishedOfTask(taskId)).to.eql(
+        [0, 1, 2, 3].map(n => `${taskId}${n}`),
+      );
+    }
+    expect(calls.every(c => c.batch)).to.be.true();
+    expect(calls.map(c => c.events.length)).to.eql([3, 3, 3, 3]);
+    await eventually(
+      async () =>
+        (
+          await db.query(
+            'SELECT 1 FROM main.outbox_events WHERE published_on IS NULL',
+          )
+        ).length === 0,
+      'every event recorded as published',
+    );
+  });
+
+  it('a batch that fails goes one by one: only the failing event and its task wait', async () => {
+    refuse = e => e.payload.n === 'p0';
+    await announceAll([
+      {taskId: 'p', n: 'p0'},
+      {taskId: 'q', n: 'q0'},
+      {taskId: 'p', n: 'p1'},
+      {taskId: 'q', n: 'q1'},
+    ]);
+    await eventually(() => publishedOfTask('q').length === 2, "q's events");
+    expect(publishedOfTask('q')).to.eql(['q0', 'q1']);
+    expect(publishedOfTask('p')).to.eql([]);
+    refuse = () => false;
+    await eventually(
+      () => publishedOfTask('p').length === 2,
+      "p's events",
+      20000,
+    );
+    expect(publishedOfTask('p')).to.eql(['p0', 'p1']);
+  });
+});

@@ -120,6 +120,21 @@ export class PostgresOutboxStore implements OutboxStore {
     );
   }
 
+  async markPublishedAll(ids: string[], options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `WITH published AS (
+         UPDATE ${OUTBOX}
+            SET published_on = now(), attempts = attempts + 1,
+                last_attempt_on = now()
+          WHERE id = ANY($1::uuid[])
+          RETURNING id
+       )
+       DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM published)`,
+      [ids],
+      options,
+    );
+  }
+
   async markFailed(
     id: string,
     failure: OutboxFailure,
