@@ -259,10 +259,17 @@ describe('Webhook order per receiver and task (PostgreSQL, real receivers)', fun
           ).length === 2,
         "y's deliveries",
       );
-      const [dead] = await db.query<{id: string}>(
-        `SELECT id FROM main.webhook_deliveries
-          WHERE url = $1 AND status = 'dead'`,
-        [receiver.url],
+      // Attempts are recorded a moment after their POSTs, together.
+      const dead = await eventually(
+        async () =>
+          (
+            await db.query<{id: string}>(
+              `SELECT id FROM main.webhook_deliveries
+                WHERE url = $1 AND status = 'dead'`,
+              [receiver.url],
+            )
+          )[0],
+        'x0 recorded dead',
       );
       await new Promise(r => setTimeout(r, 500));
       const rows = await deliveriesTo(receiver.url);
