@@ -62,6 +62,9 @@ function startService(db, overrides = {}) {
       TASK_INCOMING: 'http',
       TASK_OUTGOING: 'http',
       RATE_LIMIT_TRIGGER: '100000000/1',
+      // Logs as a deployment writes them: JSON lines, level info.
+      NODE_ENV: 'production',
+      LOG_FORMAT: 'json',
       KAFKA_SERVER: env.kafkaBrokers.join(','),
       ...overrides,
     },
