@@ -1,128 +1,172 @@
 'use strict';
 /**
- * Webhook delivery throughput, end to end: publish N events (one subscriber
- * each) through the HTTP connector, and time until a local receiver has got
- * all N. Real PostgreSQL (a scratch database, dropped at the end), a real
- * node:http receiver answering 204 at once.
+ * Webhook delivery: N queued deliveries (one subscriber, as `publish`
+ * queues them) → the delivery worker claims, signs, POSTs to a local
+ * receiver and records each attempt. The rate is N over the time until the
+ * receiver got all N (and every row says delivered). Ceiling: a raw
+ * keep-alive HTTP client posting the same signed bodies to the same
+ * receiver at the worker's concurrency. Targets: ≥ 1,000 deliveries/s and
+ * ≥ 0.5 × the raw client.
  *
- *   npm run build && node bench/webhook.bench.js [N] [concurrency,...] [tasks]
- *
- * With `tasks` > 0 the events concern that many tasks (payload.taskId), so
- * each task's deliveries go one at a time, in order; 0 (the default): events
- * of no task, ordered with nothing.
- *
- * Database from TEST_DB_HOST/PORT/USER/PASSWORD (default 127.0.0.1:5432 postgres).
+ *   npm run bench:webhook    (BENCH_WEBHOOKS, default 5000)
  */
-const {randomBytes} = require('crypto');
-const {TestDatabase} = require('../dist/__tests__/fixtures/database');
-const {givenTestApp} = require('../dist/__tests__/fixtures/app');
+const {env} = require('./lib/env');
+const {scratchDatabase} = require('./lib/db');
+const {interleave} = require('./lib/load');
+const {profiled, startChild} = require('./lib/proc');
+const {until} = require('./lib/kafka');
 const {
-  WebhookReceiver,
-} = require('../dist/__tests__/fixtures/webhook-receiver');
-const {
-  TaskHttpComponent,
-  TaskHttpBindings,
-} = require('../dist/connectors/http');
-const {TaskServiceBindings} = require('../dist/keys');
+  header,
+  median,
+  ratioLine,
+  targetLine,
+  infoLine,
+} = require('./lib/report');
+const {bearer, startService} = require('./lib/service');
+const {DEFAULT_DELIVERY_CONFIG} = require('../dist/connectors/http/types');
 
-const N = Number(process.argv[2] || 2000);
-const CONCURRENCIES = (process.argv[3] || '1,8,32').split(',').map(Number);
-const TASKS = Number(process.argv[4] || 0);
-const PUBLISH_PARALLELISM = 16;
-
-async function run(db, concurrency) {
-  await db.query(
-    'TRUNCATE main.webhook_delivery_attempts, main.webhook_deliveries, main.webhook_subscriptions, main.client_apps CASCADE',
-  );
-  const receiver = await new WebhookReceiver().start();
-  let allIn;
-  const done = new Promise(r => (allIn = r));
-  receiver.behaviour = () => {
-    if (receiver.received.length >= N) allIn();
-    return 204;
-  };
-  const t = await givenTestApp({
-    db,
-    after: app => {
-      app.component(TaskHttpComponent);
-      app.bind(TaskHttpBindings.CONFIG).to({
-        // The receiver is local; secrets are encrypted with a throwaway key.
-        allowPrivateUrls: true,
-        secretKeys: [{id: 'bench', key: randomBytes(32).toString('base64')}],
-        delivery: {concurrency, pollIntervalMs: 50, timeoutMs: 10000},
-      });
-    },
-  });
-  try {
-    const [clientApp] = await db.query(
-      "INSERT INTO main.client_apps (name, api_key, api_secret) VALUES ('bench', 'bench-key', repeat('ab', 32)) RETURNING id",
-    );
-    await db.query(
-      "INSERT INTO main.webhook_subscriptions (key, url, client_app_id) VALUES ('bench-event', $1, $2)",
-      [receiver.url, clientApp.id],
-    );
-    const connector = await t.app.get(TaskServiceBindings.OUTGOING_CONNECTOR);
-    const start = process.hrtime.bigint();
-    let next = 0;
-    await Promise.all(
-      Array.from({length: PUBLISH_PARALLELISM}, async () => {
-        while (next < N) {
-          const i = next++;
-          await connector.publish({
-            key: 'bench-event',
-            payload: {
-              i,
-              ...(TASKS ? {taskId: `task-${i % TASKS}`} : {}),
-              text: 'x'.repeat(200),
-            },
-            timestamp: Date.now(),
-            source: 'task-service',
-          });
-        }
-      }),
-    );
-    const published = process.hrtime.bigint();
-    await done;
-    const end = process.hrtime.bigint();
-    // Wait for the last outcomes to be recorded, then check exactly-once.
-    await new Promise(r => setTimeout(r, 300));
-    const [{delivered}] = await db.query(
-      "SELECT count(*)::int AS delivered FROM main.webhook_deliveries WHERE status = 'delivered'",
-    );
-    const ids = new Set(receiver.received.map(h => h.deliveryId));
-    const ms = x => Number(x) / 1e6;
-    return {
-      concurrency,
-      tasks: TASKS || 'none',
-      deliveries: N,
-      'publish ms': Math.round(ms(published - start)),
-      'publish/s': Math.round(N / (ms(published - start) / 1000)),
-      'end-to-end ms': Math.round(ms(end - start)),
-      'deliveries/s': Math.round(N / (ms(end - start) / 1000)),
-      'received (unique)': `${receiver.received.length} (${ids.size})`,
-      'rows delivered': delivered,
-    };
-  } finally {
-    await t.stop();
-    await receiver.stop();
-  }
-}
+const BENCH = 'webhook';
+const DELIVERIES = Number(process.env.BENCH_WEBHOOKS ?? 5000);
 
 async function main() {
-  const db = await TestDatabase.create();
-  const rows = [];
+  header(BENCH, 'webhook delivery against a raw keep-alive client');
+  const concurrency = DEFAULT_DELIVERY_CONFIG.concurrency;
+  const db = await scratchDatabase(BENCH);
+  const children = [];
   try {
-    for (const c of CONCURRENCIES) {
-      rows.push(await run(db, c));
-      console.error(`concurrency ${c}: done`);
-    }
-  } finally {
-    console.log(
-      `\nWebhook delivery, ${N} events to a local receiver (node ${process.version}):`,
+    const receiver = await startChild('receiver', {}, {name: 'receiver'});
+    children.push(receiver);
+    const service = await startService(db, {
+      WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
+    });
+    children.push(service);
+    const rawPoster = await startChild(
+      'raw-poster',
+      {CONCURRENCY: String(concurrency)},
+      {name: 'raw client'},
     );
-    console.table(rows);
-    // Let the app pools finish closing before DROP ... WITH (FORCE) ends them.
-    await new Promise(r => setTimeout(r, 500));
+    children.push(rawPoster);
+    const call = async (path, body, headers = {}) => {
+      const res = await fetch(`${service.url}${path}`, {
+        method: 'POST',
+        headers: {
+          authorization: bearer(),
+          'content-type': 'application/json',
+          ...headers,
+        },
+        body: JSON.stringify(body),
+      });
+      if (!res.ok)
+        throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      return res.json();
+    };
+    const client = await call('/client-apps', {clientName: 'bench'});
+    await call(
+      '/webhooks/subscribe',
+      {url: receiver.url, key: 'task-created'},
+      {'x-api-key': client.apiKey, 'x-api-secret': client.apiSecret},
+    );
+    const bodyOf = i =>
+      JSON.stringify({
+        key: 'task-created',
+        payload: {
+          createdTasks: [
+            {id: `task-${i % 100}`, key: 'review', name: `Task ${i}`},
+          ],
+        },
+        timestamp: 1767225600000 + i,
+        source: 'task-service',
+      });
+    const received = async () => (await receiver.call('count')).received;
+
+    const ours = async (n = DELIVERIES) => {
+      const before = await received();
+      const started = Date.now();
+      // As `publish` queues them: each with its ordering key (its task) for
+      // its receiver, so a task's deliveries go one after the other.
+      await db.query(
+        `WITH queued AS (
+           INSERT INTO main.webhook_deliveries
+                  (subscription_id, client_app_id, url, event_key, event)
+           SELECT s.id, s.client_app_id, s.url, s.key,
+                  json_build_object(
+                    'key', 'task-created',
+                    'payload', json_build_object('createdTasks', json_build_array(
+                      json_build_object('id', 'task-' || (g % 100), 'key', 'review',
+                                        'name', 'Task ' || g))),
+                    'timestamp', 1767225600000 + g,
+                    'source', 'task-service')
+             FROM main.webhook_subscriptions s, generate_series(1, $1::int) g
+           RETURNING id, seq, client_app_id, url, event
+         )
+         INSERT INTO main.webhook_delivery_keys
+                (delivery_id, receiver, ordering_key, seq)
+         SELECT id,
+                encode(sha256(convert_to(client_app_id::text || ' ' || url, 'UTF8')), 'hex'),
+                event->'payload'->'createdTasks'->0->>'id', seq
+           FROM queued`,
+        [n],
+      );
+      const done = await until(
+        async () => (await received()) - before >= n,
+        `${n} webhooks at the receiver`,
+      );
+      await until(
+        async () =>
+          (
+            await db.query(
+              "SELECT count(*)::int AS n FROM main.webhook_deliveries WHERE status <> 'delivered'",
+            )
+          )[0].n === 0,
+        'every delivery recorded as delivered',
+      );
+      return (n * 1000) / (done - started);
+    };
+    const bodies = Array.from({length: 100}, (_, i) => bodyOf(i));
+    let rawRound = 0;
+    const raw = async (n = DELIVERIES) => {
+      const {ms} = await rawPoster.call('post', {
+        url: receiver.url,
+        bodies,
+        secret: client.apiSecret,
+        n,
+        prefix: `raw-${rawRound++}`,
+      });
+      return (n * 1000) / ms;
+    };
+    await ours(Math.min(DELIVERIES, 500));
+    await raw(Math.min(DELIVERIES, 500));
+    const rounds = await interleave(
+      env.rounds,
+      () => ours(),
+      () => raw(),
+    );
+    ratioLine({
+      bench: BENCH,
+      what: `webhook deliveries, ${DELIVERIES} at ${concurrency} in flight`,
+      unit: 'deliveries/s',
+      ours: rounds.a,
+      ceiling: rounds.b,
+      ceilingName: 'raw keep-alive client',
+      target: 0.5,
+    });
+    targetLine({
+      bench: BENCH,
+      what: 'webhook delivery rate',
+      unit: 'deliveries/s',
+      value: median(rounds.a),
+      atLeast: 1000,
+    });
+    await profiled(service, BENCH, 'deliver', () => ours());
+    const {received: total, unique, connections} = await receiver.call('count');
+    infoLine(
+      BENCH,
+      'receiver',
+      `${total} requests, ${unique} distinct delivery ids, ${connections} connections`,
+    );
+    if (total !== unique) throw new Error('a delivery id arrived twice');
+  } finally {
+    for (const child of children.reverse()) await child.stop();
     await db.drop();
   }
 }

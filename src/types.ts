@@ -50,8 +50,18 @@ export interface WorkflowServiceConfig {
    * instance are taken over quickly. Default 10000.
    */
   commandLockMs?: number;
-  /** How often (ms) the external-task workers poll; default 300. */
+  /**
+   * Pause (ms) between two fetch-and-lock calls of the command workers;
+   * default 20. A fetch long-polls (`workerAsyncResponseTimeoutMs`), so this
+   * only spaces out polls that returned; after a failed poll it doubles, up
+   * to 5 s.
+   */
   workerPollIntervalMs?: number;
+  /**
+   * External tasks a service instance runs at once (and fetches at most per
+   * poll); default 32.
+   */
+  workerMaxTasks?: number;
   /** How long (ms) one fetch-and-lock long-polls; default 10000. */
   workerAsyncResponseTimeoutMs?: number;
   /** Retries the engine gives a failing command before an incident; default 3. */
@@ -75,7 +85,10 @@ export function workflowEngineUrl(
 export interface EventOutboxConfig {
   /** How often (ms) the relay looks for events to publish; default 250. */
   pollIntervalMs?: number;
-  /** Events handed to the connector per round; default 50. */
+  /**
+   * Events taken per round (no two of one task), handed to the connector in
+   * one call when it has `publishBatch`; default 200.
+   */
   batchSize?: number;
   /** Backoff (ms) after the first failed publish; doubles, capped at `maxBackoffMs`. */
   initialBackoffMs?: number;

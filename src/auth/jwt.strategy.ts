@@ -2,6 +2,7 @@ import {AuthenticationStrategy} from '@loopback/authentication';
 import {inject, injectable, Provider} from '@loopback/core';
 import {HttpErrors, Request} from '@loopback/rest';
 import {securityId} from '@loopback/security';
+import {createPublicKey, createSecretKey, KeyObject} from 'crypto';
 import jwt, {Algorithm, JwtPayload} from 'jsonwebtoken';
 import {TaskAuthBindings} from './keys';
 import {JwtVerificationConfig, TaskUserProfile} from './types';
@@ -76,14 +77,15 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
 
   private verify(token: string): JwtPayload {
     const {publicKey, secret, issuer} = this.config;
-    const key = publicKey ?? secret;
-    if (!key) {
+    const material = publicKey ?? secret;
+    if (!material) {
       throw new HttpErrors.Unauthorized(
         'Token verification is not configured (JWT_SECRET or JWT_PUBLIC_KEY).',
       );
     }
     const algorithms: Algorithm[] = publicKey ? ['RS256'] : ['HS256'];
     try {
+      const key = verificationKey(material, publicKey !== undefined);
       const payload = jwt.verify(token, key, {
         algorithms,
         issuer: issuer ? issuer : undefined,
@@ -101,4 +103,29 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
       );
     }
   }
+}
+
+/** Key objects by their material; a deployment configures one or two. */
+const verificationKeys = new Map<string, KeyObject>();
+const MAX_VERIFICATION_KEYS = 16;
+
+/**
+ * The key object for a configured secret or PEM public key, made once:
+ * given a string, `jsonwebtoken` parses it on every call (a secret is first
+ * tried as a PEM public key), which costs about a millisecond per request.
+ * Invalid key material throws, as `jsonwebtoken` would.
+ */
+function verificationKey(material: string, asymmetric: boolean): KeyObject {
+  const id = `${asymmetric ? 'public' : 'secret'}:${material}`;
+  let key = verificationKeys.get(id);
+  if (!key) {
+    key = asymmetric
+      ? createPublicKey(material)
+      : createSecretKey(Buffer.from(material, 'utf8'));
+    // Only a host that changes its key again and again gets here.
+    if (verificationKeys.size >= MAX_VERIFICATION_KEYS)
+      verificationKeys.clear();
+    verificationKeys.set(id, key);
+  }
+  return key;
 }

@@ -21,6 +21,13 @@ import {requires, requiresAnyUser} from '../auth';
 import {AUDIT_AND_ID, Event, EventWorkflow} from '../models';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
 
+/**
+ * Events come newest first unless the filter orders them: the order the
+ * index on (key, timestamp, id) returns them in, so a page of a key's
+ * events reads only that page.
+ */
+export const EVENT_DEFAULT_ORDER = ['timestamp DESC', 'id DESC'];
+
 @intercept(asHttpErrors)
 export class EventController {
   constructor(
@@ -43,7 +50,8 @@ export class EventController {
   @requires('ViewEvent')
   @get('/events')
   @response(200, {
-    description: 'Stored events',
+    description:
+      'Stored events, newest first unless `filter.order` says otherwise',
     content: {
       'application/json': {
         schema: {type: 'array', items: getModelSchemaRef(Event)},
@@ -52,7 +60,10 @@ export class EventController {
   })
   find(@param.filter(Event) filter?: Filter<Event>): Promise<Event[]> {
     assertKnownProperties(Event, filter);
-    return this.events.find(filter);
+    return this.events.find({
+      ...filter,
+      order: filter?.order ?? EVENT_DEFAULT_ORDER,
+    });
   }
 
   @requires('ViewEvent')

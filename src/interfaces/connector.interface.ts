@@ -20,4 +20,11 @@ export interface IOutgoingConnector<E = IEvent> {
    * connector's deliveries) writes inside it, so it commits exactly once.
    */
   publish(event: E, options?: Options): Promise<void>;
+  /**
+   * Optional: publishes several events at once (one request to a broker,
+   * say). The relay hands over no two events of one task in a call, so any
+   * order among them is right. Either all are published or it throws; the
+   * relay then publishes them one by one to find the failing one.
+   */
+  publishBatch?(events: E[], options?: Options): Promise<void>;
 }

@@ -9,7 +9,12 @@ import {fallbackLogger} from '../observability/logger';
 import type {TaskMetrics} from '../observability/metrics';
 import type {TaskLogger} from '../observability/types';
 import {EventRepository, EventWorkflowRepository} from '../repositories';
-import {EventReceiptStore, TaskSqlBindings, TransactionRunner} from '../sql';
+import {
+  EventReceiptStore,
+  IncomingEventRow,
+  TaskSqlBindings,
+  TransactionRunner,
+} from '../sql';
 import {eventBusinessKey} from './business-keys';
 import {WorkflowService} from './workflow.service';
 
@@ -67,7 +72,7 @@ export class EventProcessorService implements IEventProcessor {
       return;
     }
     const payload: AnyObject = event.payload ?? {};
-    const stored = await this.storeOnce(
+    const {stored, workflowKeys} = await this.storeAndMap(
       {
         key: event.key,
         payload,
@@ -80,12 +85,7 @@ export class EventProcessorService implements IEventProcessor {
       event.id,
     );
     addLogContext({eventId: stored.id});
-    // In the order they were made, so a redelivery retries in the same order.
-    const mappings = await this.mappings.find({
-      where: {eventKey: event.key},
-      order: ['createdOn ASC', 'id ASC'],
-    });
-    if (!mappings.length) {
+    if (!workflowKeys.length) {
       this.logger.debug(
         {eventKey: event.key, fresh: stored.fresh},
         'Event stored; no workflow is mapped to it',
@@ -93,7 +93,7 @@ export class EventProcessorService implements IEventProcessor {
       return;
     }
     let started = 0;
-    for (const {workflowKey} of mappings) {
+    for (const workflowKey of workflowKeys) {
       const start = () =>
         this.workflows.startIfKnown(
           workflowKey,
@@ -112,10 +112,9 @@ export class EventProcessorService implements IEventProcessor {
         );
       };
       if (!event.id) {
-        // Stored anew on every delivery: nothing else can start it.
-        const instance = await start();
-        await this.receipts.recordStart(stored.id, workflowKey, instance?.id);
-        announce(instance?.id);
+        // Stored anew on every delivery: nothing else can start it, and no
+        // redelivery reads what it started.
+        announce((await start())?.id);
         continue;
       }
       await this.transactions.run(async options => {
@@ -147,6 +146,32 @@ export class EventProcessorService implements IEventProcessor {
   }
 
   /**
+   * Stores the event (once per source id) and reads the workflows mapped to
+   * its key, in the order the mappings were made (a redelivery retries in
+   * the same order): in one statement where the store has it, else in a
+   * transaction and a read of the mappings.
+   */
+  private async storeAndMap(
+    data: IncomingEventRow,
+    sourceId?: string,
+  ): Promise<{stored: StoredEvent; workflowKeys: string[]}> {
+    if (this.receipts.storeAndMap) {
+      const {id, workflowKeys} = await this.receipts.storeAndMap(
+        data,
+        sourceId,
+      );
+      if (id) return {stored: {id, fresh: true}, workflowKeys};
+      return {stored: await this.storedBefore(sourceId!), workflowKeys};
+    }
+    const stored = await this.storeOnce(data, sourceId);
+    const mappings = await this.mappings.find({
+      where: {eventKey: data.key},
+      order: ['createdOn ASC', 'id ASC'],
+    });
+    return {stored, workflowKeys: mappings.map(m => m.workflowKey)};
+  }
+
+  /**
    * Stores the event once per `sourceId`: a redelivery gets the id of the
    * event stored the first time, with `fresh: false`. Without a source id
    * every call stores a new event.
@@ -171,6 +196,11 @@ export class EventProcessorService implements IEventProcessor {
         throw err;
       });
     if (claimed) return {id: claimed, fresh: true};
+    return this.storedBefore(sourceId);
+  }
+
+  /** The event an earlier delivery of `sourceId` stored. */
+  private async storedBefore(sourceId: string): Promise<StoredEvent> {
     const first = await this.receipts.eventIdOf(sourceId);
     if (!first) {
       throw new Error(

@@ -60,7 +60,7 @@ export class OutboxRelay implements LifeCycleObserver {
   ) {
     this.config = {
       pollIntervalMs: 250,
-      batchSize: 50,
+      batchSize: 200,
       initialBackoffMs: 500,
       maxBackoffMs: 60_000,
       maxAttempts: 10,
@@ -139,12 +139,51 @@ export class OutboxRelay implements LifeCycleObserver {
     const connector = await this.connector();
     return this.transactions.run(async options => {
       const due = await this.store.claimDue(this.config.batchSize, options);
+      if (due.length > 1 && (await this.publishAll(connector, due, options))) {
+        return due.length;
+      }
       let published = 0;
       for (const entry of due) {
         if (await this.publish(connector, entry, options)) published++;
       }
       return published;
     });
+  }
+
+  /**
+   * Hands the round's events to a connector that takes a batch, in one
+   * call, and marks them published together. False when the connector has
+   * no batch call or the call failed: the round then goes one by one, so
+   * only the failing event is held back (the others may go out twice, as
+   * after any failure between a publish and its record).
+   */
+  private async publishAll(
+    connector: IOutgoingConnector,
+    due: OutboxEntry[],
+    options: Options,
+  ): Promise<boolean> {
+    if (!connector.publishBatch) return false;
+    const events = due.map(entry => entry.event);
+    try {
+      await this.transactions.savepoint(options, () =>
+        connector.publishBatch!(events, options),
+      );
+    } catch (err) {
+      this.logger.warn(
+        {err, events: due.length},
+        'Outgoing events not published as a batch; each is tried alone',
+      );
+      return false;
+    }
+    const ids = due.map(entry => entry.id);
+    if (this.store.markPublishedAll) {
+      await this.store.markPublishedAll(ids, options);
+    } else {
+      for (const id of ids) await this.store.markPublished(id, options);
+    }
+    this.lastPublishedAt = Date.now();
+    this.logger.debug({events: due.length}, 'Outgoing events published');
+    return true;
   }
 
   /** Publishes one event and records the outcome; true when it went out. */

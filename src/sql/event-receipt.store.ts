@@ -1,5 +1,23 @@
 import {Options} from '@loopback/repository';
 
+/** An incoming event as it is stored (`events`). */
+export interface IncomingEventRow {
+  key: string;
+  description?: string;
+  source?: string;
+  payload: object;
+  /** ms since the epoch. */
+  timestamp: number;
+}
+
+/** What storing an incoming event came to, and the workflows mapped to its key. */
+export interface StoredIncomingEvent {
+  /** The event stored now; undefined when an earlier delivery of its source id stored it. */
+  id?: string;
+  /** The workflow keys of the live mappings of the event's key, in the order they were made. */
+  workflowKeys: string[];
+}
+
 /**
  * What became of incoming events that carry a source id: the event stored
  * for each (`event_receipts`) and the mapped workflows each has started
@@ -12,6 +30,18 @@ export interface EventReceiptStore {
    * one's transaction).
    */
   claim(sourceId: string, eventId: string, options: Options): Promise<boolean>;
+  /**
+   * Optional, the lean path of every incoming event: in one statement,
+   * stores the event (with a `sourceId`, only if no delivery of it was
+   * stored before, waiting for a concurrent one) and reads the workflow
+   * keys mapped to its key. Without it the event processor stores the event
+   * in a transaction with `claim` and reads the mappings through their
+   * repository.
+   */
+  storeAndMap?(
+    event: IncomingEventRow,
+    sourceId?: string,
+  ): Promise<StoredIncomingEvent>;
   /** The event stored for `sourceId`, if any. */
   eventIdOf(sourceId: string): Promise<string | undefined>;
   /**

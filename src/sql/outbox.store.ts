@@ -80,6 +80,8 @@ export interface OutboxStore {
   claimDue(limit: number, options: Options): Promise<OutboxEntry[]>;
   /** The event was handed to the connector: the events behind it may go. */
   markPublished(id: string, options: Options): Promise<void>;
+  /** Optional: `markPublished` of several events in one statement. */
+  markPublishedAll?(ids: string[], options: Options): Promise<void>;
   /** A publish failed: the event waits out `retryInMs`, or is parked. */
   markFailed(
     id: string,

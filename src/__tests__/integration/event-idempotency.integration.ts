@@ -99,6 +99,27 @@ for (const cell of dataCells()) {
       expect(stored).to.have.length(1);
     });
 
+    it('deliveries of one source id at the same time store one event', async () => {
+      const eventKey = `together-${process.pid}`;
+      const definition = await deployAndMap(eventKey);
+      const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
+      const event: IEvent = {
+        id: `kafka:orders:1:${Date.now()}`,
+        key: eventKey,
+        payload: {taskId: 'y'},
+        timestamp: Date.now(),
+        source: 'kafka',
+      };
+      await Promise.all(Array.from({length: 5}, () => processor.handle(event)));
+      expect(
+        await db.rows('event_receipts', {where: {source_id: event.id}}),
+      ).to.have.length(1);
+      expect(await db.rows('events', {where: {key: eventKey}})).to.have.length(
+        1,
+      );
+      expect(await instancesOf(definition)).to.be.above(0);
+    });
+
     it('without a source id, every delivery is a new event (as the original)', async () => {
       const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
       const event = {key: 'no-id', payload: {}, timestamp: 1, source: 's'};

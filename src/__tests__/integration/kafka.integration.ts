@@ -176,7 +176,11 @@ describe('KafkaStreamService on a real broker', function () {
       );
 
       const handled: string[] = [];
-      const first = givenService(incomingConfig(topic, groupId)).service;
+      // Two at a time, so the first is stopped with messages still to go.
+      const first = givenService({
+        ...incomingConfig(topic, groupId),
+        concurrency: 2,
+      }).service;
       await first.subscribe(async event => {
         await sleep(10);
         handled.push(String(event.payload.v));

@@ -75,14 +75,15 @@ describe('PostgreSQL migrations (db-migrate, real database)', () => {
     );
     const defs = rows.map(r => r.indexdef).join('\n');
     for (const expected of [
-      'tasks USING btree (key)',
+      // Filter columns, then the order rows are returned in (reads).
+      'tasks USING btree (key, status, deleted, id)',
       'tasks USING btree (status)',
       'tasks USING btree (external_id)',
-      'user_tasks USING btree (task_id)',
+      'user_tasks USING btree (task_id, deleted, id)',
       'user_tasks USING btree (external_id)',
       'event_workflows USING btree (event_key)',
       'task_workflows USING btree (task_key)',
-      'events USING btree (key, "timestamp")',
+      'events USING btree (key, "timestamp", id)',
       // The relay's claim and its "earlier event of the same task" test.
       'outbox_events USING btree (available_on, seq) WHERE ((published_on IS NULL) AND (parked_on IS NULL) AND (discarded_on IS NULL))',
       'outbox_event_keys USING btree (ordering_key, seq)',

@@ -6,6 +6,7 @@ import {EventType} from '../../models';
 import {EventOutbox} from '../../services';
 import {TaskDbSourceName} from '../../types';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
+import {TestDatabase} from '../fixtures/database';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 import {bearer, tokenWith} from '../fixtures/tokens';
 
@@ -307,6 +308,41 @@ for (const cell of dataCells()) {
           .expect(404);
       });
 
+      it('an event that shares a task only with one waiting behind a parked event goes once that one has', async () => {
+        ScriptedConnector.refuse = e => e.payload.n === 'c0';
+        await announce(task('c'), 'c0');
+        let i = 0;
+        const parked = await eventually(
+          async () => {
+            await announce(task(`chain${i}`), `chain${i++}`);
+            return (await outbox.listParked())[0];
+          },
+          'the parked event',
+          20000,
+          100,
+        );
+        // Waits behind c0 (task c), and concerns task e as well.
+        await outbox.announce(EventType.TaskCreated, {
+          n: 'ce',
+          createdTasks: [{id: task('c')}, {id: task('e')}],
+        });
+        // Concerns only task e: it waits behind 'ce', not behind c0.
+        await announce(task('e'), 'e1');
+        ScriptedConnector.refuse = () => false;
+        await t.client
+          .post(`/events/outbox/parked/${parked.id}/replay`)
+          .set(admin)
+          .expect(204);
+        await eventually(
+          () => publishedOf(task('e')).length === 1,
+          'the event of task e alone, after the chain',
+          15000,
+        );
+        const order = ScriptedConnector.published.map(nOf);
+        expect(order.indexOf('c0')).to.be.below(order.indexOf('ce'));
+        expect(order.indexOf('ce')).to.be.below(order.indexOf('e1'));
+      });
+
       it('a discard gives the parked event up and lets the ones behind it go', async () => {
         ScriptedConnector.refuse = e => e.payload.n === 'd0';
         await announce(task('d'), 'd0');
@@ -464,3 +500,113 @@ for (const cell of dataCells()) {
     });
   });
 }
+
+describe('The relay hands a connector with publishBatch each round at once', function () {
+  this.timeout(60000);
+  let db: TestDatabase;
+  let t: TestApp;
+  let outbox: EventOutbox;
+  /** Every call: the events of a batch, or one event alone. */
+  const calls: {batch: boolean; events: IEvent[]}[] = [];
+  let refuse: (event: IEvent) => boolean = () => false;
+
+  /** All or nothing, as a broker request: a refused event fails its batch. */
+  class BatchConnector implements IOutgoingConnector {
+    async publish(event: IEvent) {
+      if (refuse(event)) throw new Error('message too large');
+      calls.push({batch: false, events: [event]});
+    }
+    async publishBatch(events: IEvent[]) {
+      if (events.some(refuse)) throw new Error('message too large');
+      calls.push({batch: true, events});
+    }
+  }
+
+  const published = () => calls.flatMap(c => c.events);
+  const publishedOfTask = (taskId: string) =>
+    published()
+      .filter(e => e.payload.taskId === taskId)
+      .map(nOf);
+
+  before(async () => {
+    db = await TestDatabase.create(['core']);
+    t = await givenTestApp({
+      db,
+      outgoing: new BatchConnector(),
+      after: app =>
+        app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
+          pollIntervalMs: 50,
+          initialBackoffMs: 20,
+          maxBackoffMs: 100,
+        }),
+    });
+    outbox = await t.app.get<EventOutbox>('services.EventOutbox');
+  });
+  after(async () => {
+    await t?.stop();
+    await db?.drop();
+  });
+  beforeEach(() => {
+    calls.length = 0;
+    refuse = () => false;
+  });
+
+  /** Written in one transaction, so the relay finds them all at once. */
+  async function announceAll(events: {taskId: string; n: string}[]) {
+    const ds = await t.app.get<juggler.DataSource>(
+      `datasources.${TaskDbSourceName}`,
+    );
+    const transaction = await ds.beginTransaction({});
+    for (const payload of events) {
+      await outbox.announce(EventType.TaskCompleted, payload, {transaction});
+    }
+    await transaction.commit();
+    outbox.relaySoon();
+  }
+
+  it('one call per round, never two events of a task in it, each task in order', async () => {
+    const events = [];
+    for (let n = 0; n < 4; n++) {
+      for (const taskId of ['x', 'y', 'z'])
+        events.push({taskId, n: `${taskId}${n}`});
+    }
+    await announceAll(events);
+    await eventually(() => published().length === 12, 'twelve events');
+    for (const taskId of ['x', 'y', 'z']) {
+      expect(publishedOfTask(taskId)).to.eql(
+        [0, 1, 2, 3].map(n => `${taskId}${n}`),
+      );
+    }
+    expect(calls.every(c => c.batch)).to.be.true();
+    expect(calls.map(c => c.events.length)).to.eql([3, 3, 3, 3]);
+    await eventually(
+      async () =>
+        (
+          await db.query(
+            'SELECT 1 FROM main.outbox_events WHERE published_on IS NULL',
+          )
+        ).length === 0,
+      'every event recorded as published',
+    );
+  });
+
+  it('a batch that fails goes one by one: only the failing event and its task wait', async () => {
+    refuse = e => e.payload.n === 'p0';
+    await announceAll([
+      {taskId: 'p', n: 'p0'},
+      {taskId: 'q', n: 'q0'},
+      {taskId: 'p', n: 'p1'},
+      {taskId: 'q', n: 'q1'},
+    ]);
+    await eventually(() => publishedOfTask('q').length === 2, "q's events");
+    expect(publishedOfTask('q')).to.eql(['q0', 'q1']);
+    expect(publishedOfTask('p')).to.eql([]);
+    refuse = () => false;
+    await eventually(
+      () => publishedOfTask('p').length === 2,
+      "p's events",
+      20000,
+    );
+    expect(publishedOfTask('p')).to.eql(['p0', 'p1']);
+  });
+});

@@ -101,4 +101,24 @@ describe('BearerJwtStrategy (unit)', () => {
       new BearerJwtStrategy({}).authenticate(request(token)),
     ).to.be.rejectedWith(/not configured/);
   });
+
+  it('verifies with the secret configured now, also after another was used', async () => {
+    const token = jwt.sign(claims, 'first', {expiresIn: 60});
+    const first = new BearerJwtStrategy({secret: 'first'});
+    expect((await first.authenticate(request(token))).id).to.equal('u-1');
+    const second = new BearerJwtStrategy({secret: 'second'});
+    await expect(second.authenticate(request(token))).to.be.rejectedWith(
+      /invalid signature/,
+    );
+    expect((await first.authenticate(request(token))).id).to.equal('u-1');
+  });
+
+  it('401 when the configured public key is not a key', async () => {
+    const token = jwt.sign(claims, 's', {expiresIn: 60});
+    await expect(
+      new BearerJwtStrategy({publicKey: 'not a PEM'}).authenticate(
+        request(token),
+      ),
+    ).to.be.rejectedWith({statusCode: 401});
+  });
 });

@@ -2,7 +2,7 @@ import {expect} from '@loopback/testlab';
 import type {
   Consumer,
   ConsumerRunConfig,
-  EachMessagePayload,
+  EachBatchPayload,
   Kafka,
   KafkaMessage,
   Producer,
@@ -109,7 +109,7 @@ class FakeKafka {
   failSends = false;
   failConnects = 0;
   calls: string[] = [];
-  eachMessage?: ConsumerRunConfig['eachMessage'];
+  eachBatch?: ConsumerRunConfig['eachBatch'];
   createdTopics: string[] = [];
 
   admin() {
@@ -150,7 +150,7 @@ class FakeKafka {
       connect: async () => {},
       subscribe: async () => {},
       run: async (config: ConsumerRunConfig) => {
-        this.eachMessage = config.eachMessage;
+        this.eachBatch = config.eachBatch;
       },
       commitOffsets: async (offsets: unknown) => {
         this.commits.push(offsets);
@@ -164,15 +164,15 @@ class FakeKafka {
     } as unknown as Consumer;
   }
 
-  deliver(message: KafkaMessage): Promise<void> {
+  /** A fetched batch of the messages, from partition 0 of `in`. */
+  deliver(...messages: KafkaMessage[]): Promise<void> {
     const payload = {
-      topic: 'in',
-      partition: 0,
-      message,
+      batch: {topic: 'in', partition: 0, messages},
+      resolveOffset: () => {},
       heartbeat: async () => {},
       pause: () => () => {},
-    } as EachMessagePayload;
-    return this.eachMessage!(payload);
+    } as unknown as EachBatchPayload;
+    return this.eachBatch!(payload);
   }
 }
 
@@ -230,6 +230,54 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     await service.unsubscribe();
     expect(fake.calls).to.eql(['handling', 'pause', 'handled', 'disconnect']);
     expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '8'}]]);
+  });
+
+  it('handles a batch by key: one key in order, keys side by side, one commit at the end', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    const log: string[] = [];
+    await service.subscribe(async received => {
+      const {n} = received.payload as {n: string};
+      log.push(`start ${n}`);
+      await new Promise(r => setTimeout(r, 10));
+      log.push(`end ${n}`);
+    });
+    const keyed = (key: string, n: string, offset: string) => ({
+      ...aMessage(JSON.stringify({n}), offset),
+      key: Buffer.from(key),
+    });
+    await fake.deliver(
+      keyed('a', 'a1', '1'),
+      keyed('a', 'a2', '2'),
+      keyed('b', 'b1', '3'),
+      keyed('b', 'b2', '4'),
+    );
+    expect(log.indexOf('end a1')).to.be.below(log.indexOf('start a2'));
+    expect(log.indexOf('end b1')).to.be.below(log.indexOf('start b2'));
+    // The two keys ran side by side.
+    expect(log.indexOf('start b1')).to.be.below(log.indexOf('end a1'));
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '5'}]]);
+  });
+
+  it('commits only up to a message whose dead letter failed, then rejects', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    await service.subscribe(async received => {
+      if ((received.payload as {fail?: boolean}).fail) throw new Error('bad');
+    });
+    fake.failSends = true;
+    const keyed = (key: string, value: object, offset: string) => ({
+      ...aMessage(JSON.stringify(value), offset),
+      key: Buffer.from(key),
+    });
+    await expect(
+      fake.deliver(
+        keyed('x', {}, '1'),
+        keyed('y', {fail: true}, '2'),
+        keyed('z', {}, '3'),
+      ),
+    ).to.be.rejectedWith(/could not be written to in\.dlq/);
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '2'}]]);
   });
 
   it('commits offset + 1 after the handler succeeded, also past 2^53', async () => {

@@ -8,9 +8,10 @@ import type {
   Admin,
   CompressionTypes,
   Consumer,
-  EachMessagePayload,
+  EachBatchPayload,
   IHeaders,
   Kafka,
+  KafkaMessage,
   Message,
   Producer,
 } from 'kafkajs';
@@ -82,6 +83,7 @@ export class KafkaStreamService
   private unsubscribing?: Promise<void>;
   private stopping = false;
   private stopped = false;
+  private codec?: CompressionTypes;
   private healthAdmin?: Promise<Admin>;
   private droppedWarned = false;
 
@@ -136,8 +138,9 @@ export class KafkaStreamService
       });
       await consumer.run({
         autoCommit: false,
-        eachMessage: payload =>
-          this.track(this.consume(consumer, payload, handler)),
+        eachBatchAutoResolve: false,
+        eachBatch: payload =>
+          this.track(this.consumeBatch(consumer, payload, handler)),
       });
     } catch (err) {
       this.consumer = undefined;
@@ -175,6 +178,27 @@ export class KafkaStreamService
     await producer.send({
       topic,
       messages: [message],
+      compression: this.compression(),
+    });
+  }
+
+  /**
+   * The events in one request (`sendBatch`), keyed as `publish` keys them:
+   * a task's events share a partition, and the relay never hands over two
+   * of one task in a call.
+   */
+  async publishBatch(events: IEvent[]): Promise<void> {
+    const topic = this.config.output?.topic;
+    if (!topic) {
+      if (events.length) this.warnDropped(events[0]);
+      return;
+    }
+    const messages = await Promise.all(
+      events.map(event => this.adapter.adaptFrom(event)),
+    );
+    const producer = await this.producer();
+    await producer.sendBatch({
+      topicMessages: [{topic, messages}],
       compression: this.compression(),
     });
   }
@@ -286,13 +310,78 @@ export class KafkaStreamService
     return work.finally(() => this.inFlight.delete(work));
   }
 
-  private async consume(
+  /**
+   * One fetched batch of a partition. Messages of one key are handled in
+   * their order, messages of different keys side by side (up to
+   * `concurrency` at once); then one commit covers every message up to the
+   * first one not handled. A message whose handler keeps failing is
+   * dead-lettered and counts as handled. Unsubscribing stops taking new
+   * messages and commits what was handled; so does a dead letter that cannot
+   * be written, which then rejects and the rest is delivered again.
+   */
+  private async consumeBatch(
     consumer: Consumer,
-    {topic, partition, message, heartbeat}: EachMessagePayload,
+    {batch, heartbeat, resolveOffset}: EachBatchPayload,
     handler: EventHandler,
   ): Promise<void> {
-    // Left uncommitted, so the group's next consumer gets it.
-    if (this.stopping) return;
+    const {topic, partition, messages} = batch;
+    const handled = new Set<string>();
+    const lanes = new Map<string, KafkaMessage[]>();
+    messages.forEach((message, i) => {
+      // A message without a key promises no order: a lane of its own.
+      const lane = message.key
+        ? `k:${message.key.toString('base64')}`
+        : `m:${i}`;
+      lanes.set(lane, [...(lanes.get(lane) ?? []), message]);
+    });
+    const queue = [...lanes.values()];
+    let failure: unknown;
+    const worker = async () => {
+      for (let lane = queue.shift(); lane; lane = queue.shift()) {
+        for (const message of lane) {
+          // Left uncommitted, so the group's next consumer gets it.
+          if (this.stopping || failure) return;
+          try {
+            await this.consume(topic, partition, message, handler, heartbeat);
+          } catch (err) {
+            if (!(err instanceof StoppedError)) failure ??= err;
+            return;
+          }
+          handled.add(message.offset);
+          await heartbeat();
+        }
+      }
+    };
+    const concurrency = Math.max(1, this.config.concurrency ?? 16);
+    await Promise.all(
+      Array.from({length: Math.min(concurrency, queue.length)}, worker),
+    );
+    // Everything before the first message not handled is done.
+    let done: string | undefined;
+    for (const message of messages) {
+      if (!handled.has(message.offset)) break;
+      done = message.offset;
+    }
+    if (done !== undefined) {
+      resolveOffset(done);
+      await consumer.commitOffsets([
+        {topic, partition, offset: (BigInt(done) + 1n).toString()},
+      ]);
+    }
+    if (failure) throw failure;
+  }
+
+  /**
+   * Hands one message to the handler, with retries; once they are spent,
+   * writes it to the dead-letter topic. Throws only when that fails.
+   */
+  private async consume(
+    topic: string,
+    partition: number,
+    message: KafkaMessage,
+    handler: EventHandler,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
     const attempts = Math.max(1, this.config.retry?.attempts ?? 3);
     const initialBackoffMs = this.config.retry?.initialBackoffMs ?? 200;
     let lastError: Error | undefined;
@@ -300,8 +389,7 @@ export class KafkaStreamService
       try {
         const event = await this.adapter.adaptTo({topic, partition, message});
         await handler(event);
-        lastError = undefined;
-        break;
+        return;
       } catch (err) {
         lastError = err instanceof Error ? err : new Error(String(err));
         this.logger.warn(
@@ -316,25 +404,20 @@ export class KafkaStreamService
           'Kafka message: handling failed',
         );
         if (attempt === attempts) break;
-        if (this.stopping) return;
+        if (this.stopping) throw new StoppedError();
         await sleep(exponentialBackoff(attempt, initialBackoffMs));
         await heartbeat();
       }
     }
-    if (lastError) {
-      // Throws if the dead-letter topic cannot be written: then nothing is
-      // committed and kafkajs delivers the message again.
-      await this.deadLetter(topic, partition, message, lastError, attempts);
-    }
-    await consumer.commitOffsets([
-      {topic, partition, offset: (BigInt(message.offset) + 1n).toString()},
-    ]);
+    // Throws if the dead-letter topic cannot be written: then nothing is
+    // committed from here on and kafkajs delivers the message again.
+    await this.deadLetter(topic, partition, message, lastError!, attempts);
   }
 
   private async deadLetter(
     topic: string,
     partition: number,
-    message: EachMessagePayload['message'],
+    message: KafkaMessage,
     error: Error,
     attempts: number,
   ): Promise<void> {
@@ -410,9 +493,20 @@ export class KafkaStreamService
     }
   }
 
+  /** The codec of published messages, looked up once. */
   private compression(): CompressionTypes {
-    const name = COMPRESSION[this.config.compression ?? 'gzip'];
-    return loadKafkajs().CompressionTypes[name];
+    if (this.codec === undefined) {
+      const name = COMPRESSION[this.config.compression ?? 'gzip'];
+      this.codec = loadKafkajs().CompressionTypes[name];
+    }
+    return this.codec;
+  }
+}
+
+/** Unsubscribing while a message waited for its retry: it stays uncommitted. */
+class StoppedError extends Error {
+  constructor() {
+    super('unsubscribed before the message was handled');
   }
 }
 

@@ -54,6 +54,11 @@ export interface KafkaConfig<E = IEvent> {
   compression?: KafkaCompression;
   retry?: KafkaRetryConfig;
   /**
+   * Messages of one fetched batch handled at once, never two of the same
+   * key (those keep their order); default 16. 1 handles one at a time.
+   */
+  concurrency?: number;
+  /**
    * Where a message goes once its retries are spent: a topic name, or a
    * function of the source topic; default `<topic>.dlq`.
    */

@@ -16,6 +16,9 @@ import {TaskObservabilityBindings} from '../../observability/keys';
 import {fallbackLogger} from '../../observability/logger';
 import type {TaskLogger} from '../../observability/types';
 
+/** The longest pause between two fetch-and-lock calls after failures. */
+const MAX_POLL_PAUSE_MS = 5000;
+
 /**
  * The command runner on Camunda: each command's topic is subscribed as an
  * external-task topic (only this deployment's tenant, when it owns one);
@@ -40,25 +43,37 @@ export class CamundaCommandWorker implements ICommandRunner {
 
   async subscribe(subscriptions: CommandSubscription[]): Promise<void> {
     if (this.client ?? !subscriptions.length) return;
-
+    const pauseMs = this.config.workerPollIntervalMs ?? 20;
+    const maxTasks = this.config.workerMaxTasks ?? 32;
     const client = new Client({
       baseUrl: workflowEngineUrl(this.config),
       workerId: `task-service-${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
       autoPoll: false,
-      interval: this.config.workerPollIntervalMs ?? 300,
+      interval: pauseMs,
       asyncResponseTimeout: this.config.workerAsyncResponseTimeoutMs ?? 10000,
       lockDuration: this.lockMs(),
-      maxTasks: 10,
+      // Fetches what free slots there are, at most maxTasks running at once.
+      maxTasks,
+      maxParallelExecutions: maxTasks,
     });
     // One error listener per engine call in flight (see engineCall).
     emitterOf(client).setMaxListeners(0);
-    // Once per distinct failure, not on every poll while the engine is away.
+    // A fetch long-polls, so the pause between polls stays short while the
+    // engine answers; it doubles after each failed poll (up to 5 s), so an
+    // engine that is down is not asked in a tight loop. A failure is logged
+    // once per distinct error, not on every poll while the engine is away.
+    const polling = pollingOf(client);
     client.on('poll:error', (err: Error) => {
+      polling.interval = Math.min(
+        Math.max(polling.interval * 2, 100),
+        MAX_POLL_PAUSE_MS,
+      );
       if (err.message === this.lastPollError) return;
       this.lastPollError = err.message;
       this.logger.warn({err}, 'Camunda worker: fetch-and-lock failed');
     });
     client.on('poll:success', () => {
+      polling.interval = pauseMs;
       if (this.lastPollError === undefined) return;
       this.lastPollError = undefined;
       this.logger.info('Camunda worker: fetch-and-lock works again');
@@ -246,4 +261,12 @@ async function engineCall(
  */
 function emitterOf(client: Client): EventEmitter {
   return client as unknown as EventEmitter;
+}
+
+/**
+ * The client's options, which it reads again before each poll (`interval`
+ * is the pause before the next one); its published types leave them out.
+ */
+function pollingOf(client: Client): {interval: number} {
+  return (client as unknown as {options: {interval: number}}).options;
 }

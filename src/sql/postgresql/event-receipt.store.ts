@@ -1,11 +1,45 @@
 import {juggler, Options} from '@loopback/repository';
-import {EventReceipt, EventWorkflowRun} from '../../models';
-import {EventReceiptStore} from '../event-receipt.store';
+import {
+  Event,
+  EventReceipt,
+  EventWorkflow,
+  EventWorkflowRun,
+} from '../../models';
+import {
+  EventReceiptStore,
+  IncomingEventRow,
+  StoredIncomingEvent,
+} from '../event-receipt.store';
 import {rowsOf} from '../rows';
 import {POSTGRESQL} from './dialect';
 
 const RECEIPTS = POSTGRESQL.tableOf(EventReceipt);
 const RUNS = POSTGRESQL.tableOf(EventWorkflowRun);
+const EVENTS = POSTGRESQL.tableOf(Event);
+const MAPPINGS = POSTGRESQL.tableOf(EventWorkflow);
+
+/**
+ * The receipt (with a source id) and the event go in one statement: the
+ * event is inserted only when the receipt was, and the foreign key from the
+ * receipt to the event is checked at the end of the statement.
+ */
+const STORE_AND_MAP = `
+  WITH receipt AS (
+    INSERT INTO ${RECEIPTS} (source_id, event_id)
+    SELECT $6::varchar, gen_random_uuid() WHERE $6::varchar IS NOT NULL
+    ON CONFLICT (source_id) DO NOTHING
+    RETURNING event_id
+  ), stored AS (
+    INSERT INTO ${EVENTS} (id, key, description, source, payload, "timestamp")
+    SELECT COALESCE((SELECT event_id FROM receipt), gen_random_uuid()),
+           $1::varchar, $2::text, $3::varchar, $4::json, $5::bigint
+     WHERE $6::varchar IS NULL OR EXISTS (SELECT 1 FROM receipt)
+    RETURNING id
+  )
+  SELECT (SELECT id FROM stored) AS id,
+         ARRAY(SELECT workflow_key FROM ${MAPPINGS}
+                WHERE event_key = $1::varchar AND NOT deleted
+                ORDER BY created_on, id) AS workflow_keys`;
 
 /** Incoming-event receipts on PostgreSQL: primary keys make each claim once. */
 export class PostgresEventReceiptStore implements EventReceiptStore {
@@ -25,6 +59,26 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
       ),
     );
     return rows.length > 0;
+  }
+
+  async storeAndMap(
+    event: IncomingEventRow,
+    sourceId?: string,
+  ): Promise<StoredIncomingEvent> {
+    const [row] = rowsOf(
+      await this.dataSource.execute(STORE_AND_MAP, [
+        event.key,
+        event.description ?? null,
+        event.source ?? null,
+        JSON.stringify(event.payload),
+        event.timestamp,
+        sourceId ?? null,
+      ]),
+    );
+    return {
+      id: row?.id ? String(row.id) : undefined,
+      workflowKeys: ((row?.workflow_keys as unknown[]) ?? []).map(String),
+    };
   }
 
   async eventIdOf(sourceId: string): Promise<string | undefined> {

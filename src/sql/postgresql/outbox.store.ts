@@ -51,8 +51,12 @@ export class PostgresOutboxStore implements OutboxStore {
     await this.dataSource.execute(
       `WITH ahead AS (
          -- The latest unpublished event on each of its keys: not before
-         -- its next try, never while it is parked.
+         -- its next try, never while it is parked. One that itself waits
+         -- behind a parked event on another key passes nothing on: a
+         -- replay wakes only the events that share a key with the parked
+         -- one, so a "never" taken from it would last for ever.
          SELECT max(CASE WHEN o.parked_on IS NOT NULL THEN ${NEVER}
+                         WHEN o.available_on >= ${NEVER} THEN now()
                          ELSE o.available_on END) AS not_before
            FROM unnest($3::varchar[]) AS k(key)
            CROSS JOIN LATERAL (
@@ -116,6 +120,21 @@ export class PostgresOutboxStore implements OutboxStore {
        )
        DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM published)`,
       [id],
+      options,
+    );
+  }
+
+  async markPublishedAll(ids: string[], options: Options): Promise<void> {
+    await this.dataSource.execute(
+      `WITH published AS (
+         UPDATE ${OUTBOX}
+            SET published_on = now(), attempts = attempts + 1,
+                last_attempt_on = now()
+          WHERE id = ANY($1::uuid[])
+          RETURNING id
+       )
+       DELETE FROM ${KEYS} WHERE event_id IN (SELECT id FROM published)`,
+      [ids],
       options,
     );
   }

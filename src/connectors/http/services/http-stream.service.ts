@@ -59,4 +59,13 @@ export class HttpStreamService implements HttpEventStream {
     // worker's next poll finds them.
     if (queued && !options?.transaction) this.worker.notify();
   }
+
+  /** `publish` of each event, in the caller's transaction when given. */
+  async publishBatch(events: IEvent[], options?: Options): Promise<void> {
+    let queued = 0;
+    for (const event of events) {
+      queued += await this.deliveries.enqueue(event, options);
+    }
+    if (queued && !options?.transaction) this.worker.notify();
+  }
 }

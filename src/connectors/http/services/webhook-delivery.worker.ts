@@ -31,6 +31,16 @@ import {
 } from '../types';
 import {signWebhook} from './webhook-signature';
 
+/** Attempts recorded in one statement at most. */
+const MAX_RECORD_BATCH = 200;
+
+interface UnrecordedAttempt {
+  claim: ClaimedDelivery;
+  outcome: AttemptOutcome;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
 /** How much of a failing receiver's answer an attempt keeps. */
 const MAX_ERROR_LENGTH = 500;
 
@@ -47,6 +57,12 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   readonly name = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly config: Required<WebhookDeliveryConfig>;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Claimed, waiting for a free slot (at most `concurrency` of them). */
+  private readonly waiting: ClaimedDelivery[] = [];
+  /** Attempts made, waiting to be recorded together. */
+  private readonly unrecorded: UnrecordedAttempt[] = [];
+  private readonly recording = new Set<Promise<void>>();
+  private flushing?: Promise<void>;
   private loop?: Promise<void>;
   private stopped = true;
   private woken = false;
@@ -88,6 +104,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     this.notify();
     await this.loop;
     await Promise.all(this.inFlight);
+    await Promise.all(this.recording);
     this.client.destroy();
   }
 
@@ -97,23 +114,52 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     this.wake?.();
   }
 
+  /**
+   * Claims in batches: the free slots plus up to `concurrency` more that
+   * wait here, so a slot that frees starts the next POST at once instead of
+   * waiting on a claim of one. A waiting delivery starts within one POST's
+   * timeout, well inside its claim (`lockMs`).
+   */
   private async run(): Promise<void> {
+    const {concurrency} = this.config;
     while (!this.stopped) {
-      const free = this.config.concurrency - this.inFlight.size;
-      let claimed: ClaimedDelivery[] = [];
-      if (free > 0) {
+      let nothingDue = false;
+      // Attempts not yet recorded keep their claims; too many: claim later.
+      const recordsLag = this.recording.size >= concurrency * 2;
+      if (this.waiting.length <= concurrency / 2 && !recordsLag) {
+        const wanted =
+          concurrency - this.inFlight.size + concurrency - this.waiting.length;
         try {
-          claimed = await this.store.claim(free, this.lockMs());
+          const claimed = await this.store.claim(wanted, this.lockMs());
+          this.waiting.push(...claimed);
+          nothingDue = claimed.length < wanted;
           this.lastClaimError = undefined;
         } catch (err) {
           this.logClaimError(err as Error);
+          nothingDue = true;
         }
       }
-      for (const delivery of claimed) this.track(this.deliver(delivery));
-      // All slots busy: wait for one to free. Otherwise nothing more is due
+      this.startWaiting();
+      // Slots busy and deliveries waiting: wait for a slot. Nothing more due
       // now: wait for the next poll, or a publish or a finished POST.
-      const full = this.inFlight.size >= this.config.concurrency;
-      await this.sleep(full ? undefined : this.config.pollIntervalMs);
+      const full = this.inFlight.size >= concurrency || recordsLag;
+      await this.sleep(
+        full || !nothingDue ? undefined : this.config.pollIntervalMs,
+      );
+    }
+    // Claimed but not started: sent now rather than left to their claim's expiry.
+    while (this.waiting.length) {
+      this.startWaiting();
+      if (this.waiting.length) await Promise.race(this.inFlight);
+    }
+  }
+
+  private startWaiting() {
+    while (
+      this.inFlight.size < this.config.concurrency &&
+      this.waiting.length
+    ) {
+      this.track(this.deliver(this.waiting.shift()!));
     }
   }
 
@@ -127,11 +173,13 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       .catch(err =>
         this.logger.error(
           {err, worker: this.name},
-          'Webhook delivery worker: recording an attempt failed (the claim expires and it is retried)',
+          'Webhook delivery worker: an attempt failed unexpectedly (the claim expires and it is retried)',
         ),
       )
       .finally(() => {
         this.inFlight.delete(tracked);
+        // The next claimed one takes the slot now, not when the loop wakes.
+        if (!this.stopped) this.startWaiting();
         this.notify();
       });
     this.inFlight.add(tracked);
@@ -155,7 +203,11 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     });
   }
 
-  /** One attempt: sign, POST with a timeout, record the outcome. */
+  /**
+   * One attempt: sign, POST with a timeout, then queue its outcome to be
+   * recorded. The slot frees when the POST is done; the claim holds until
+   * the outcome is recorded, so nobody sends the delivery meanwhile.
+   */
   private async deliver(delivery: ClaimedDelivery): Promise<void> {
     const started = performance.now();
     let statusCode: number | undefined;
@@ -184,8 +236,54 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
         this.config.maxBackoffMs,
       ),
     };
-    await this.store.record(delivery, outcome);
-    this.observe(delivery, outcome);
+    const recorded: Promise<void> = this.record(delivery, outcome)
+      .then(() => this.observe(delivery, outcome))
+      .catch(err =>
+        this.logger.error(
+          {err, worker: this.name},
+          'Webhook delivery worker: recording an attempt failed (the claim expires and it is retried)',
+        ),
+      )
+      .finally(() => {
+        this.recording.delete(recorded);
+        this.notify();
+      });
+    this.recording.add(recorded);
+  }
+
+  /** Resolves once the outcome is recorded, with others that came meanwhile. */
+  private record(
+    claim: ClaimedDelivery,
+    outcome: AttemptOutcome,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.unrecorded.push({claim, outcome, resolve, reject});
+      this.flushing ??= this.flush().finally(() => {
+        this.flushing = undefined;
+      });
+    });
+  }
+
+  /**
+   * Records what is queued in one statement, then what came in meanwhile:
+   * one statement in flight at a time, as many attempts in it as finished.
+   */
+  private async flush(): Promise<void> {
+    while (this.unrecorded.length) {
+      const batch = this.unrecorded.splice(0, MAX_RECORD_BATCH);
+      try {
+        if (this.store.recordAll) {
+          await this.store.recordAll(batch);
+        } else {
+          for (const {claim, outcome} of batch) {
+            await this.store.record(claim, outcome);
+          }
+        }
+        for (const attempt of batch) attempt.resolve();
+      } catch (err) {
+        for (const attempt of batch) attempt.reject(err);
+      }
+    }
   }
 
   /** Counts the attempt and logs it: delivered at debug, a retry at warn, a dead delivery at error. */

@@ -71,6 +71,13 @@ export interface WebhookDeliveryStore {
    */
   record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void>;
   /**
+   * Records several attempts in one statement, each as `record` does. A
+   * store without it gets one `record` per attempt.
+   */
+  recordAll?(
+    attempts: {claim: ClaimedDelivery; outcome: AttemptOutcome}[],
+  ): Promise<void>;
+  /**
    * Puts a dead delivery of `clientAppId` back in the queue with a fresh
    * attempt budget. Returns false when there is no such dead delivery.
    */

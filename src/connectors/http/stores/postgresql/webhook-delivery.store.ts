@@ -66,7 +66,11 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
                     SELECT max(ahead.not_before)
                       FROM unnest($3::varchar[]) AS k(key)
                       CROSS JOIN LATERAL (
+                        -- One held back behind a dead delivery on another
+                        -- key passes nothing on (its "never" would outlast
+                        -- that delivery's re-queue).
                         SELECT CASE WHEN d.status = 'dead' THEN ${NEVER}
+                                    WHEN d.next_attempt_on >= ${NEVER} THEN now()
                                     ELSE d.next_attempt_on END AS not_before
                           FROM ${KEYS} e
                           JOIN ${DELIVERIES} d ON d.id = e.delivery_id
@@ -128,11 +132,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
   }
 
   async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
-    const status = outcome.delivered
-      ? WebhookDeliveryStatus.Delivered
-      : outcome.dead
-        ? WebhookDeliveryStatus.Dead
-        : WebhookDeliveryStatus.Pending;
+    const status = statusOf(outcome);
     await this.dataSource.execute(
       `WITH attempt AS (
          INSERT INTO ${ATTEMPTS}
@@ -185,6 +185,71 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     );
   }
 
+  async recordAll(
+    attempts: {claim: ClaimedDelivery; outcome: AttemptOutcome}[],
+  ): Promise<void> {
+    if (!attempts.length) return;
+    const column = <T>(f: (a: (typeof attempts)[number]) => T) =>
+      attempts.map(f);
+    // As `record`, for every row of `input` at once.
+    await this.dataSource.execute(
+      `WITH input AS (
+         SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[],
+                              $5::text[], $6::int[], $7::text[], $8::varchar[],
+                              $9::double precision[])
+           AS t(id, lock_token, attempt_no, status_code, error, duration_ms,
+                worker, status, retry_ms)
+       ), attempt AS (
+         INSERT INTO ${ATTEMPTS}
+                (delivery_id, attempt_no, status_code, error, duration_ms, worker)
+         SELECT id, attempt_no, status_code, error, duration_ms, worker FROM input
+       ), recorded AS (
+         UPDATE ${DELIVERIES} d
+            SET status = i.status,
+                attempts = d.attempts + 1,
+                total_attempts = d.total_attempts + 1,
+                last_status_code = i.status_code,
+                last_error = i.error,
+                next_attempt_on = now() + make_interval(secs => i.retry_ms / 1000),
+                delivered_on = CASE WHEN i.status = 'delivered' THEN now() END,
+                locked_until = NULL,
+                lock_token = NULL,
+                modified_on = now()
+           FROM input i
+          WHERE d.id = i.id AND d.lock_token = i.lock_token
+          RETURNING d.id, d.status,
+                    CASE WHEN d.status = 'dead' THEN ${NEVER}
+                         ELSE d.next_attempt_on END AS not_before
+       ), released AS (
+         DELETE FROM ${KEYS}
+          WHERE delivery_id IN (SELECT id FROM recorded WHERE status = 'delivered')
+       )
+       UPDATE ${DELIVERIES} behind
+          SET next_attempt_on = r.not_before
+         FROM recorded r
+         JOIN ${KEYS} mine ON mine.delivery_id = r.id
+         JOIN ${KEYS} later
+           ON later.receiver = mine.receiver
+          AND later.ordering_key = mine.ordering_key
+          AND later.seq > mine.seq
+        WHERE r.status <> 'delivered' AND behind.id = later.delivery_id
+          AND behind.status = 'pending' AND behind.next_attempt_on < r.not_before`,
+      [
+        column(a => a.claim.id),
+        column(a => a.claim.lockToken),
+        column(a => a.claim.attemptNo),
+        column(a => a.outcome.statusCode ?? null),
+        column(a => a.outcome.error ?? null),
+        column(a => Math.round(a.outcome.durationMs)),
+        column(a => a.outcome.worker),
+        column(a => statusOf(a.outcome)),
+        column(a =>
+          a.outcome.delivered || a.outcome.dead ? 0 : a.outcome.retryInMs,
+        ),
+      ],
+    );
+  }
+
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
     const [row] = rowsOf(
       await this.dataSource.execute(
@@ -214,4 +279,12 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     );
     return Number(row?.n ?? 0) > 0;
   }
+}
+
+function statusOf(outcome: AttemptOutcome): WebhookDeliveryStatus {
+  return outcome.delivered
+    ? WebhookDeliveryStatus.Delivered
+    : outcome.dead
+      ? WebhookDeliveryStatus.Dead
+      : WebhookDeliveryStatus.Pending;
 }
