@@ -51,13 +51,18 @@ export class PostgresOutboxStore implements OutboxStore {
     await this.dataSource.execute(
       `WITH ahead AS (
          -- The latest unpublished event on each of its keys: not before
-         -- its next try, never while it is parked. One that itself waits
-         -- behind a parked event on another key passes nothing on: a
-         -- replay wakes only the events that share a key with the parked
-         -- one, so a "never" taken from it would last for ever.
-         SELECT max(CASE WHEN o.parked_on IS NOT NULL THEN ${NEVER}
-                         WHEN o.available_on >= ${NEVER} THEN now()
-                         ELSE o.available_on END) AS not_before
+         -- its next try; never while a parked event shares the key (its
+         -- replay or discard wakes what shares its keys). One that itself
+         -- waits behind a parked event on another key passes no "never"
+         -- on: that replay would not wake this one.
+         SELECT max(CASE
+                      WHEN o.parked_on IS NOT NULL OR EXISTS (
+                        SELECT 1 FROM ${KEYS} pk
+                          JOIN ${OUTBOX} p ON p.id = pk.event_id
+                         WHERE pk.ordering_key = k.key
+                           AND p.parked_on IS NOT NULL) THEN ${NEVER}
+                      WHEN o.available_on >= ${NEVER} THEN now()
+                      ELSE o.available_on END) AS not_before
            FROM unnest($3::varchar[]) AS k(key)
            CROSS JOIN LATERAL (
              SELECT e.event_id FROM ${KEYS} e

@@ -66,12 +66,19 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
                     SELECT max(ahead.not_before)
                       FROM unnest($3::varchar[]) AS k(key)
                       CROSS JOIN LATERAL (
-                        -- One held back behind a dead delivery on another
-                        -- key passes nothing on (its "never" would outlast
-                        -- that delivery's re-queue).
-                        SELECT CASE WHEN d.status = 'dead' THEN ${NEVER}
-                                    WHEN d.next_attempt_on >= ${NEVER} THEN now()
-                                    ELSE d.next_attempt_on END AS not_before
+                        -- Never while a dead delivery shares this key (its
+                        -- re-queue wakes what shares its keys). One held back
+                        -- behind a dead delivery on another key passes no
+                        -- "never" on: that re-queue would not wake this one.
+                        SELECT CASE
+                                 WHEN d.status = 'dead' OR EXISTS (
+                                   SELECT 1 FROM ${KEYS} de
+                                     JOIN ${DELIVERIES} dd ON dd.id = de.delivery_id
+                                    WHERE de.receiver = t.receiver
+                                      AND de.ordering_key = k.key
+                                      AND dd.status = 'dead') THEN ${NEVER}
+                                 WHEN d.next_attempt_on >= ${NEVER} THEN now()
+                                 ELSE d.next_attempt_on END AS not_before
                           FROM ${KEYS} e
                           JOIN ${DELIVERIES} d ON d.id = e.delivery_id
                          WHERE e.receiver = t.receiver AND e.ordering_key = k.key
