@@ -107,9 +107,9 @@ describe('Completing one user task twice at once (PostgreSQL, Camunda)', functio
       client.patch(route).set(admin),
     ]);
     expect(answers.map(a => a.status).sort()).to.eql([204, 400]);
-    expect(
-      answers.find(a => a.status === 400)!.body.error.message,
-    ).to.equal('User Task is already completed');
+    expect(answers.find(a => a.status === 400)!.body.error.message).to.equal(
+      'User Task is already completed',
+    );
 
     const announced = await db.query<{n: string}>(
       `SELECT count(*) AS n FROM main.outbox_events
