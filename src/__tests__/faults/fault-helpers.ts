@@ -1,5 +1,5 @@
 import {Kafka} from 'kafkajs';
-import {EventBody} from '../fixtures/ordered-receiver';
+import {EventBody, OrderedReceiver} from '../fixtures/ordered-receiver';
 
 /** The event keys a subscriber subscribes to. */
 export const SUBSCRIBED_KEYS = [
@@ -18,6 +18,16 @@ export const TASK_EVENTS = [
   'user-task-completed:Approve',
   'task-completed',
 ] as const;
+
+/** Something that happens once, which others wait for. */
+export class Milestone {
+  readonly reached: Promise<void>;
+  reach: () => void = () => {};
+
+  constructor() {
+    this.reached = new Promise(resolve => (this.reach = resolve));
+  }
+}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise(resolve => setTimeout(resolve, ms));
@@ -40,17 +50,46 @@ export function tasksConcerned(event: EventBody): string[] {
 }
 
 /**
- * Tasks whose story at a receiver is not exactly their four events, each
- * delivered before the next one was tried (`runsOf` of `OrderedReceiver`).
+ * What a receiver saw of each task, as a receiver that drops repeats of a
+ * delivery id it acknowledged sees it (delivery is at least once): the
+ * events that concern the task in arrival order, tries of one event in a
+ * row as one entry, marked ✓ once answered 2xx. A task whose events came
+ * one at a time, in order, reads `['task-created✓', ...]`; an event tried
+ * before the one ahead of it was delivered shows as an extra entry.
  */
+export function storiesAt(
+  receiver: OrderedReceiver,
+): (taskId: string) => string[] {
+  const acknowledged = new Set(receiver.acknowledged());
+  const stories = new Map<string, {name: string; ok: boolean}[]>();
+  const seen = new Set<string>();
+  for (const hook of receiver.received) {
+    if (seen.has(hook.deliveryId)) continue;
+    const ok = acknowledged.has(hook);
+    if (ok) seen.add(hook.deliveryId);
+    const event = JSON.parse(hook.body) as EventBody;
+    for (const taskId of tasksConcerned(event)) {
+      const story = stories.get(taskId) ?? [];
+      const name = labelOf(event);
+      const last = story[story.length - 1];
+      if (last?.name === name && !last.ok) last.ok = ok;
+      else story.push({name, ok});
+      stories.set(taskId, story);
+    }
+  }
+  return taskId =>
+    (stories.get(taskId) ?? []).map(e => (e.ok ? `${e.name}✓` : e.name));
+}
+
+/** Tasks whose story is not exactly their four events, each delivered before the next was tried. */
 export function orderViolations(
   taskIds: string[],
-  runsOf: (taskId: string) => string[],
+  storyOf: (taskId: string) => string[],
 ): string[] {
   const expected = TASK_EVENTS.map(label => `${label}✓`).join(' → ');
   const violations: string[] = [];
   for (const taskId of taskIds) {
-    const story = runsOf(taskId).join(' → ');
+    const story = storyOf(taskId).join(' → ');
     if (story !== expected) violations.push(`task ${taskId}: ${story}`);
   }
   return violations;
