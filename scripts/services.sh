@@ -5,7 +5,8 @@
 #
 #   scripts/services.sh up [camunda] [kafka]       (default: both) reuses one already answering
 #   scripts/services.sh down [camunda] [kafka]     stops only what this script started on the port
-#   scripts/services.sh restart [camunda] [kafka]  down, then up, on the port
+#   scripts/services.sh restart [camunda] [kafka]  down, then up, on the port; a restarted broker
+#                                                  keeps its topics, messages and offsets
 #   scripts/services.sh status [camunda] [kafka]
 #   scripts/services.sh reset [camunda] [kafka]    while stopped: drops the engine's database,
 #                                                  deletes the broker's data; the next up starts empty
@@ -50,6 +51,10 @@ camunda_log="$camunda_dir/logs/camunda-$CAMUNDA_PORT.log"
 kafka_logs="$kafka_dir/logs/$KAFKA_PORT"
 
 log() { echo "[services] $*"; }
+
+# `restart` brings the same broker back, as a restart in production does;
+# `up` after `down` starts an empty one.
+KEEP_KAFKA_DATA=false
 
 port_of() { if [[ $1 == camunda ]]; then echo "$CAMUNDA_PORT"; else echo "$KAFKA_PORT"; fi; }
 state_of() { echo "$ROOT/services/$1/data/$(port_of "$1")"; }
@@ -263,21 +268,27 @@ start_kafka() {
   fi
   need_java kafka
   locked "$kafka_dir/target/.build.lock" resolve_kafka
-  local data="$state/kraft"
-  # Every start is a fresh, empty cluster.
-  rm -rf "$data"
+  local data="$state/kraft" kept=false
+  if [[ $KEEP_KAFKA_DATA == true && -f $data/meta.properties ]]; then
+    kept=true
+  else
+    # Every up is a fresh, empty cluster.
+    rm -rf "$data"
+  fi
   mkdir -p "$data" "$kafka_logs"
   sed -e "s|\${KAFKA_PORT}|$KAFKA_PORT|g" -e "s|\${CONTROLLER_PORT}|$CONTROLLER_PORT|g" \
     -e "s|\${KAFKA_DATA}|$data|g" "$kafka_dir/server.properties" >"$state/server.properties"
   local java_cmd=("$JAVA" "${JAVA_OPTS[@]}" -Dlog4j.configuration="file:$kafka_dir/log4j.properties"
     -Dkafka.logs.dir="$kafka_logs" -cp "$(cat "$kafka_dir/target/classpath.txt")")
-  if ! "${java_cmd[@]}" kafka.tools.StorageTool format --cluster-id="$(kafka_cluster_id)" \
+  if [[ $kept == false ]] && ! "${java_cmd[@]}" kafka.tools.StorageTool format --cluster-id="$(kafka_cluster_id)" \
     -c "$state/server.properties" >"$kafka_logs/format.log" 2>&1; then
     log "formatting the Kafka log dir failed:"
     tail -n 50 "$kafka_logs/format.log" >&2
     return 1
   fi
-  log "starting kafka on 127.0.0.1:${KAFKA_PORT}, controller on ${CONTROLLER_PORT} (logs: ${kafka_logs#"$ROOT"/}/)"
+  local with=""
+  if [[ $kept == true ]]; then with=", with the data it had"; fi
+  log "starting kafka on 127.0.0.1:${KAFKA_PORT}, controller on ${CONTROLLER_PORT}$with (logs: ${kafka_logs#"$ROOT"/}/)"
   (
     cd "$state"
     nohup setsid "${java_cmd[@]}" kafka.Kafka "$state/server.properties" \
@@ -312,7 +323,7 @@ stop_service() {
     log "$name on 127.0.0.1:$port: nothing started by this script is running"
   fi
   rm -f "$state/pid"
-  if [[ $name == kafka ]]; then
+  if [[ $name == kafka && $KEEP_KAFKA_DATA != true ]]; then
     rm -rf "$state/kraft"
     # A broker adopted from the single pid file used the shared data dir.
     if [[ $args == *"$kafka_dir/data/server.properties"* ]]; then
@@ -329,8 +340,10 @@ restart_service() {
     log "$name on 127.0.0.1:$(port_of "$name") was not started by this script from this checkout; not restarting it"
     return 1
   fi
+  if [[ $name == kafka ]]; then KEEP_KAFKA_DATA=true; fi
   stop_service "$name"
   "start_$name"
+  KEEP_KAFKA_DATA=false
 }
 
 reset_service() {

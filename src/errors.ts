@@ -29,3 +29,50 @@ export class TaskServiceError extends Error {
     this.name = new.target.name;
   }
 }
+
+/** Connection failures of Node's sockets, undici (`fetch`) and the MySQL driver. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'PROTOCOL_CONNECTION_LOST',
+]);
+
+/** PostgreSQL: too many connections, shutting down, starting up. */
+const UNAVAILABLE_SQLSTATES = new Set(['53300', '57P01', '57P02', '57P03']);
+
+/**
+ * Whether an error says that a part the service needs (the workflow engine,
+ * the database) cannot be reached or is not serving now: a condition that
+ * passes, not a fault of what was being handled, so worth waiting for. True
+ * for a `TaskServiceError` of kind `unavailable`, an error with HTTP status
+ * 502, 503 or 504 (the Camunda adapter reports an unreachable engine as
+ * 503), a refused, reset or timed-out connection, and PostgreSQL's
+ * connection errors (SQLSTATE class 08, shutdown, too many connections),
+ * also when it is the `cause` of the error.
+ */
+export function isUnavailableError(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof TaskServiceError) return e.kind === 'unavailable';
+    const {status, code, cause} = e as {
+      status?: unknown;
+      code?: unknown;
+      cause?: unknown;
+    };
+    if (status === 502 || status === 503 || status === 504) return true;
+    if (typeof code === 'string') {
+      if (UNREACHABLE_CODES.has(code)) return true;
+      if (UNAVAILABLE_SQLSTATES.has(code) || /^08[0-9A-Z]{3}$/.test(code))
+        return true;
+    }
+    e = cause;
+  }
+  return false;
+}

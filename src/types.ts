@@ -68,6 +68,13 @@ export interface WorkflowServiceConfig {
   commandRetries?: number;
   /** Backoff (ms) before the first retry of a failing command; doubles each time. */
   commandRetryBackoffMs?: number;
+  /**
+   * How often (ms) an instance that works commands looks for user tasks
+   * that a task's workflow waits at but nobody recorded (the step that
+   * reached them completed in the engine, then the process died before
+   * recording them); default 30000, 0 turns it off.
+   */
+  userTaskRepairIntervalMs?: number;
 }
 
 /**

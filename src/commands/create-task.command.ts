@@ -224,7 +224,7 @@ export class CreateTaskCommand implements ICommand {
         .catch(err =>
           this.logger.warn(
             {err, taskId: task.id, workflowInstanceId: instanceId},
-            'create-tasks: recording the user tasks failed; the next step of its workflow records them',
+            'create-tasks: recording the user tasks failed; the next step of its workflow, or the repair round of the command workers, records them',
           ),
         );
     }

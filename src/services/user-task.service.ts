@@ -13,6 +13,7 @@ import {TaskSqlBindings, TransactionRunner} from '../sql';
 import {EventOutbox} from './event-outbox.service';
 
 export const USER_TASK_NOT_FOUND = 'User Task not found';
+const ALREADY_COMPLETED = 'User Task is already completed';
 
 /** Completes user tasks in the engine and keeps their rows in step with it. */
 @injectable({scope: BindingScope.TRANSIENT})
@@ -44,10 +45,21 @@ export class UserTaskService implements IUserTaskService {
     });
     if (!userTask) throw new TaskServiceError('not-found', USER_TASK_NOT_FOUND);
     if (userTask.status === UserTaskStatus.Completed) {
-      throw new TaskServiceError('invalid', 'User Task is already completed');
+      throw new TaskServiceError('invalid', ALREADY_COMPLETED);
     }
     const completed = await this.transactions.run(async options => {
       await this.tasks.lockById(taskId, options);
+      // A completion of the same user task sent at the same time (a client
+      // retrying on another instance) may have committed while this one
+      // waited for the lock: it must not complete and announce it again.
+      const current = await this.userTasks.findById(
+        userTaskId,
+        undefined,
+        options,
+      );
+      if (current.status === UserTaskStatus.Completed) {
+        throw new TaskServiceError('invalid', ALREADY_COMPLETED);
+      }
       if (userTask.externalId) {
         try {
           await this.engine.completeUserTask(userTask.externalId);

@@ -1,7 +1,7 @@
 import {juggler} from '@loopback/repository';
 import {expect} from '@loopback/testlab';
 import {toHttpError} from '../../controllers';
-import {TaskServiceError} from '../../errors';
+import {isUnavailableError, TaskServiceError} from '../../errors';
 import {UnknownWorkflowError, WorkflowRefusedError} from '../../interfaces';
 import {OutboxEvent, Task, UserTask} from '../../models';
 import {
@@ -57,6 +57,31 @@ describe('One error convention (unit): refusals become HTTP errors in one place'
     expect((toHttpError(bad) as {statusCode: number}).statusCode).to.equal(400);
     const other = new Error('boom');
     expect(toHttpError(other)).to.equal(other);
+  });
+});
+
+describe('isUnavailableError (unit): a part that is away, not a bad input', () => {
+  it('knows an unreachable engine or database, also as a cause', () => {
+    const unavailable = [
+      new TaskServiceError('unavailable', 'not subscribed'),
+      Object.assign(new Error('engine not reachable'), {status: 503}),
+      Object.assign(new Error('bad gateway'), {status: 502}),
+      Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'}),
+      Object.assign(new Error('terminating connection'), {code: '57P01'}),
+      Object.assign(new Error('connection failure'), {code: '08006'}),
+      new Error('fetch failed', {cause: {code: 'UND_ERR_SOCKET'}}),
+    ];
+    expect(unavailable.filter(e => !isUnavailableError(e))).to.eql([]);
+    const other = [
+      new TaskServiceError('invalid', 'bad input'),
+      Object.assign(new Error('not found'), {status: 404}),
+      Object.assign(new Error('engine failed'), {status: 500}),
+      Object.assign(new Error('invalid uuid'), {code: '22P02'}),
+      new Error('is not JSON'),
+      undefined,
+      'a string',
+    ];
+    expect(other.filter(e => isUnavailableError(e))).to.eql([]);
   });
 });
 

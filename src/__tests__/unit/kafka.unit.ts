@@ -280,6 +280,43 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '2'}]]);
   });
 
+  it('keeps trying a message while the engine or the database is unavailable, never dead-lettering it for that', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    const failures = [
+      Object.assign(new Error('engine not reachable'), {status: 503}),
+      Object.assign(new Error('connect ECONNREFUSED'), {code: 'ECONNREFUSED'}),
+      new Error('wrapped', {cause: {code: '57P01'}}),
+      Object.assign(new Error('engine not reachable'), {status: 503}),
+    ];
+    let tries = 0;
+    await service.subscribe(async () => {
+      tries++;
+      const failure = failures.shift();
+      if (failure) throw failure;
+    });
+    await fake.deliver(aMessage('{}'));
+    // Four unavailable failures, then handled: two attempts were never spent.
+    expect(tries).to.equal(5);
+    expect(fake.sent).to.eql([]);
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '8'}]]);
+
+    // Other failures still count, and go to the dead-letter topic.
+    await service.unsubscribe();
+    const other = new FakeKafka();
+    const failing = givenService(other);
+    let tried = 0;
+    await failing.subscribe(async () => {
+      tried++;
+      throw tried === 1
+        ? Object.assign(new Error('engine away'), {status: 503})
+        : new Error('bad payload');
+    });
+    await other.deliver(aMessage('{}'));
+    expect(tried).to.equal(3);
+    expect(other.sent.map(r => r.topic)).to.eql(['in.dlq']);
+  });
+
   it('commits offset + 1 after the handler succeeded, also past 2^53', async () => {
     const fake = new FakeKafka();
     const service = givenService(fake);

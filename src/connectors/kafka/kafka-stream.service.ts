@@ -22,6 +22,7 @@ import type {
   IIncomingConnector,
   IOutgoingConnector,
 } from '../../interfaces';
+import {isUnavailableError} from '../../errors';
 import {exponentialBackoff} from '../../utils';
 import {TaskObservabilityBindings} from '../../observability/keys';
 import {fallbackLogger} from '../../observability/logger';
@@ -384,14 +385,22 @@ export class KafkaStreamService
   ): Promise<void> {
     const attempts = Math.max(1, this.config.retry?.attempts ?? 3);
     const initialBackoffMs = this.config.retry?.initialBackoffMs ?? 200;
+    const maxBackoffMs = this.config.retry?.maxBackoffMs ?? 5000;
     let lastError: Error | undefined;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
+    // Failures that count towards the dead-letter topic.
+    let failures = 0;
+    for (let attempt = 1; ; attempt++) {
       try {
         const event = await this.adapter.adaptTo({topic, partition, message});
         await handler(event);
         return;
       } catch (err) {
         lastError = err instanceof Error ? err : new Error(String(err));
+        // The engine or the database away is no fault of the message: it
+        // waits for them, holding its partition, instead of being
+        // dead-lettered while they restart.
+        const unavailable = isUnavailableError(err);
+        if (!unavailable) failures++;
         this.logger.warn(
           {
             err: lastError,
@@ -400,12 +409,15 @@ export class KafkaStreamService
             offset: message.offset,
             attempt,
             attempts,
+            unavailable,
           },
           'Kafka message: handling failed',
         );
-        if (attempt === attempts) break;
+        if (failures === attempts) break;
         if (this.stopping) throw new StoppedError();
-        await sleep(exponentialBackoff(attempt, initialBackoffMs));
+        await sleep(
+          exponentialBackoff(attempt, initialBackoffMs, maxBackoffMs),
+        );
         await heartbeat();
       }
     }

@@ -21,10 +21,17 @@ export interface KafkaOutputConfig<E = IEvent> {
 }
 
 export interface KafkaRetryConfig {
-  /** Tries of the handler per message before it is dead-lettered; default 3. */
+  /**
+   * Failed tries of the handler per message before it is dead-lettered;
+   * default 3. Failures because the engine or the database is unavailable
+   * (`isUnavailableError`) do not count: such a message is tried until they
+   * are back, holding its partition.
+   */
   attempts?: number;
   /** Wait (ms) before the second try; doubles for each further try; default 200. */
   initialBackoffMs?: number;
+  /** Longest wait (ms) between two tries; default 5000 (below the session timeout). */
+  maxBackoffMs?: number;
 }
 
 /**

@@ -1,0 +1,122 @@
+import {BindingScope} from '@loopback/core';
+import {AnyObject} from '@loopback/repository';
+import {Client, expect} from '@loopback/testlab';
+import {CreateTaskCommand, EndTaskCommand} from '../../commands';
+import {CamundaService} from '../../engines/camunda';
+import {TaskServiceBindings} from '../../keys';
+import {Task, UserTask} from '../../models';
+import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
+import {bpmn} from '../fixtures/bpmn';
+import {assertCamundaUp, camunda} from '../fixtures/camunda';
+import {TestDatabase} from '../fixtures/database';
+import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
+
+/** Camunda that takes a while to complete a user task, as under load. */
+class SlowCompletingCamunda extends CamundaService {
+  override async completeUserTask(
+    userTaskId: string,
+    variables?: AnyObject,
+  ): Promise<void> {
+    await new Promise(r => setTimeout(r, 300));
+    return super.completeUserTask(userTaskId, variables);
+  }
+}
+
+/**
+ * A client whose completion seems lost retries it on another instance while
+ * the first is still running: the user task is completed and announced once.
+ */
+describe('Completing one user task twice at once (PostgreSQL, Camunda)', function () {
+  this.timeout(120000);
+  let db: TestDatabase;
+  let t: TestApp;
+  let client: Client;
+  const admin = bearer(tokenWith(ALL_PERMISSIONS));
+  const deployments: string[] = [];
+
+  before(async () => {
+    await assertCamundaUp();
+    db = await TestDatabase.create();
+    t = await givenTestApp({
+      db,
+      commands: [CreateTaskCommand, EndTaskCommand],
+      after: app =>
+        app
+          .bind(TaskServiceBindings.CUSTOM_BPMN_RUNNER)
+          .toClass(SlowCompletingCamunda)
+          .inScope(BindingScope.SINGLETON),
+    });
+    client = t.client;
+  });
+  after(async () => {
+    await t?.stop();
+    for (const id of deployments) {
+      await camunda(`/process-definition/${id}?cascade=true`, {
+        method: 'DELETE',
+      });
+    }
+    await db?.drop();
+  });
+
+  async function deploy(name: 'parent' | 'child'): Promise<string> {
+    const res = await client
+      .post('/workflows')
+      .set(admin)
+      .send({name, bpmnFile: bpmn(name).xml})
+      .expect(200);
+    deployments.push(res.body.externalIdentifier);
+    return res.body.externalIdentifier;
+  }
+
+  it('answers 204 to one and 400 to the other, and announces the completion once', async () => {
+    const eventKey = `race-${process.pid}`;
+    const taskKey = `race-review-${process.pid}`;
+    await mapWorkflows(client, admin, {
+      eventKey,
+      eventWorkflow: await deploy('parent'),
+      taskKey,
+      taskWorkflow: await deploy('child'),
+    });
+    const processor = await t.app.get(TaskServiceBindings.EVENT_PROCESSOR);
+    await processor.handle({
+      key: eventKey,
+      payload: {tasks: {values: [{key: taskKey, name: 'Raced'}]}},
+      timestamp: Date.now(),
+      source: 'test',
+    });
+    const task = await eventually(async () => {
+      const res = await client
+        .get('/tasks')
+        .query({filter: JSON.stringify({where: {key: taskKey}})})
+        .set(admin)
+        .expect(200);
+      const [found] = res.body as Task[];
+      return found?.externalId ? found : undefined;
+    }, 'the task and its workflow');
+    const userTask = await eventually(async () => {
+      const res = await client
+        .get(`/tasks/${task.id}/user-tasks`)
+        .set(admin)
+        .expect(200);
+      return (res.body as UserTask[]).find(u => u.status === 'pending');
+    }, 'its first user task');
+
+    const route = `/tasks/${task.id}/user-tasks/${userTask.id}/complete`;
+    const answers = await Promise.all([
+      client.patch(route).set(admin),
+      client.patch(route).set(admin),
+    ]);
+    expect(answers.map(a => a.status).sort()).to.eql([204, 400]);
+    expect(answers.find(a => a.status === 400)!.body.error.message).to.equal(
+      'User Task is already completed',
+    );
+
+    const announced = await db.query<{n: string}>(
+      `SELECT count(*) AS n FROM main.outbox_events
+        WHERE key = 'user-task-completed'
+          AND (event->'payload'->'userTask'->>'id') = $1`,
+      [userTask.id],
+    );
+    expect(announced).to.eql([{n: '1'}]);
+  });
+});
