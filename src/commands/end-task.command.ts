@@ -1,6 +1,7 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
-import {CommandParameters, ICommand} from '../interfaces';
+import {CommandParameters, ICommand, IUserTaskService} from '../interfaces';
+import {TaskServiceBindings} from '../keys';
 import {EventType, TaskStatus} from '../models';
 import {TaskRepository} from '../repositories';
 import {CommandLedger, EventOutbox} from '../services';
@@ -13,7 +14,7 @@ import type {TaskLogger} from '../observability/types';
 /**
  * Topic `end-task`, for the end event of a task's workflow: marks the task
  * (process variable `taskId`) completed and publishes `task-completed`, in
- * one transaction.
+ * one transaction, after any `user-task-completed` still owed.
  */
 @injectable({scope: BindingScope.TRANSIENT})
 export class EndTaskCommand implements ICommand {
@@ -24,6 +25,8 @@ export class EndTaskCommand implements ICommand {
     @repository(TaskRepository) private readonly tasks: TaskRepository,
     @service(EventOutbox) private readonly outbox: EventOutbox,
     @service(CommandLedger) private readonly ledger: CommandLedger,
+    @inject(TaskServiceBindings.SUB_TASK_SERVICE)
+    private readonly userTasks: IUserTaskService,
     @inject(TaskObservabilityBindings.LOGGER, {optional: true})
     private readonly logger: TaskLogger = fallbackLogger(),
     @inject(TaskObservabilityBindings.METRICS, {optional: true})
@@ -41,7 +44,18 @@ export class EndTaskCommand implements ICommand {
       externalTask.id ?? '',
       this.topic,
       async options => {
+        // Waits for a user-task completion of this task still committing.
+        await this.tasks.lockById(taskId, options);
         const task = await this.tasks.findById(taskId, undefined, options);
+        if (task.externalId) {
+          // A user task the engine finished without our record of it is
+          // announced first: `task-completed` is the task's last event.
+          await this.userTasks.settleFinished?.(
+            taskId,
+            task.externalId,
+            options,
+          );
+        }
         await this.tasks.updateById(
           taskId,
           {status: TaskStatus.Completed, endDate: task.endDate ?? new Date()},

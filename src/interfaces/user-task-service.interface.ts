@@ -10,4 +10,15 @@ export interface IUserTaskService {
     instanceId: string,
     options?: Options,
   ): Promise<UserTask[]>;
+  /**
+   * Optional: marks completed, and announces, the task's user tasks that are
+   * pending here but gone from the engine, in the transaction of `options`.
+   * The end-task command calls it before `task-completed`; without it a
+   * completion whose commit failed is announced after `task-completed`.
+   */
+  settleFinished?(
+    taskId: string,
+    instanceId: string,
+    options: Options,
+  ): Promise<number>;
 }

@@ -89,6 +89,55 @@ export class UserTaskService implements IUserTaskService {
     return completed;
   }
 
+  /**
+   * Marks completed, and announces, the task's user tasks that are pending
+   * here but that the engine no longer has: a completion that reached the
+   * engine while its commit failed (the client's retry finds it done), or
+   * one made in the engine directly. The end-task command runs this under
+   * the task's row lock before it writes `task-completed`, so no
+   * `user-task-completed` of the task can follow it. Returns how many.
+   */
+  async settleFinished(
+    taskId: string,
+    instanceId: string,
+    options: Options,
+  ): Promise<number> {
+    const open = await this.userTasks.find(
+      {
+        where: {taskId, status: UserTaskStatus.Pending},
+        order: ['createdOn ASC', 'id ASC'],
+      },
+      options,
+    );
+    if (!open.length) return 0;
+    const inEngine = new Set(
+      (await this.engine.pendingUserTasks(instanceId)).map(p => p.id),
+    );
+    const finished = open.filter(
+      u => u.externalId && !inEngine.has(u.externalId),
+    );
+    if (!finished.length) return 0;
+    const task = await this.tasks.findById(taskId, undefined, options);
+    for (const userTask of finished) {
+      await this.userTasks.updateById(
+        userTask.id!,
+        {status: UserTaskStatus.Completed},
+        options,
+      );
+      const done = await this.userTasks.findById(
+        userTask.id!,
+        undefined,
+        options,
+      );
+      await this.outbox.announce(
+        EventType.UserTaskCompleted,
+        {task, userTask: done},
+        options,
+      );
+    }
+    return finished.length;
+  }
+
   async updateList(
     taskId: string,
     instanceId: string,

@@ -11,14 +11,23 @@ import {assertCamundaUp, camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
-/** Camunda that takes a while to complete a user task, as under load. */
+/**
+ * Camunda that takes a while to complete a user task, as under load; for
+ * the engine ids in `failAfterCompleting`, the completion reaches the engine
+ * and then fails, as when the database commit after it fails.
+ */
 class SlowCompletingCamunda extends CamundaService {
+  static readonly failAfterCompleting = new Set<string>();
+
   override async completeUserTask(
     userTaskId: string,
     variables?: AnyObject,
   ): Promise<void> {
     await new Promise(r => setTimeout(r, 300));
-    return super.completeUserTask(userTaskId, variables);
+    await super.completeUserTask(userTaskId, variables);
+    if (SlowCompletingCamunda.failAfterCompleting.delete(userTaskId)) {
+      throw new Error('the commit after the engine call failed');
+    }
   }
 }
 
@@ -68,9 +77,10 @@ describe('Completing one user task twice at once (PostgreSQL, Camunda)', functio
     return res.body.externalIdentifier;
   }
 
-  it('answers 204 to one and 400 to the other, and announces the completion once', async () => {
-    const eventKey = `race-${process.pid}`;
-    const taskKey = `race-review-${process.pid}`;
+  /** A task of the child workflow, started by an event, with its workflow running. */
+  async function givenTask(name: string): Promise<Task> {
+    const eventKey = `${name}-${process.pid}`;
+    const taskKey = `${name}-review-${process.pid}`;
     await mapWorkflows(client, admin, {
       eventKey,
       eventWorkflow: await deploy('parent'),
@@ -84,7 +94,7 @@ describe('Completing one user task twice at once (PostgreSQL, Camunda)', functio
       timestamp: Date.now(),
       source: 'test',
     });
-    const task = await eventually(async () => {
+    return eventually(async () => {
       const res = await client
         .get('/tasks')
         .query({filter: JSON.stringify({where: {key: taskKey}})})
@@ -93,13 +103,23 @@ describe('Completing one user task twice at once (PostgreSQL, Camunda)', functio
       const [found] = res.body as Task[];
       return found?.externalId ? found : undefined;
     }, 'the task and its workflow');
-    const userTask = await eventually(async () => {
+  }
+
+  function pendingUserTask(task: Task, after?: UserTask): Promise<UserTask> {
+    return eventually(async () => {
       const res = await client
         .get(`/tasks/${task.id}/user-tasks`)
         .set(admin)
         .expect(200);
-      return (res.body as UserTask[]).find(u => u.status === 'pending');
-    }, 'its first user task');
+      return (res.body as UserTask[]).find(
+        u => u.status === 'pending' && u.id !== after?.id,
+      );
+    }, 'a pending user task');
+  }
+
+  it('answers 204 to one and 400 to the other, and announces the completion once', async () => {
+    const task = await givenTask('race');
+    const userTask = await pendingUserTask(task);
 
     const route = `/tasks/${task.id}/user-tasks/${userTask.id}/complete`;
     const answers = await Promise.all([
@@ -118,5 +138,63 @@ describe('Completing one user task twice at once (PostgreSQL, Camunda)', functio
       [userTask.id],
     );
     expect(announced).to.eql([{n: '1'}]);
+  });
+
+  it('announces a completion whose commit failed before task-completed, and once', async () => {
+    const task = await givenTask('lost-commit');
+    const review = await pendingUserTask(task);
+    await client
+      .patch(`/tasks/${task.id}/user-tasks/${review.id}/complete`)
+      .set(admin)
+      .expect(204);
+    const approve = await pendingUserTask(task, review);
+    SlowCompletingCamunda.failAfterCompleting.add(approve.externalId!);
+    const route = `/tasks/${task.id}/user-tasks/${approve.id}/complete`;
+    const lost = await client.patch(route).set(admin);
+    expect(lost.status).to.equal(500);
+
+    // The engine went on to the end-task step, which finds the user task
+    // done in the engine but not here.
+    await eventually(async () => {
+      const res = await client.get(`/tasks/${task.id}`).set(admin).expect(200);
+      return res.body.status === 'completed' || undefined;
+    }, 'the task completed');
+    const retried = await client.patch(route).set(admin);
+    expect(retried.status).to.equal(400);
+    expect(retried.body.error.message).to.equal(
+      'User Task is already completed',
+    );
+
+    const story = (
+      await db.query<{key: string; event: AnyObject}>(
+        'SELECT key, event FROM main.outbox_events ORDER BY seq',
+      )
+    )
+      .filter(({event: {payload}}) =>
+        [
+          ...(payload.createdTasks ?? []).map((created: Task) => created.id),
+          payload.task?.id,
+          payload.taskId,
+        ].includes(task.id),
+      )
+      .map(({key, event}) =>
+        key === 'user-task-completed'
+          ? `${key}:${event.payload.userTask.id}`
+          : key,
+      );
+    expect(story).to.eql([
+      'task-created',
+      `user-task-completed:${review.id}`,
+      `user-task-completed:${approve.id}`,
+      'task-completed',
+    ]);
+    const rows = await client
+      .get(`/tasks/${task.id}/user-tasks`)
+      .set(admin)
+      .expect(200);
+    expect((rows.body as UserTask[]).map(u => u.status)).to.eql([
+      'completed',
+      'completed',
+    ]);
   });
 });
