@@ -108,6 +108,7 @@ async function main() {
       () => ({path: `/events/count?where=${filter({key: 'soak-order'})}`}),
     ];
     const block = async () => {
+      const cpuBefore = await service.cpuMs();
       const result = await autocannon({
         url: service.url,
         connections: CONNECTIONS,
@@ -146,8 +147,13 @@ async function main() {
         "SELECT id FROM main.tasks WHERE key = 'soak-review' ORDER BY random() LIMIT 50",
       );
       taskIds.splice(0, taskIds.length, ...ids.map(r => r.id));
+      const cpuMs = (await service.cpuMs()) - cpuBefore;
       const usage = await service.call('usage', {gc: true});
       return {
+        // The service's CPU time per request of the block, its events'
+        // workflows included: unlike latency, it hardly moves when other
+        // work on the machine takes the cores.
+        cpuPerRequest: cpuMs / REQUESTS,
         p50: result.latency.p50,
         p99: result.latency.p99,
         rate: result.latency.totalCount / result.duration,
@@ -166,7 +172,7 @@ async function main() {
       const r = await block();
       blocks.push(r);
       console.log(
-        `   block ${String(b).padStart(2)}: ${fmt(r.rate)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, RSS ${fmt(r.rssMb)} MB, heap ${fmt(r.heapMb)} MB`,
+        `   block ${String(b).padStart(2)}: ${fmt(r.rate)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, CPU ${fmt(r.cpuPerRequest, 2)} ms/request, RSS ${fmt(r.rssMb)} MB, heap ${fmt(r.heapMb)} MB`,
       );
     }
     const first = blocks[0];
@@ -187,6 +193,11 @@ async function main() {
       atMost: 30,
       note: `${fmt(first.p50, 1)} → ${fmt(last.p50, 1)} ms`,
     });
+    infoLine(
+      BENCH,
+      'CPU per request, last block against the first',
+      `${fmt(first.cpuPerRequest, 2)} → ${fmt(last.cpuPerRequest, 2)} ms (${fmt((100 * (last.cpuPerRequest - first.cpuPerRequest)) / first.cpuPerRequest, 0)} %; read it beside the p50 when the machine's load changed during the run)`,
+    );
     infoLine(
       BENCH,
       'run',
