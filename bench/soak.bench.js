@@ -12,6 +12,7 @@
  *   npm run bench:soak    (BENCH_SOAK_BLOCKS, BENCH_SOAK_REQUESTS)
  */
 const crypto = require('crypto');
+const os = require('os');
 const autocannon = require('autocannon');
 const {scratchDatabase} = require('./lib/db');
 const {until} = require('./lib/kafka');
@@ -154,6 +155,7 @@ async function main() {
         // workflows included: unlike latency, it hardly moves when other
         // work on the machine takes the cores.
         cpuPerRequest: cpuMs / REQUESTS,
+        load: os.loadavg()[0],
         p50: result.latency.p50,
         p99: result.latency.p99,
         rate: result.latency.totalCount / result.duration,
@@ -172,7 +174,7 @@ async function main() {
       const r = await block();
       blocks.push(r);
       console.log(
-        `   block ${String(b).padStart(2)}: ${fmt(r.rate)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, CPU ${fmt(r.cpuPerRequest, 2)} ms/request, RSS ${fmt(r.rssMb)} MB, heap ${fmt(r.heapMb)} MB`,
+        `   block ${String(b).padStart(2)}: ${fmt(r.rate)} req/s, p50 ${fmt(r.p50, 1)} ms, p99 ${fmt(r.p99, 1)} ms, CPU ${fmt(r.cpuPerRequest, 2)} ms/request, RSS ${fmt(r.rssMb)} MB, heap ${fmt(r.heapMb)} MB, load ${fmt(r.load, 1)}`,
       );
     }
     const first = blocks[0];
