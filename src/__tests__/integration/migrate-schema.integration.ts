@@ -81,7 +81,7 @@ async function givenHostApp(
     EventWorkflowRun,
   ];
   for (const storeModel of storeModels) {
-    new DefaultCrudRepository(storeModel, tasks);
+    new DefaultCrudRepository(storeModel, tasks as juggler.DataSource);
   }
   return t;
 }

@@ -6,6 +6,8 @@ import {Entity} from '@loopback/repository';
 import {
   ClientApp,
   ClientAppRepository,
+  defineClientAppRepository,
+  defineWebhookSubscriptionRepository,
   WebhookDelivery,
   WebhookDeliveryAttempt,
   WebhookDeliveryKey,
@@ -35,6 +37,9 @@ import {
 import {
   EventRepository,
   EventWorkflowRepository,
+  JUGGLER_REPOSITORIES,
+  repositoryOn,
+  SEQUELIZE_REPOSITORIES,
   TaskRepository,
   TaskWorkflowRepository,
   UserTaskRepository,
@@ -56,8 +61,14 @@ for (const cell of dataCells()) {
       t = await givenTestApp({
         db,
         after: app => {
-          app.repository(ClientAppRepository);
-          app.repository(WebhookSubscriptionRepository);
+          const bases =
+            cell.orm === 'sequelize'
+              ? SEQUELIZE_REPOSITORIES
+              : JUGGLER_REPOSITORIES;
+          app.repository(repositoryOn(bases, defineClientAppRepository));
+          app.repository(
+            repositoryOn(bases, defineWebhookSubscriptionRepository),
+          );
         },
       });
     });
