@@ -17,7 +17,7 @@ import {
   SequelizeCrudRepository,
   SequelizeDataSource,
 } from '@loopback/sequelize';
-import {ModelAttributeColumnOptions} from 'sequelize';
+import {DataTypes, ModelAttributeColumnOptions} from 'sequelize';
 import {TASK_SCHEMA} from '../models';
 import {
   fittedToDialect,
@@ -111,7 +111,13 @@ export class SequelizeTableRepository<
       const column = (property[dialect] as {columnName?: string} | undefined)
         ?.columnName;
       if (column) attribute.field = column;
-      const read = readerOf(typeName(property.type));
+      const type = typeName(property.type);
+      // Sequelize writes MySQL datetimes without their milliseconds unless
+      // the type has a precision; the columns are DATETIME(3).
+      if (type === 'date' && dialect === 'mysql') {
+        attribute.type = DataTypes.DATE(3);
+      }
+      const read = readerOf(type);
       if (read && !attribute.get) {
         attribute.get = function (this: {getDataValue(key: string): unknown}) {
           return read(this.getDataValue(name));
