@@ -51,15 +51,9 @@ class JugglerSession implements SqlSession {
 
   async beginTransaction(): Promise<SqlTransaction> {
     guardDroppedConnections(this.dataSource);
-    const transaction = await this.dataSource.beginTransaction({});
-    return {
-      commit: async () => {
-        await transaction.commit();
-      },
-      rollback: async () => {
-        await transaction.rollback();
-      },
-    };
+    // The connector's own transaction: the one its `execute` and the
+    // repositories recognise in `options.transaction`.
+    return this.dataSource.beginTransaction({}) as Promise<SqlTransaction>;
   }
 }
 
