@@ -31,7 +31,7 @@ export type CurrentUserGetter = Getter<TaskUser | undefined>;
 
 /**
  * A repository of a table with audit columns and soft delete (see
- * `AuditedCrud`), on the base that was chosen (juggler or Sequelize).
+ * `auditedCrudOn`), on the base that was chosen (juggler or Sequelize).
  */
 export interface AuditedCrudRepository<
   T extends AuditedEntity,
@@ -85,13 +85,13 @@ export interface AuditedCrudRepositoryClass {
  * user (or the system user in background work) and soft-deletes: reads skip
  * rows marked `deleted`, `delete*` marks them, `delete*Hard` removes them.
  */
-export function AuditedCrud(
-  Base: ServiceTableRepositoryClass,
+export function auditedCrudOn(
+  base: ServiceTableRepositoryClass,
 ): AuditedCrudRepositoryClass {
   type T = AuditedEntity;
   type ID = unknown;
   type Relations = {};
-  class AuditedCrudRepository extends Base<T, ID, Relations> {
+  class Audited extends base<T, ID, Relations> {
     readonly getCurrentUser: CurrentUserGetter;
     readonly systemUser: TaskUser;
 
@@ -331,7 +331,7 @@ export function AuditedCrud(
       return {[idName]: id} as Where<T>;
     }
   }
-  return AuditedCrudRepository as unknown as AuditedCrudRepositoryClass;
+  return Audited as unknown as AuditedCrudRepositoryClass;
 }
 
 /**
@@ -339,7 +339,6 @@ export function AuditedCrud(
  * that extend it (the service's own are defined on either base, see
  * `RepositoryBases`).
  */
-// eslint-disable-next-line @typescript-eslint/naming-convention
-export const AuditedCrudRepository: AuditedCrudRepositoryClass = AuditedCrud(
+export const AuditedCrudRepository: AuditedCrudRepositoryClass = auditedCrudOn(
   ServiceTableRepository,
 );

@@ -1,5 +1,5 @@
 import {
-  AuditedCrud,
+  auditedCrudOn,
   AuditedCrudRepository,
   AuditedCrudRepositoryClass,
 } from './audited-crud.repository';
@@ -41,7 +41,7 @@ const SequelizeServiceTable =
 export const SEQUELIZE_REPOSITORIES: RepositoryBases = {
   orm: 'sequelize',
   ServiceTable: SequelizeServiceTable,
-  Audited: AuditedCrud(SequelizeServiceTable),
+  Audited: auditedCrudOn(SequelizeServiceTable),
 };
 
 const built = new WeakMap<object, Map<RepositoryBases, unknown>>();

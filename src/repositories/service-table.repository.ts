@@ -141,6 +141,5 @@ export class JugglerTableRepository<
  * that extend it (the service's own are defined on either base, see
  * `RepositoryBases`).
  */
-// eslint-disable-next-line @typescript-eslint/naming-convention
 export const ServiceTableRepository =
   JugglerTableRepository as unknown as ServiceTableRepositoryClass;

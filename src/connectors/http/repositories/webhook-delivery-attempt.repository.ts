@@ -1,10 +1,6 @@
 import {inject} from '@loopback/core';
 import {WebhookDeliveryAttempt} from '../models';
-import {
-  CurrentUserGetter,
-  JUGGLER_REPOSITORIES,
-  RepositoryBases,
-} from '../../../repositories';
+import {JUGGLER_REPOSITORIES, RepositoryBases} from '../../../repositories';
 import {TaskDataSource, TaskSqlBindings} from '../../../sql';
 
 /** `WebhookDeliveryAttemptRepository` on the given bases (juggler or Sequelize). */

@@ -7,11 +7,7 @@ import {
 } from '../models';
 import {WebhookDeliveryAttemptRepository} from './webhook-delivery-attempt.repository';
 import {TaskDataSource, TaskSqlBindings} from '../../../sql';
-import {
-  CurrentUserGetter,
-  JUGGLER_REPOSITORIES,
-  RepositoryBases,
-} from '../../../repositories';
+import {JUGGLER_REPOSITORIES, RepositoryBases} from '../../../repositories';
 
 /** `WebhookDeliveryRepository` on the given bases (juggler or Sequelize). */
 export function defineWebhookDeliveryRepository(bases: RepositoryBases) {
