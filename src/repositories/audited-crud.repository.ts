@@ -182,11 +182,20 @@ export function auditedCrudOn(
       data: DataObject<T>,
       options?: Options,
     ): Promise<void> {
-      await this.findById(id, undefined, options);
+      const existing = await this.findById(id, undefined, options);
       const actor = await this.actorId();
+      // The row becomes `data`, but who made it and when stay (the columns
+      // are NOT NULL; a replace would empty them).
       return super.replaceById(
         id,
-        {...data, modifiedBy: actor, modifiedOn: new Date()} as DataObject<T>,
+        {
+          ...data,
+          createdOn: existing.createdOn,
+          createdBy: existing.createdBy,
+          deleted: false,
+          modifiedBy: actor,
+          modifiedOn: new Date(),
+        } as DataObject<T>,
         options,
       );
     }

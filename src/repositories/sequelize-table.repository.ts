@@ -176,7 +176,10 @@ export class SequelizeTableRepository<
     return count > 0;
   }
 
-  /** As on the juggler: the row becomes `data`, properties left out are emptied. */
+  /**
+   * As on the juggler: the row becomes `data`; a property left out takes
+   * its model default, or is emptied.
+   */
   override async replaceById(
     id: ID,
     data: DataObject<T>,
@@ -184,9 +187,11 @@ export class SequelizeTableRepository<
   ): Promise<void> {
     const values: AnyObject = {...plain(data)};
     const idNames = this.entityClass.getIdProperties();
-    for (const name of Object.keys(this.entityClass.definition.properties)) {
+    const properties = this.entityClass.definition.properties;
+    for (const [name, property] of Object.entries(properties)) {
       if (idNames.includes(name)) delete values[name];
-      else if (values[name] === undefined) values[name] = null;
+      else if (values[name] === undefined)
+        values[name] = property.default ?? null;
     }
     const {count} = await this.updateAll(
       values as DataObject<T>,
