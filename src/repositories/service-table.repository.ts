@@ -83,6 +83,19 @@ function loadBigintsAsNumbers(modelClass: typeof juggler.PersistedModel) {
   });
 }
 
+/** The datasource, when it is a juggler one; else an error that says what to set. */
+function jugglerDataSource(
+  entityClass: typeof Entity,
+  dataSource: TaskDataSource,
+): juggler.DataSource {
+  if (isSequelizeDataSource(dataSource)) {
+    throw new Error(
+      `${entityClass.modelName}: the datasource ${sqlSessionOf(dataSource).name} is a SequelizeDataSource, but the repositories are the juggler's; set \`useSequelize: true\` in the TaskServiceComponent config (TaskServiceBindings.CONFIG).`,
+    );
+  }
+  return dataSource;
+}
+
 /**
  * `ServiceTableRepository` on the juggler (`DefaultTransactionalRepository`):
  * the model it attaches fits the datasource's dialect (who makes the ids),
@@ -102,7 +115,7 @@ export class JugglerTableRepository<
     entityClass: typeof Entity & {prototype: T},
     dataSource: TaskDataSource,
   ) {
-    super(entityClass, dataSource as juggler.DataSource);
+    super(entityClass, jugglerDataSource(entityClass, dataSource));
     leaveSchemaToMigrations(dataSource);
     this.sql = sqlSessionOf(dataSource);
     loadBigintsAsNumbers(this.modelClass);
@@ -111,11 +124,6 @@ export class JugglerTableRepository<
   protected override definePersistedModel(
     entityClass: typeof Model,
   ): typeof juggler.PersistedModel {
-    if (isSequelizeDataSource(this.dataSource)) {
-      throw new Error(
-        `${entityClass.modelName}: the datasource ${this.dataSource.name} is a SequelizeDataSource, but the repositories are the juggler's; set \`useSequelize: true\` in the TaskServiceComponent config (TaskServiceBindings.CONFIG).`,
-      );
-    }
     return super.definePersistedModel(
       fittedToDialect(entityClass, this.dataSource),
     );

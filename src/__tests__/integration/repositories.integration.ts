@@ -35,6 +35,7 @@ import {
   WorkflowVersion,
 } from '../../models';
 import {
+  defineEventRepository,
   EventRepository,
   EventWorkflowRepository,
   JUGGLER_REPOSITORIES,
@@ -46,7 +47,7 @@ import {
   WorkflowRepository,
   WorkflowVersionRepository,
 } from '../../repositories';
-import {TaskSqlBindings, TransactionRunner} from '../../sql';
+import {TaskDataSource, TaskSqlBindings, TransactionRunner} from '../../sql';
 import {DEFAULT_SYSTEM_USER} from '../../types';
 import {givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
@@ -369,6 +370,19 @@ for (const cell of dataCells()) {
           name: 'x',
         }),
       ).to.be.rejectedWith({code: 'ENTITY_NOT_FOUND'});
+    });
+
+    it('a repository of the other ORM refuses this datasource and says which setting to change', async () => {
+      const ds = await t.app.get<TaskDataSource>(
+        TaskSqlBindings.TASK_DATASOURCE,
+      );
+      const other = repositoryOn(
+        cell.orm === 'sequelize'
+          ? JUGGLER_REPOSITORIES
+          : SEQUELIZE_REPOSITORIES,
+        defineEventRepository,
+      );
+      expect(() => new other(ds)).to.throw(/useSequelize: true/);
     });
 
     it('every model, those of the tables only the SQL stores write included, matches its table column for column', async () => {
