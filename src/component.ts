@@ -79,8 +79,17 @@ import {
   WorkflowVersion,
 } from './models';
 import {
+  defineEventRepository,
+  defineEventWorkflowRepository,
+  defineTaskRepository,
+  defineTaskWorkflowRepository,
+  defineUserTaskRepository,
+  defineWorkflowRepository,
+  defineWorkflowVersionRepository,
   EventRepository,
   EventWorkflowRepository,
+  repositoryOn,
+  SEQUELIZE_REPOSITORIES,
   TaskRepository,
   TaskWorkflowRepository,
   UserTaskRepository,
@@ -169,6 +178,20 @@ export class TaskServiceComponent implements Component {
     @inject(TaskObservabilityBindings.CONFIG, {optional: true})
     private readonly observability: TaskObservabilityConfig = {},
   ) {
+    if (config.useSequelize) {
+      // The same repositories, built on Sequelize, under the same keys.
+      this.repositories = [
+        defineTaskRepository,
+        defineUserTaskRepository,
+        defineEventRepository,
+        defineEventWorkflowRepository,
+        defineTaskWorkflowRepository,
+        defineWorkflowRepository,
+        defineWorkflowVersionRepository,
+      ].map(define =>
+        repositoryOn<Class<Repository<Model>>>(SEQUELIZE_REPOSITORIES, define),
+      );
+    }
     this.bindDefault(TaskServiceBindings.SYSTEM_USER, b =>
       b.to(DEFAULT_SYSTEM_USER),
     );

@@ -11,7 +11,12 @@ export const DEFAULT_WORKFLOW_ENGINE_URL = 'http://localhost:8080/engine-rest';
 export interface TaskServiceConfig {
   /** true: the host app provides the sequence, authentication and authorization. */
   useCustomSequence: boolean;
-  /** Accepted for compatibility; the repositories use the juggler datasources. */
+  /**
+   * true: the repositories are built on `@loopback/sequelize`
+   * (`SequelizeCrudRepository`), and the host binds `SequelizeDataSource`
+   * datasources; default false: the juggler (`DefaultCrudRepository`) on
+   * juggler datasources. Same binding keys and behaviour either way.
+   */
   useSequelize?: boolean;
 }
 

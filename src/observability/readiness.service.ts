@@ -1,12 +1,16 @@
 import {BindingScope, Getter, inject, injectable} from '@loopback/core';
-import {juggler} from '@loopback/repository';
 import {
   IIncomingConnector,
   IOutgoingConnector,
   IWorkflowManager,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
-import {guardDroppedConnections, OutboxStore, TaskSqlBindings} from '../sql';
+import {
+  OutboxStore,
+  sqlSessionOf,
+  TaskDataSource,
+  TaskSqlBindings,
+} from '../sql';
 import {TaskObservabilityBindings} from './keys';
 import {scrub} from './logger';
 import {ServiceState} from './service-state';
@@ -41,9 +45,9 @@ export class ReadinessService {
     @inject(TaskObservabilityBindings.SERVICE_STATE)
     private readonly state: ServiceState,
     @inject.getter(TaskSqlBindings.TASK_DATASOURCE)
-    private readonly getTaskDb: Getter<juggler.DataSource>,
+    private readonly getTaskDb: Getter<TaskDataSource>,
     @inject.getter(TaskSqlBindings.WORKFLOW_DATASOURCE, {optional: true})
-    private readonly getWorkflowDb: Getter<juggler.DataSource | undefined>,
+    private readonly getWorkflowDb: Getter<TaskDataSource | undefined>,
     @inject.getter(TaskServiceBindings.WORKFLOW_MANAGER)
     private readonly getEngine: Getter<IWorkflowManager>,
     @inject.getter(TaskServiceBindings.INCOMING_CONNECTOR, {optional: true})
@@ -143,10 +147,9 @@ export class ReadinessService {
   }
 }
 
-async function ping(dataSource: juggler.DataSource): Promise<void> {
-  // A connection that drops mid-check must fail the check, not the process.
-  guardDroppedConnections(dataSource);
-  await dataSource.execute('SELECT 1');
+async function ping(dataSource: TaskDataSource): Promise<void> {
+  // A connection that drops mid-check fails the check, not the process.
+  await sqlSessionOf(dataSource).execute('SELECT 1');
 }
 
 function since(started: number): number {

@@ -1,5 +1,7 @@
 export * from './audited-crud.repository';
 export * from './service-table.repository';
+export * from './sequelize-table.repository';
+export * from './bases';
 export * from './event-workflow.repository';
 export * from './event.repository';
 export * from './task-workflow.repository';

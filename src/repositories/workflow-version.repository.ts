@@ -1,18 +1,25 @@
 import {inject} from '@loopback/core';
-import {juggler} from '@loopback/repository';
 import {WorkflowVersion} from '../models';
-import {TaskSqlBindings} from '../sql';
-import {ServiceTableRepository} from './service-table.repository';
+import {TaskDataSource, TaskSqlBindings} from '../sql';
+import {JUGGLER_REPOSITORIES, RepositoryBases} from './bases';
 
-export class WorkflowVersionRepository extends ServiceTableRepository<
-  WorkflowVersion,
-  typeof WorkflowVersion.prototype.id,
-  {}
-> {
-  constructor(
-    @inject(TaskSqlBindings.WORKFLOW_DATASOURCE)
-    dataSource: juggler.DataSource,
-  ) {
-    super(WorkflowVersion, dataSource);
+/** `WorkflowVersionRepository` on the given bases (juggler or Sequelize). */
+export function defineWorkflowVersionRepository(bases: RepositoryBases) {
+  class WorkflowVersionRepository extends bases.ServiceTable<
+    WorkflowVersion,
+    typeof WorkflowVersion.prototype.id,
+    {}
+  > {
+    constructor(
+      @inject(TaskSqlBindings.WORKFLOW_DATASOURCE)
+      dataSource: TaskDataSource,
+    ) {
+      super(WorkflowVersion, dataSource);
+    }
   }
+  return WorkflowVersionRepository;
 }
+
+export class WorkflowVersionRepository extends defineWorkflowVersionRepository(
+  JUGGLER_REPOSITORIES,
+) {}

@@ -89,13 +89,12 @@ export class ClientSecretUpgrader implements LifeCycleObserver {
 
   /** Re-encrypts every row not under the current key (deleted rows too); returns how many. */
   async upgrade(): Promise<number> {
-    const model = this.clientApps.modelClass;
     // A row seen twice was changed by someone else meanwhile: leave it to them.
     const skipped: string[] = [];
     const seen = new Set<string>();
     let count = 0;
     for (;;) {
-      const rows = (await model.find({
+      const rows = (await this.clientApps.findWithDeleted({
         where: {
           apiSecret: {nlike: `${this.cipher.currentPrefix}%`},
           ...(skipped.length ? {id: {nin: skipped}} : {}),
@@ -121,11 +120,11 @@ export class ClientSecretUpgrader implements LifeCycleObserver {
           skipped.push(row.id);
           continue;
         }
-        const result = await model.updateAll(
+        const result = await this.clientApps.updateAllWithDeleted(
+          {apiSecret: this.cipher.encrypt(plaintext)},
           {id: row.id, apiSecret: row.apiSecret},
-          {apiSecret: this.cipher.encrypt(plaintext)} as object,
         );
-        count += (result as {count: number}).count;
+        count += result.count;
       }
     }
   }

@@ -1,7 +1,17 @@
-import {juggler} from '@loopback/repository';
 import {MYSQL} from './mysql/dialect';
 import {POSTGRESQL} from './postgresql/dialect';
 import {ByDialect, SqlDialect, SqlDialectName} from './types';
+
+/**
+ * What tells a datasource's database: a juggler datasource's connector (or
+ * its settings), a `SequelizeDataSource`'s config (`connector`).
+ */
+export interface DialectSource {
+  name?: string;
+  connector?: {name?: string} | null;
+  settings?: {connector?: unknown};
+  config?: {connector?: unknown};
+}
 
 const DIALECTS: ByDialect<SqlDialect> = {postgresql: POSTGRESQL, mysql: MYSQL};
 
@@ -10,9 +20,10 @@ const DIALECTS: ByDialect<SqlDialect> = {postgresql: POSTGRESQL, mysql: MYSQL};
  * that tells databases apart. A connector the service has no SQL for is an
  * error that says which ones it has.
  */
-export function sqlDialectOf(dataSource: juggler.DataSource): SqlDialect {
+export function sqlDialectOf(dataSource: DialectSource): SqlDialect {
   const connector =
-    dataSource.connector?.name ?? String(dataSource.settings?.connector);
+    dataSource.connector?.name ??
+    String(dataSource.settings?.connector ?? dataSource.config?.connector);
   const dialect = DIALECTS[connector as SqlDialectName];
   if (!dialect) {
     throw new Error(
@@ -24,7 +35,7 @@ export function sqlDialectOf(dataSource: juggler.DataSource): SqlDialect {
 
 /** The implementation written for the datasource's dialect. */
 export function forDialect<T>(
-  dataSource: juggler.DataSource,
+  dataSource: DialectSource,
   implementations: ByDialect<T>,
 ): T {
   return implementations[sqlDialectOf(dataSource).name];

@@ -9,6 +9,7 @@ export * from './persisted-models';
 export * from './postgresql';
 export * from './providers';
 export * from './rows';
+export * from './session';
 export * from './task-start.store';
 export * from './transactions';
 export * from './types';

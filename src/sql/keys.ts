@@ -1,10 +1,10 @@
 import {BindingKey} from '@loopback/core';
-import {juggler} from '@loopback/repository';
 import {TaskDbSourceName, WorkflowServiceSourceName} from '../types';
 import {CommandRunStore} from './command-run.store';
 import {EventReceiptStore} from './event-receipt.store';
 import {OutboxStore} from './outbox.store';
 import {TaskStartStore} from './task-start.store';
+import {TaskDataSource} from './session';
 import {TransactionRunner} from './transactions';
 
 const PREFIX = 'sf.task.sql';
@@ -16,11 +16,11 @@ const PREFIX = 'sf.task.sql';
  */
 export namespace TaskSqlBindings {
   /** The datasource of tasks, events, mappings and the outbox, bound by the host as `TaskDbSourceName`. */
-  export const TASK_DATASOURCE = BindingKey.create<juggler.DataSource>(
+  export const TASK_DATASOURCE = BindingKey.create<TaskDataSource>(
     `datasources.${TaskDbSourceName}`,
   );
   /** The datasource of workflows and their versions, bound by the host as `WorkflowServiceSourceName`. */
-  export const WORKFLOW_DATASOURCE = BindingKey.create<juggler.DataSource>(
+  export const WORKFLOW_DATASOURCE = BindingKey.create<TaskDataSource>(
     `datasources.${WorkflowServiceSourceName}`,
   );
   /** Transactions on the task datasource. */

@@ -1,5 +1,5 @@
-import {juggler, Model, ModelDefinition} from '@loopback/repository';
-import {sqlDialectOf} from './dialect';
+import {Model, ModelDefinition} from '@loopback/repository';
+import {DialectSource, sqlDialectOf} from './dialect';
 
 /**
  * The service's tables belong to its migrations (`migrations/`): LoopBack's
@@ -8,8 +8,8 @@ import {sqlDialectOf} from './dialect';
  * (`--rebuild`) alters or drops them. A datasource whose config sets
  * `disableMigration` itself (to `false`, say) keeps its setting.
  */
-export function leaveSchemaToMigrations(dataSource: juggler.DataSource): void {
-  const settings = dataSource.settings as {disableMigration?: boolean};
+export function leaveSchemaToMigrations(dataSource: {settings?: object}): void {
+  const settings = (dataSource.settings ?? {}) as {disableMigration?: boolean};
   settings.disableMigration ??= true;
 }
 
@@ -22,7 +22,7 @@ export function leaveSchemaToMigrations(dataSource: juggler.DataSource): void {
  */
 export function fittedToDialect<M extends typeof Model>(
   modelClass: M,
-  dataSource: juggler.DataSource,
+  dataSource: DialectSource,
 ): M {
   if (sqlDialectOf(dataSource).readsGeneratedUuids) return modelClass;
   const {definition} = modelClass;

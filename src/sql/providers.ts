@@ -6,9 +6,7 @@ import {
   BindingScope,
   Provider,
 } from '@loopback/core';
-import {juggler} from '@loopback/repository';
 import {CommandRunStore} from './command-run.store';
-import {forDialect} from './dialect';
 import {EventReceiptStore} from './event-receipt.store';
 import {TaskSqlBindings} from './keys';
 import {OutboxStore} from './outbox.store';
@@ -21,11 +19,12 @@ import {PostgresEventReceiptStore} from './postgresql/event-receipt.store';
 import {PostgresOutboxStore} from './postgresql/outbox.store';
 import {PostgresTaskStartStore} from './postgresql/task-start.store';
 import {TaskStartStore} from './task-start.store';
-import {JugglerTransactions, TransactionRunner} from './transactions';
+import {SqlSession, sqlSessionOf, TaskDataSource} from './session';
+import {SqlTransactions, TransactionRunner} from './transactions';
 import {ByDialect} from './types';
 
-/** A store written for one dialect, made on a datasource. */
-export type SqlStoreClass<T> = new (dataSource: juggler.DataSource) => T;
+/** A store written for one dialect, made on the SQL session of a datasource. */
+export type SqlStoreClass<T> = new (session: SqlSession) => T;
 
 /**
  * A provider of the store written for the dialect of the datasource at
@@ -33,17 +32,18 @@ export type SqlStoreClass<T> = new (dataSource: juggler.DataSource) => T;
  */
 export function sqlStoreProvider<T>(
   implementations: ByDialect<SqlStoreClass<T>>,
-  dataSourceKey: BindingKey<juggler.DataSource> = TaskSqlBindings.TASK_DATASOURCE,
+  dataSourceKey: BindingKey<TaskDataSource> = TaskSqlBindings.TASK_DATASOURCE,
 ): Constructor<Provider<T>> {
   @injectable({scope: BindingScope.SINGLETON})
   class SqlStoreProvider implements Provider<T> {
     constructor(
-      @inject(dataSourceKey) private readonly dataSource: juggler.DataSource,
+      @inject(dataSourceKey) private readonly dataSource: TaskDataSource,
     ) {}
 
     value(): T {
-      const Store = forDialect(this.dataSource, implementations);
-      return new Store(this.dataSource);
+      const session = sqlSessionOf(this.dataSource);
+      const Store = implementations[session.dialect.name];
+      return new Store(session);
     }
   }
   return SqlStoreProvider;
@@ -73,14 +73,14 @@ export const TaskStartStoreProvider = sqlStoreProvider<TaskStartStore>({
   mysql: MySqlTaskStartStore,
 });
 
-/** Transactions on the task datasource (juggler transactions work on every SQL connector). */
+/** Transactions on the task datasource (the same on every dialect and ORM). */
 export const TaskTransactionsProvider = sqlStoreProvider<TransactionRunner>({
-  postgresql: JugglerTransactions,
-  mysql: JugglerTransactions,
+  postgresql: SqlTransactions,
+  mysql: SqlTransactions,
 });
 
 /** Transactions on the workflow datasource. */
 export const WorkflowTransactionsProvider = sqlStoreProvider<TransactionRunner>(
-  {postgresql: JugglerTransactions, mysql: JugglerTransactions},
+  {postgresql: SqlTransactions, mysql: SqlTransactions},
   TaskSqlBindings.WORKFLOW_DATASOURCE,
 );

@@ -1,5 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
-import {guardDroppedConnections} from './connections';
+import {Options} from '@loopback/repository';
+import {SqlSession, sqlSessionOf, TaskDataSource} from './session';
 
 /** Runs work in database transactions of one datasource. */
 export interface TransactionRunner {
@@ -20,18 +20,23 @@ export interface TransactionRunner {
   savepoint<T>(options: Options, work: () => Promise<T>): Promise<T>;
 }
 
-/** Transactions of a juggler datasource (`beginTransaction` on its connector). */
-export class JugglerTransactions implements TransactionRunner {
-  constructor(private readonly dataSource: juggler.DataSource) {
-    guardDroppedConnections(dataSource);
+/**
+ * Transactions of a datasource, juggler or Sequelize, through its SQL
+ * session: the `{transaction}` that `work` gets is the ORM's own, so the
+ * repositories and the stores both run in it.
+ */
+export class SqlTransactions implements TransactionRunner {
+  private readonly session: SqlSession;
+
+  constructor(dataSource: TaskDataSource | SqlSession) {
+    this.session = asSession(dataSource);
   }
 
   async run<T>(
     work: (options: Options) => Promise<T>,
     onRollback?: () => Promise<void>,
   ): Promise<T> {
-    guardDroppedConnections(this.dataSource);
-    const transaction = await this.dataSource.beginTransaction({});
+    const transaction = await this.session.beginTransaction();
     let committing = false;
     try {
       const result = await work({transaction});
@@ -52,8 +57,17 @@ export class JugglerTransactions implements TransactionRunner {
   }
 
   savepoint<T>(options: Options, work: () => Promise<T>): Promise<T> {
-    return withSavepoint(this.dataSource, options, work);
+    return withSavepoint(this.session, options, work);
   }
+}
+
+/** The transactions of a juggler datasource: the same as `SqlTransactions`, by its former name. */
+export const JugglerTransactions = SqlTransactions;
+
+function asSession(source: TaskDataSource | SqlSession): SqlSession {
+  return 'dialect' in source && typeof source.execute === 'function'
+    ? (source as SqlSession)
+    : sqlSessionOf(source as TaskDataSource);
 }
 
 /**
@@ -62,12 +76,12 @@ export class JugglerTransactions implements TransactionRunner {
  * several statements on databases without writable CTEs.
  */
 export function inTransaction<T>(
-  dataSource: juggler.DataSource,
+  session: SqlSession,
   options: Options | undefined,
   work: (options: Options) => Promise<T>,
 ): Promise<T> {
   if (options?.transaction) return work(options);
-  return new JugglerTransactions(dataSource).run(work);
+  return new SqlTransactions(session).run(work);
 }
 
 /**
@@ -91,20 +105,21 @@ let savepoints = 0;
  * are the same in PostgreSQL and MySQL); without a transaction, just `work`.
  */
 export async function withSavepoint<T>(
-  dataSource: juggler.DataSource,
+  source: TaskDataSource | SqlSession,
   options: Options | undefined,
   work: () => Promise<T>,
 ): Promise<T> {
   if (!options?.transaction) return work();
+  const session = asSession(source);
   const name = `task_service_${++savepoints}`;
-  await dataSource.execute(`SAVEPOINT ${name}`, [], options);
+  await session.execute(`SAVEPOINT ${name}`, [], options);
   try {
     const result = await work();
-    await dataSource.execute(`RELEASE SAVEPOINT ${name}`, [], options);
+    await session.execute(`RELEASE SAVEPOINT ${name}`, [], options);
     return result;
   } catch (err) {
     try {
-      await dataSource.execute(`ROLLBACK TO SAVEPOINT ${name}`, [], options);
+      await session.execute(`ROLLBACK TO SAVEPOINT ${name}`, [], options);
     } catch {
       // The savepoint is gone with the transaction.
       throw new TransactionLostError(err);

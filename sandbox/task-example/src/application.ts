@@ -1,6 +1,6 @@
 import {BootMixin} from '@loopback/boot';
 import {ApplicationConfig} from '@loopback/core';
-import {juggler, RepositoryMixin} from '@loopback/repository';
+import {Class, juggler, RepositoryMixin} from '@loopback/repository';
 import {RestApplication} from '@loopback/rest';
 import {RestExplorerComponent} from '@loopback/rest-explorer';
 import {ServiceMixin} from '@loopback/service-proxy';
@@ -25,6 +25,10 @@ import {
 } from 'loopback4-task-service/kafka';
 import {ReadDataCommand} from './commands/read-data.command';
 import {ExampleConfig} from './config';
+import {
+  TaskDbDataSource,
+  WorkflowCacheDataSource,
+} from './sequelize-datasources';
 
 /** The datasource settings of the database in `db`. */
 function dataSourceConfig({schema, ...db}: ExampleConfig['db']): object {
@@ -33,6 +37,17 @@ function dataSourceConfig({schema, ...db}: ExampleConfig['db']): object {
       // columns hold UTC.
       {...db, collation: 'utf8mb4_bin', timezone: 'Z'}
     : {...db, schema};
+}
+
+/** The `SequelizeDataSource` settings of the database in `db`. */
+function sequelizeConfig({schema, ...db}: ExampleConfig['db']): object {
+  return {
+    ...db,
+    ...(db.connector === 'postgresql' ? {schema} : {}),
+    // @loopback/sequelize hands Oracle's `connectString` to every driver;
+    // none of ours knows it (mysql2 warns).
+    sequelizeOptions: {dialectOptions: {}},
+  };
 }
 
 /** A host app that mounts the task service, configured only by its environment. */
@@ -51,13 +66,30 @@ export class TaskExampleApplication extends BootMixin(
     this.projectRoot = __dirname;
     this.component(RestExplorerComponent);
 
-    // One database serves both datasources of the service.
-    for (const name of [TaskDbSourceName, WorkflowServiceSourceName]) {
-      this.dataSource(
-        new juggler.DataSource({name, ...dataSourceConfig(example.db)}),
-        name,
-      );
+    // One database serves both datasources of the service: juggler
+    // datasources, or with USE_SEQUELIZE=true Sequelize ones.
+    if (example.useSequelize) {
+      for (const DataSource of [TaskDbDataSource, WorkflowCacheDataSource]) {
+        const name = DataSource.dataSourceName;
+        this.bind(`datasources.config.${name}`).to({
+          name,
+          ...sequelizeConfig(example.db),
+        });
+        // What the booter does with a datasource class in src/datasources/.
+        this.dataSource(DataSource as unknown as Class<juggler.DataSource>);
+      }
+    } else {
+      for (const name of [TaskDbSourceName, WorkflowServiceSourceName]) {
+        this.dataSource(
+          new juggler.DataSource({name, ...dataSourceConfig(example.db)}),
+          name,
+        );
+      }
     }
+    this.bind(TaskServiceBindings.CONFIG).to({
+      useCustomSequence: false,
+      useSequelize: example.useSequelize,
+    });
     this.bind(TaskAuthBindings.JWT_CONFIG).to({
       secret: example.jwtSecret,
       publicKey: example.jwtPublicKey,

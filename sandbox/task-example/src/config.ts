@@ -21,6 +21,8 @@ export interface ExampleConfig {
     /** PostgreSQL only: the datasource schema. */
     schema: string;
   };
+  /** `SequelizeDataSource`s and the service's `useSequelize: true` (USE_SEQUELIZE). */
+  useSequelize: boolean;
   camundaUrl: string;
   /** The engine tenant this deployment owns (default: the database name). */
   camundaTenantId: string;
@@ -187,6 +189,7 @@ export function configFromEnv(
       database: env.DB_DATABASE ?? DEFAULT_DATABASE,
       schema: env.DB_SCHEMA ?? 'main',
     },
+    useSequelize: flag('USE_SEQUELIZE', env.USE_SEQUELIZE),
     camundaUrl: env.CAMUNDA_URL ?? 'http://127.0.0.1:8080/engine-rest',
     camundaTenantId:
       env.CAMUNDA_TENANT_ID ?? env.DB_DATABASE ?? DEFAULT_DATABASE,

@@ -80,8 +80,13 @@ async function givenHostApp(
     EventReceipt,
     EventWorkflowRun,
   ];
-  for (const storeModel of storeModels) {
-    new DefaultCrudRepository(storeModel, tasks);
+  // A juggler datasource migrates the models attached to it. A
+  // SequelizeDataSource has no schema migration (its autoupdate throws), so
+  // nothing attached to it is migrated.
+  if (db.cell.orm === 'juggler') {
+    for (const storeModel of storeModels) {
+      new DefaultCrudRepository(storeModel, tasks as juggler.DataSource);
+    }
   }
   return t;
 }

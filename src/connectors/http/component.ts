@@ -6,6 +6,7 @@ import {
   ControllerClass,
   CoreTags,
   createBindingFromClass,
+  inject,
   LifeCycleObserver,
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
@@ -29,8 +30,14 @@ import {
   WebhookDeliveryAttempt,
   WebhookSubscription,
 } from './models';
+import {repositoryOn, SEQUELIZE_REPOSITORIES} from '../../repositories';
+import {TaskServiceConfig} from '../../types';
 import {
   ClientAppRepository,
+  defineClientAppRepository,
+  defineWebhookDeliveryAttemptRepository,
+  defineWebhookDeliveryRepository,
+  defineWebhookSubscriptionRepository,
   WebhookDeliveryAttemptRepository,
   WebhookDeliveryRepository,
   WebhookSubscriptionRepository,
@@ -96,4 +103,21 @@ export class TaskHttpComponent implements Component {
       TaskHttpBindings.STREAM_SERVICE,
     ),
   ];
+
+  constructor(
+    @inject(TaskServiceBindings.CONFIG, {optional: true})
+    config?: TaskServiceConfig,
+  ) {
+    if (config?.useSequelize) {
+      // The same repositories, built on Sequelize, under the same keys.
+      this.repositories = [
+        defineClientAppRepository,
+        defineWebhookSubscriptionRepository,
+        defineWebhookDeliveryRepository,
+        defineWebhookDeliveryAttemptRepository,
+      ].map(define =>
+        repositoryOn<Class<Repository<Model>>>(SEQUELIZE_REPOSITORIES, define),
+      );
+    }
+  }
 }

@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {CommandRun} from '../../models';
 import {CommandRunStore} from '../command-run.store';
 import {MYSQL} from './dialect';
@@ -11,7 +12,7 @@ const COMMAND_RUNS = MYSQL.tableOf(CommandRun);
  * on (INSERT IGNORE would also turn other errors into warnings).
  */
 export class MySqlCommandRunStore implements CommandRunStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async claim(
     externalTaskId: string,
@@ -19,7 +20,7 @@ export class MySqlCommandRunStore implements CommandRunStore {
     options: Options,
   ): Promise<boolean> {
     try {
-      await this.dataSource.execute(
+      await this.sql.execute(
         `INSERT INTO ${COMMAND_RUNS} (external_task_id, topic) VALUES (?, ?)`,
         [externalTaskId, topic],
         options,
@@ -32,7 +33,7 @@ export class MySqlCommandRunStore implements CommandRunStore {
   }
 
   async release(externalTaskId: string, options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `DELETE FROM ${COMMAND_RUNS} WHERE external_task_id = ?`,
       [externalTaskId],
       options,

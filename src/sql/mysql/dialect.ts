@@ -16,8 +16,14 @@ const BAD_VALUE_CODES = new Set([
 
 const UNIQUE_VIOLATION = 'ER_DUP_ENTRY';
 
+/**
+ * The driver's error code: on the error itself (juggler connectors) or on
+ * the driver error an ORM wrapped (Sequelize's `original`).
+ */
 function codeOf(err: unknown): string | undefined {
-  return (err as {code?: string} | undefined)?.code;
+  const e = err as {code?: unknown; original?: {code?: unknown}} | undefined;
+  const code = e?.code ?? e?.original?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** A name as MySQL quotes it. */

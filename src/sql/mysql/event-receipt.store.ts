@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {EventReceipt, EventWorkflowRun} from '../../models';
 import {EventReceiptStore} from '../event-receipt.store';
 import {rowsOf} from '../rows';
@@ -12,7 +13,7 @@ const RUNS = MYSQL.tableOf(EventWorkflowRun);
  * duplicate key fails only its own statement, not the transaction.
  */
 export class MySqlEventReceiptStore implements EventReceiptStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async claim(
     sourceId: string,
@@ -28,7 +29,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
 
   async eventIdOf(sourceId: string): Promise<string | undefined> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT event_id FROM ${RECEIPTS} WHERE source_id = ?`,
         [sourceId],
       ),
@@ -56,7 +57,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
   ): Promise<void> {
     // VALUES(col): the value the row would have had (MariaDB has no row
     // alias; MySQL 8.0.20+ still takes it).
-    await this.dataSource.execute(
+    await this.sql.execute(
       `INSERT INTO ${RUNS} (event_id, workflow_key, instance_id) VALUES (?, ?, ?)
        ON DUPLICATE KEY UPDATE instance_id = VALUES(instance_id)`,
       [eventId, workflowKey, instanceId ?? null],
@@ -71,7 +72,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
     options?: Options,
   ): Promise<boolean> {
     try {
-      await this.dataSource.execute(sql, params, options);
+      await this.sql.execute(sql, params, options);
       return true;
     } catch (err) {
       if (MYSQL.isUniqueViolation(err)) return false;

@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {randomUUID} from 'crypto';
 import {IEvent} from '../../interfaces';
 import {OutboxEvent, OutboxEventKey} from '../../models';
@@ -54,12 +55,12 @@ function placeholders(values: unknown[]): string {
  * the columns' defaults.
  */
 export class MySqlOutboxStore implements OutboxStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async add(event: IEvent, options?: Options): Promise<void> {
     const keys = orderingKeysOf(event);
     const id = randomUUID();
-    await inTransaction(this.dataSource, options, async tx => {
+    await inTransaction(this.sql, options, async tx => {
       // Not before the unpublished events ahead of it on its keys (see
       // NOT_BEFORE). Read without locks: a relay
       // recording that one's failure at this moment cannot see this event
@@ -69,7 +70,7 @@ export class MySqlOutboxStore implements OutboxStore {
               FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
              WHERE e.ordering_key IN (${placeholders(keys)}))`
         : 'NULL';
-      const inserted = await this.dataSource.execute(
+      const inserted = await this.sql.execute(
         `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on)
          SELECT ?, ?, ?, GREATEST(UTC_TIMESTAMP(3),
                                   COALESCE(${ahead}, UTC_TIMESTAMP(3)))`,
@@ -79,7 +80,7 @@ export class MySqlOutboxStore implements OutboxStore {
       if (!keys.length) return;
       // The AUTO_INCREMENT value of the insert: the event's seq.
       const seq = (inserted as {insertId: number}).insertId;
-      await this.dataSource.execute(
+      await this.sql.execute(
         `INSERT INTO ${KEYS} (event_id, ordering_key, seq)
          VALUES ${keys.map(() => '(?, ?, ?)').join(', ')}`,
         keys.flatMap(key => [id, key, seq]),
@@ -101,7 +102,7 @@ export class MySqlOutboxStore implements OutboxStore {
     // the key test keeps each task's own.
     await this.putBackWaiting(options);
     const due = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT o.id FROM ${OUTBOX} o
           WHERE ${DUE}
             AND NOT EXISTS (
@@ -118,7 +119,7 @@ export class MySqlOutboxStore implements OutboxStore {
     ).map(row => String(row.id));
     if (!due.length) return [];
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT o.id, o.event, o.attempts, o.last_attempt_on
            FROM ${OUTBOX} o
           WHERE o.id IN (${placeholders(due)}) AND ${DUE}
@@ -145,7 +146,7 @@ export class MySqlOutboxStore implements OutboxStore {
    */
   private async putBackWaiting(options: Options): Promise<void> {
     const waiting = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT o.id, ${NOT_BEFORE('a')} AS not_before
            FROM ${OUTBOX} o
            JOIN ${KEYS} mine ON mine.event_id = o.id
@@ -161,7 +162,7 @@ export class MySqlOutboxStore implements OutboxStore {
       ),
     );
     for (const row of waiting) {
-      await this.dataSource.execute(
+      await this.sql.execute(
         `UPDATE ${OUTBOX} SET available_on = ?
           WHERE id = ? AND ${PENDING} AND available_on < ?`,
         [row.not_before, row.id, row.not_before],
@@ -171,7 +172,7 @@ export class MySqlOutboxStore implements OutboxStore {
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `UPDATE ${OUTBOX}
           SET published_on = UTC_TIMESTAMP(3), attempts = attempts + 1,
               last_attempt_on = UTC_TIMESTAMP(3)
@@ -179,7 +180,7 @@ export class MySqlOutboxStore implements OutboxStore {
       [id],
       options,
     );
-    await this.dataSource.execute(
+    await this.sql.execute(
       `DELETE FROM ${KEYS} WHERE event_id = ?`,
       [id],
       options,
@@ -191,7 +192,7 @@ export class MySqlOutboxStore implements OutboxStore {
     failure: OutboxFailure,
     options: Options,
   ): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `UPDATE ${OUTBOX}
           SET attempts = attempts + 1, last_error = ?, last_attempt_on = ?,
               available_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
@@ -210,7 +211,7 @@ export class MySqlOutboxStore implements OutboxStore {
     // The events behind it wait for its next try (for its replay or
     // discard, when it is parked).
     const [failed] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
                      ELSE available_on END AS not_before
            FROM ${OUTBOX} WHERE id = ?`,
@@ -221,7 +222,7 @@ export class MySqlOutboxStore implements OutboxStore {
     if (!failed) return;
     const behind = await this.behind(id, options);
     if (!behind.length) return;
-    await this.dataSource.execute(
+    await this.sql.execute(
       `UPDATE ${OUTBOX} SET available_on = ?
         WHERE id IN (${placeholders(behind)}) AND ${PENDING}
           AND available_on < ?`,
@@ -235,7 +236,7 @@ export class MySqlOutboxStore implements OutboxStore {
     offset: number,
   ): Promise<ParkedOutboxEvent[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT id, seq, \`key\`, event, attempts, last_error, created_on,
                 last_attempt_on, parked_on
            FROM ${OUTBOX}
@@ -250,7 +251,7 @@ export class MySqlOutboxStore implements OutboxStore {
 
   async countParked(): Promise<number> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT COUNT(*) AS n FROM ${OUTBOX} WHERE parked_on IS NOT NULL`,
       ),
     );
@@ -259,7 +260,7 @@ export class MySqlOutboxStore implements OutboxStore {
 
   async oldestPending(): Promise<Date | undefined> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT created_on FROM ${OUTBOX} WHERE ${PENDING} ORDER BY seq LIMIT 1`,
       ),
     );
@@ -267,8 +268,8 @@ export class MySqlOutboxStore implements OutboxStore {
   }
 
   async replayParked(id: string): Promise<boolean> {
-    return inTransaction(this.dataSource, undefined, async tx => {
-      const replayed = await this.dataSource.execute(
+    return inTransaction(this.sql, undefined, async tx => {
+      const replayed = await this.sql.execute(
         `UPDATE ${OUTBOX}
             SET parked_on = NULL, attempts = 0, available_on = UTC_TIMESTAMP(3)
           WHERE id = ? AND parked_on IS NOT NULL`,
@@ -282,8 +283,8 @@ export class MySqlOutboxStore implements OutboxStore {
   }
 
   async discardParked(id: string): Promise<boolean> {
-    return inTransaction(this.dataSource, undefined, async tx => {
-      const discarded = await this.dataSource.execute(
+    return inTransaction(this.sql, undefined, async tx => {
+      const discarded = await this.sql.execute(
         `UPDATE ${OUTBOX}
             SET parked_on = NULL, discarded_on = UTC_TIMESTAMP(3)
           WHERE id = ? AND parked_on IS NOT NULL`,
@@ -292,7 +293,7 @@ export class MySqlOutboxStore implements OutboxStore {
       );
       if (!affected(discarded)) return false;
       await this.resumeBehind(id, tx);
-      await this.dataSource.execute(
+      await this.sql.execute(
         `DELETE FROM ${KEYS} WHERE event_id = ?`,
         [id],
         tx,
@@ -303,7 +304,7 @@ export class MySqlOutboxStore implements OutboxStore {
 
   async pendingStats(options?: Options): Promise<OutboxStats> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT COUNT(CASE WHEN parked_on IS NULL THEN 1 END) AS count,
                 TIMESTAMPDIFF(MICROSECOND,
                               MIN(CASE WHEN parked_on IS NULL THEN created_on END),
@@ -332,7 +333,7 @@ export class MySqlOutboxStore implements OutboxStore {
    */
   private async behind(id: string, options: Options): Promise<string[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT DISTINCT later.event_id AS id
            FROM ${KEYS} mine
            JOIN ${KEYS} later
@@ -349,7 +350,7 @@ export class MySqlOutboxStore implements OutboxStore {
   private async resumeBehind(id: string, options: Options): Promise<void> {
     const behind = await this.behind(id, options);
     if (!behind.length) return;
-    await this.dataSource.execute(
+    await this.sql.execute(
       `UPDATE ${OUTBOX} SET available_on = UTC_TIMESTAMP(3)
         WHERE id IN (${placeholders(behind)}) AND ${PENDING}
           AND available_on > UTC_TIMESTAMP(3)`,

@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {TaskStart} from '../../models';
 import {rowsOf} from '../rows';
 import {PendingTaskStart, TaskStartStore} from '../task-start.store';
@@ -8,7 +9,7 @@ const STARTS = MYSQL.tableOf(TaskStart);
 
 /** Pending task-workflow starts on MySQL. */
 export class MySqlTaskStartStore implements TaskStartStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async add(
     externalTaskId: string,
@@ -16,7 +17,7 @@ export class MySqlTaskStartStore implements TaskStartStore {
     options: Options,
   ): Promise<void> {
     if (!starts.length) return;
-    await this.dataSource.execute(
+    await this.sql.execute(
       `INSERT INTO ${STARTS} (external_task_id, task_index, task_id, workflow_key)
        VALUES ${starts.map(() => '(?, ?, ?, ?)').join(', ')}`,
       starts.flatMap(s => [
@@ -34,7 +35,7 @@ export class MySqlTaskStartStore implements TaskStartStore {
     options?: Options,
   ): Promise<PendingTaskStart[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT task_index, task_id, workflow_key FROM ${STARTS}
           WHERE external_task_id = ?
           ORDER BY task_index
@@ -51,7 +52,7 @@ export class MySqlTaskStartStore implements TaskStartStore {
   }
 
   async clear(externalTaskId: string, options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `DELETE FROM ${STARTS} WHERE external_task_id = ?`,
       [externalTaskId],
       options,

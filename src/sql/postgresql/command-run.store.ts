@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {CommandRun} from '../../models';
 import {CommandRunStore} from '../command-run.store';
 import {rowsOf} from '../rows';
@@ -8,7 +9,7 @@ const COMMAND_RUNS = POSTGRESQL.tableOf(CommandRun);
 
 /** The command ledger on PostgreSQL: the primary key decides who does the work. */
 export class PostgresCommandRunStore implements CommandRunStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async claim(
     externalTaskId: string,
@@ -16,7 +17,7 @@ export class PostgresCommandRunStore implements CommandRunStore {
     options: Options,
   ): Promise<boolean> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `INSERT INTO ${COMMAND_RUNS} (external_task_id, topic) VALUES ($1, $2)
          ON CONFLICT (external_task_id) DO NOTHING RETURNING external_task_id`,
         [externalTaskId, topic],
@@ -27,7 +28,7 @@ export class PostgresCommandRunStore implements CommandRunStore {
   }
 
   async release(externalTaskId: string, options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `DELETE FROM ${COMMAND_RUNS} WHERE external_task_id = $1`,
       [externalTaskId],
       options,

@@ -7,8 +7,14 @@ const BAD_VALUE_CODES = new Set(['22P02', '22007', '22008', '22003', '22001']);
 
 const UNIQUE_VIOLATION = '23505';
 
+/**
+ * The driver's error code: on the error itself (juggler connectors) or on
+ * the driver error an ORM wrapped (Sequelize's `original`).
+ */
 function codeOf(err: unknown): string | undefined {
-  return (err as {code?: string} | undefined)?.code;
+  const e = err as {code?: unknown; original?: {code?: unknown}} | undefined;
+  const code = e?.code ?? e?.original?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** A name as PostgreSQL quotes it. */

@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {
   Event,
   EventReceipt,
@@ -43,7 +44,7 @@ const STORE_AND_MAP = `
 
 /** Incoming-event receipts on PostgreSQL: primary keys make each claim once. */
 export class PostgresEventReceiptStore implements EventReceiptStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async claim(
     sourceId: string,
@@ -51,7 +52,7 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     options: Options,
   ): Promise<boolean> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `INSERT INTO ${RECEIPTS} (source_id, event_id) VALUES ($1, $2)
          ON CONFLICT (source_id) DO NOTHING RETURNING event_id`,
         [sourceId, eventId],
@@ -66,7 +67,7 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     sourceId?: string,
   ): Promise<StoredIncomingEvent> {
     const [row] = rowsOf(
-      await this.dataSource.execute(STORE_AND_MAP, [
+      await this.sql.execute(STORE_AND_MAP, [
         event.key,
         event.description ?? null,
         event.source ?? null,
@@ -83,7 +84,7 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
 
   async eventIdOf(sourceId: string): Promise<string | undefined> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT event_id FROM ${RECEIPTS} WHERE source_id = $1`,
         [sourceId],
       ),
@@ -97,7 +98,7 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     options: Options,
   ): Promise<boolean> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `INSERT INTO ${RUNS} (event_id, workflow_key) VALUES ($1, $2)
          ON CONFLICT (event_id, workflow_key) DO NOTHING RETURNING event_id`,
         [eventId, workflowKey],
@@ -113,7 +114,7 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     instanceId: string | undefined,
     options?: Options,
   ): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `INSERT INTO ${RUNS} (event_id, workflow_key, instance_id)
        VALUES ($1, $2, $3)
        ON CONFLICT (event_id, workflow_key)

@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {IEvent} from '../../interfaces';
 import {OutboxEvent, OutboxEventKey} from '../../models';
 import {orderingKeysOf} from '../../utils';
@@ -45,10 +46,10 @@ const BEHIND = (event: string) => `
  * times just keep waiting rows out of its way.
  */
 export class PostgresOutboxStore implements OutboxStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async add(event: IEvent, options?: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `WITH ahead AS (
          -- The latest unpublished event on each of its keys: not before
          -- its next try; never while a parked event shares the key (its
@@ -88,7 +89,7 @@ export class PostgresOutboxStore implements OutboxStore {
     // By due time rather than seq: the order between tasks is free, and
     // the key test keeps each task's own.
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT o.id, o.event, o.attempts, o.last_attempt_on
            FROM ${OUTBOX} o
           WHERE o.published_on IS NULL AND o.parked_on IS NULL
@@ -115,7 +116,7 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `WITH published AS (
          UPDATE ${OUTBOX}
             SET published_on = now(), attempts = attempts + 1,
@@ -130,7 +131,7 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async markPublishedAll(ids: string[], options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `WITH published AS (
          UPDATE ${OUTBOX}
             SET published_on = now(), attempts = attempts + 1,
@@ -149,7 +150,7 @@ export class PostgresOutboxStore implements OutboxStore {
     failure: OutboxFailure,
     options: Options,
   ): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `WITH failed AS (
          UPDATE ${OUTBOX}
             SET attempts = attempts + 1, last_error = $2,
@@ -175,7 +176,7 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async pendingStats(options?: Options): Promise<OutboxStats> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT count(*) FILTER (WHERE ${PENDING}) AS count,
                 (EXTRACT(EPOCH FROM (now() - min(created_on) FILTER (WHERE ${PENDING}))) * 1000)::float8 AS oldest_age_ms,
                 count(*) FILTER (WHERE parked_on IS NOT NULL) AS parked
@@ -198,7 +199,7 @@ export class PostgresOutboxStore implements OutboxStore {
     offset: number,
   ): Promise<ParkedOutboxEvent[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT id, seq, key, event, attempts, last_error, created_on,
                 last_attempt_on, parked_on
            FROM ${OUTBOX}
@@ -213,7 +214,7 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async countParked(): Promise<number> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT count(*) AS n FROM ${OUTBOX} WHERE parked_on IS NOT NULL`,
       ),
     );
@@ -222,7 +223,7 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async oldestPending(): Promise<Date | undefined> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT created_on FROM ${OUTBOX} WHERE ${PENDING} ORDER BY seq LIMIT 1`,
       ),
     );
@@ -231,7 +232,7 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async replayParked(id: string): Promise<boolean> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `WITH replayed AS (
            UPDATE ${OUTBOX}
               SET parked_on = NULL, attempts = 0, available_on = now()
@@ -247,7 +248,7 @@ export class PostgresOutboxStore implements OutboxStore {
 
   async discardParked(id: string): Promise<boolean> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `WITH discarded AS (
            UPDATE ${OUTBOX}
               SET parked_on = NULL, discarded_on = now()

@@ -1,4 +1,5 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
+import {SqlSession} from '../session';
 import {TaskStart} from '../../models';
 import {rowsOf} from '../rows';
 import {PendingTaskStart, TaskStartStore} from '../task-start.store';
@@ -8,7 +9,7 @@ const STARTS = POSTGRESQL.tableOf(TaskStart);
 
 /** Pending task-workflow starts on PostgreSQL. */
 export class PostgresTaskStartStore implements TaskStartStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async add(
     externalTaskId: string,
@@ -16,7 +17,7 @@ export class PostgresTaskStartStore implements TaskStartStore {
     options: Options,
   ): Promise<void> {
     if (!starts.length) return;
-    await this.dataSource.execute(
+    await this.sql.execute(
       `INSERT INTO ${STARTS} (external_task_id, task_index, task_id, workflow_key)
        SELECT $1, s.task_index, s.task_id, s.workflow_key
          FROM unnest($2::integer[], $3::uuid[], $4::varchar[])
@@ -36,7 +37,7 @@ export class PostgresTaskStartStore implements TaskStartStore {
     options?: Options,
   ): Promise<PendingTaskStart[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT task_index, task_id, workflow_key FROM ${STARTS}
           WHERE external_task_id = $1
           ORDER BY task_index
@@ -53,7 +54,7 @@ export class PostgresTaskStartStore implements TaskStartStore {
   }
 
   async clear(externalTaskId: string, options: Options): Promise<void> {
-    await this.dataSource.execute(
+    await this.sql.execute(
       `DELETE FROM ${STARTS} WHERE external_task_id = $1`,
       [externalTaskId],
       options,

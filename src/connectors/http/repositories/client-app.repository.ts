@@ -1,22 +1,33 @@
 import {inject} from '@loopback/core';
-import {juggler} from '@loopback/repository';
 import {SecurityBindings} from '@loopback/security';
 import {TaskServiceBindings} from '../../../keys';
 import {ClientApp} from '../models';
 import {TaskUser} from '../../../types';
-import {AuditedCrudRepository, CurrentUserGetter} from '../../../repositories';
-import {TaskSqlBindings} from '../../../sql';
+import {
+  CurrentUserGetter,
+  JUGGLER_REPOSITORIES,
+  RepositoryBases,
+} from '../../../repositories';
+import {TaskDataSource, TaskSqlBindings} from '../../../sql';
 
-export class ClientAppRepository extends AuditedCrudRepository<
-  ClientApp,
-  typeof ClientApp.prototype.id
-> {
-  constructor(
-    @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: juggler.DataSource,
-    @inject.getter(SecurityBindings.USER, {optional: true})
-    getCurrentUser: CurrentUserGetter,
-    @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
-  ) {
-    super(ClientApp, dataSource, getCurrentUser, systemUser);
+/** `ClientAppRepository` on the given bases (juggler or Sequelize). */
+export function defineClientAppRepository(bases: RepositoryBases) {
+  class ClientAppRepository extends bases.Audited<
+    ClientApp,
+    typeof ClientApp.prototype.id
+  > {
+    constructor(
+      @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: TaskDataSource,
+      @inject.getter(SecurityBindings.USER, {optional: true})
+      getCurrentUser: CurrentUserGetter,
+      @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
+    ) {
+      super(ClientApp, dataSource, getCurrentUser, systemUser);
+    }
   }
+  return ClientAppRepository;
 }
+
+export class ClientAppRepository extends defineClientAppRepository(
+  JUGGLER_REPOSITORIES,
+) {}

@@ -1,16 +1,23 @@
 import {inject} from '@loopback/core';
-import {juggler} from '@loopback/repository';
 import {WebhookDeliveryAttempt} from '../models';
-import {ServiceTableRepository} from '../../../repositories';
-import {TaskSqlBindings} from '../../../sql';
+import {JUGGLER_REPOSITORIES, RepositoryBases} from '../../../repositories';
+import {TaskDataSource, TaskSqlBindings} from '../../../sql';
 
-export class WebhookDeliveryAttemptRepository extends ServiceTableRepository<
-  WebhookDeliveryAttempt,
-  typeof WebhookDeliveryAttempt.prototype.id
-> {
-  constructor(
-    @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: juggler.DataSource,
-  ) {
-    super(WebhookDeliveryAttempt, dataSource);
+/** `WebhookDeliveryAttemptRepository` on the given bases (juggler or Sequelize). */
+export function defineWebhookDeliveryAttemptRepository(bases: RepositoryBases) {
+  class WebhookDeliveryAttemptRepository extends bases.ServiceTable<
+    WebhookDeliveryAttempt,
+    typeof WebhookDeliveryAttempt.prototype.id
+  > {
+    constructor(
+      @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: TaskDataSource,
+    ) {
+      super(WebhookDeliveryAttempt, dataSource);
+    }
   }
+  return WebhookDeliveryAttemptRepository;
 }
+
+export class WebhookDeliveryAttemptRepository extends defineWebhookDeliveryAttemptRepository(
+  JUGGLER_REPOSITORIES,
+) {}

@@ -1,4 +1,4 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
 import {randomUUID} from 'crypto';
 import {IEvent} from '../../../../interfaces';
 import {
@@ -7,6 +7,7 @@ import {
   MYSQL,
   Row,
   rowsOf,
+  SqlSession,
 } from '../../../../sql';
 import {orderingKeysOf} from '../../../../utils';
 import {
@@ -64,14 +65,14 @@ function placeholders(values: unknown[]): string {
  * the columns' defaults.
  */
 export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async enqueue(event: IEvent, options?: Options): Promise<number> {
     const keys = orderingKeysOf(event);
     const body = JSON.stringify(event);
-    return inTransaction(this.dataSource, options, async tx => {
+    return inTransaction(this.sql, options, async tx => {
       const targets = rowsOf(
-        await this.dataSource.execute(
+        await this.sql.execute(
           `SELECT s.id, s.client_app_id, s.url, s.\`key\`,
                   SHA2(CONCAT(s.client_app_id, ' ', s.url), 256) AS receiver
              FROM ${SUBSCRIPTIONS} s
@@ -106,7 +107,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
             FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
            WHERE e.receiver = ? AND e.ordering_key IN (${placeholders(keys)}))`
       : 'NULL';
-    const inserted = await this.dataSource.execute(
+    const inserted = await this.sql.execute(
       `INSERT INTO ${DELIVERIES}
               (id, subscription_id, client_app_id, url, event_key, event,
                next_attempt_on)
@@ -126,7 +127,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     if (!keys.length) return;
     // The AUTO_INCREMENT value of the insert: the delivery's seq.
     const seq = (inserted as {insertId: number}).insertId;
-    await this.dataSource.execute(
+    await this.sql.execute(
       `INSERT INTO ${KEYS} (delivery_id, receiver, ordering_key, seq)
        VALUES ${keys.map(() => '(?, ?, ?, ?)').join(', ')}`,
       keys.flatMap(key => [id, target.receiver, key, seq]),
@@ -135,7 +136,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
   }
 
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
-    const rows = await inTransaction(this.dataSource, undefined, async tx => {
+    const rows = await inTransaction(this.sql, undefined, async tx => {
       // Two statements, where PostgreSQL has one: the key test must read
       // every key row. In a statement with FOR UPDATE SKIP LOCKED, MariaDB
       // materializes the NOT EXISTS as part of the locking read, so it
@@ -146,7 +147,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       // then those locked, by primary key, skipping any another worker holds.
       await this.putBackWaiting(tx);
       const candidates = rowsOf(
-        await this.dataSource.execute(
+        await this.sql.execute(
           `SELECT d.id FROM ${DELIVERIES} d
             WHERE ${CLAIMABLE}
               AND NOT EXISTS (
@@ -164,7 +165,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       ).map(r => String(r.id));
       if (!candidates.length) return [];
       const due = rowsOf(
-        await this.dataSource.execute(
+        await this.sql.execute(
           `SELECT d.id FROM ${DELIVERIES} d
             WHERE d.id IN (${placeholders(candidates)}) AND ${CLAIMABLE}
             FOR UPDATE SKIP LOCKED`,
@@ -175,7 +176,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       if (!due.length) return [];
       // One token for the rows of this claim: `record` names the id too.
       const lockToken = randomUUID();
-      await this.dataSource.execute(
+      await this.sql.execute(
         `UPDATE ${DELIVERIES}
             SET locked_until = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
                 lock_token = ?
@@ -184,7 +185,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         tx,
       );
       return rowsOf(
-        await this.dataSource.execute(
+        await this.sql.execute(
           `SELECT d.id, d.url, CAST(d.event AS CHAR) AS body, d.attempts,
                   d.total_attempts, d.lock_token, c.api_secret
              FROM ${DELIVERIES} d
@@ -216,7 +217,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
    */
   private async putBackWaiting(options: Options): Promise<void> {
     const waiting = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT d.id, ${NOT_BEFORE('a')} AS not_before
            FROM ${DELIVERIES} d
            JOIN ${KEYS} mine ON mine.delivery_id = d.id
@@ -233,7 +234,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       ),
     );
     for (const row of waiting) {
-      await this.dataSource.execute(
+      await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
           WHERE id = ? AND status = 'pending' AND next_attempt_on < ?`,
         [row.not_before, row.id, row.not_before],
@@ -249,8 +250,8 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         ? WebhookDeliveryStatus.Dead
         : WebhookDeliveryStatus.Pending;
     const retryInMs = outcome.delivered || outcome.dead ? 0 : outcome.retryInMs;
-    await inTransaction(this.dataSource, undefined, async tx => {
-      await this.dataSource.execute(
+    await inTransaction(this.sql, undefined, async tx => {
+      await this.sql.execute(
         `INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
          VALUES (?, ?, ?, ?, ?, ?)`,
@@ -264,7 +265,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         ],
         tx,
       );
-      const recorded = await this.dataSource.execute(
+      const recorded = await this.sql.execute(
         `UPDATE ${DELIVERIES}
             SET status = ?,
                 attempts = attempts + 1,
@@ -292,7 +293,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       if (!affectedCount(recorded)) return;
       if (status === WebhookDeliveryStatus.Delivered) {
         // The receiver's next deliveries of its tasks may go.
-        await this.dataSource.execute(
+        await this.sql.execute(
           `DELETE FROM ${KEYS} WHERE delivery_id = ?`,
           [claim.id],
           tx,
@@ -302,7 +303,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       // Not delivered: the deliveries behind it wait for its next try (for
       // its re-queue, when it is dead).
       const [failed] = rowsOf(
-        await this.dataSource.execute(
+        await this.sql.execute(
           `SELECT CASE WHEN status = 'dead' THEN ${NEVER}
                        ELSE next_attempt_on END AS not_before
              FROM ${DELIVERIES} WHERE id = ?`,
@@ -312,7 +313,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       );
       const behind = await this.behind(claim.id, tx);
       if (!behind.length) return;
-      await this.dataSource.execute(
+      await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
           WHERE id IN (${placeholders(behind)}) AND status = 'pending'
             AND next_attempt_on < ?`,
@@ -323,8 +324,8 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
   }
 
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
-    return inTransaction(this.dataSource, undefined, async tx => {
-      const requeued = await this.dataSource.execute(
+    return inTransaction(this.sql, undefined, async tx => {
+      const requeued = await this.sql.execute(
         `UPDATE ${DELIVERIES}
             SET status = 'pending', attempts = 0, next_attempt_on = UTC_TIMESTAMP(3),
                 locked_until = NULL, lock_token = NULL, modified_on = UTC_TIMESTAMP(3)
@@ -337,7 +338,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       // still sends them only after it).
       const behind = await this.behind(id, tx);
       if (behind.length) {
-        await this.dataSource.execute(
+        await this.sql.execute(
           `UPDATE ${DELIVERIES} SET next_attempt_on = UTC_TIMESTAMP(3)
             WHERE id IN (${placeholders(behind)}) AND status = 'pending'
               AND next_attempt_on > UTC_TIMESTAMP(3)`,
@@ -358,7 +359,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
    */
   private async behind(id: string, options: Options): Promise<string[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `SELECT DISTINCT later.delivery_id AS id
            FROM ${KEYS} mine
            JOIN ${KEYS} later

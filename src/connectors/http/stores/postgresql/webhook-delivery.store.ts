@@ -1,6 +1,6 @@
-import {juggler, Options} from '@loopback/repository';
+import {Options} from '@loopback/repository';
 import {IEvent} from '../../../../interfaces';
-import {POSTGRESQL, rowsOf} from '../../../../sql';
+import {POSTGRESQL, rowsOf, SqlSession} from '../../../../sql';
 import {orderingKeysOf} from '../../../../utils';
 import {
   ClientApp,
@@ -45,11 +45,11 @@ const NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
  * these times just keep waiting rows out of its way.
  */
 export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
-  constructor(private readonly dataSource: juggler.DataSource) {}
+  constructor(private readonly sql: SqlSession) {}
 
   async enqueue(event: IEvent, options?: Options): Promise<number> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `WITH targets AS (
            SELECT s.id, s.client_app_id, s.url, s.key, ${RECEIVER('s')} AS receiver
              FROM ${SUBSCRIPTIONS} s
@@ -101,7 +101,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
     const rows = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `WITH due AS (
            SELECT d.id FROM ${DELIVERIES} d
             WHERE d.status = 'pending' AND d.next_attempt_on <= now()
@@ -140,7 +140,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
     const status = statusOf(outcome);
-    await this.dataSource.execute(
+    await this.sql.execute(
       `WITH attempt AS (
          INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
@@ -199,7 +199,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     const column = <T>(f: (a: (typeof attempts)[number]) => T) =>
       attempts.map(f);
     // As `record`, for every row of `input` at once.
-    await this.dataSource.execute(
+    await this.sql.execute(
       `WITH input AS (
          SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::int[], $4::int[],
                               $5::text[], $6::int[], $7::text[], $8::varchar[],
@@ -259,7 +259,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
 
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
     const [row] = rowsOf(
-      await this.dataSource.execute(
+      await this.sql.execute(
         `WITH requeued AS (
            UPDATE ${DELIVERIES}
               SET status = 'pending', attempts = 0, next_attempt_on = now(),
