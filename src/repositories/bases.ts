@@ -1,7 +1,14 @@
+import {inject} from '@loopback/core';
+import {SecurityBindings} from '@loopback/security';
+import {TaskServiceBindings} from '../keys';
+import {AuditedEntity} from '../models';
+import {TaskDataSource, TaskSqlBindings} from '../sql';
+import {TaskUser} from '../types';
 import {
   auditedCrudOn,
   AuditedCrudRepository,
   AuditedCrudRepositoryClass,
+  CurrentUserGetter,
 } from './audited-crud.repository';
 import {SequelizeTableRepository} from './sequelize-table.repository';
 import {
@@ -58,4 +65,28 @@ export function repositoryOn<C>(
   if (!classes) built.set(define, (classes = new Map()));
   if (!classes.has(bases)) classes.set(bases, define(bases));
   return classes.get(bases) as C;
+}
+
+/**
+ * An audited repository of `entityClass` on the task datasource, made on
+ * `bases`: the constructor every audited table of the service shares (the
+ * datasource, the current user, the system user). Extend it to add methods;
+ * a repository with relations writes its own constructor.
+ */
+export function auditedTableOn<
+  T extends AuditedEntity,
+  ID,
+  Relations extends object = {},
+>(bases: RepositoryBases, entityClass: typeof AuditedEntity & {prototype: T}) {
+  class AuditedTable extends bases.Audited<T, ID, Relations> {
+    constructor(
+      @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: TaskDataSource,
+      @inject.getter(SecurityBindings.USER, {optional: true})
+      getCurrentUser: CurrentUserGetter,
+      @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
+    ) {
+      super(entityClass, dataSource, getCurrentUser, systemUser);
+    }
+  }
+  return AuditedTable;
 }

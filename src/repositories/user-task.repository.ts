@@ -1,30 +1,15 @@
-import {inject} from '@loopback/core';
 import {Options} from '@loopback/repository';
-import {SecurityBindings} from '@loopback/security';
-import {TaskServiceBindings} from '../keys';
 import {PendingUserTask} from '../interfaces';
 import {UserTask, UserTaskRelations, UserTaskStatus} from '../models';
-import {TaskUser} from '../types';
-import {CurrentUserGetter} from './audited-crud.repository';
-import {JUGGLER_REPOSITORIES, RepositoryBases} from './bases';
-import {TaskDataSource, TaskSqlBindings} from '../sql';
+import {auditedTableOn, JUGGLER_REPOSITORIES, RepositoryBases} from './bases';
 
 /** `UserTaskRepository` on the given bases (juggler or Sequelize). */
 export function defineUserTaskRepository(bases: RepositoryBases) {
-  class UserTaskRepository extends bases.Audited<
+  class UserTaskRepository extends auditedTableOn<
     UserTask,
     typeof UserTask.prototype.id,
     UserTaskRelations
-  > {
-    constructor(
-      @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: TaskDataSource,
-      @inject.getter(SecurityBindings.USER, {optional: true})
-      getCurrentUser: CurrentUserGetter,
-      @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
-    ) {
-      super(UserTask, dataSource, getCurrentUser, systemUser);
-    }
-
+  >(bases, UserTask) {
     /**
      * Records engine user tasks of a task, each at most once: one whose
      * `externalId` is already there (another sync got to it first) is

@@ -1,30 +1,16 @@
-import {inject} from '@loopback/core';
-import {SecurityBindings} from '@loopback/security';
-import {TaskServiceBindings} from '../../../keys';
 import {WebhookSubscription} from '../models';
-import {TaskUser} from '../../../types';
 import {
-  CurrentUserGetter,
+  auditedTableOn,
   JUGGLER_REPOSITORIES,
   RepositoryBases,
 } from '../../../repositories';
-import {TaskDataSource, TaskSqlBindings} from '../../../sql';
 
 /** `WebhookSubscriptionRepository` on the given bases (juggler or Sequelize). */
 export function defineWebhookSubscriptionRepository(bases: RepositoryBases) {
-  class WebhookSubscriptionRepository extends bases.Audited<
+  class WebhookSubscriptionRepository extends auditedTableOn<
     WebhookSubscription,
     typeof WebhookSubscription.prototype.id
-  > {
-    constructor(
-      @inject(TaskSqlBindings.TASK_DATASOURCE) dataSource: TaskDataSource,
-      @inject.getter(SecurityBindings.USER, {optional: true})
-      getCurrentUser: CurrentUserGetter,
-      @inject(TaskServiceBindings.SYSTEM_USER) systemUser: TaskUser,
-    ) {
-      super(WebhookSubscription, dataSource, getCurrentUser, systemUser);
-    }
-  }
+  >(bases, WebhookSubscription) {}
   return WebhookSubscriptionRepository;
 }
 
