@@ -26,6 +26,17 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** `?, ?, …`: one placeholder per value, for an `IN (…)` list. */
+export function mySqlPlaceholders(values: unknown[]): string {
+  return values.map(() => '?').join(', ');
+}
+
+/**
+ * A time nothing is due at: "not before this" for the rows that wait behind
+ * a parked event or a dead delivery, until it is replayed or re-queued.
+ */
+export const MYSQL_NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
+
 /** A name as MySQL quotes it. */
 export function quoteMySqlIdentifier(name: string): string {
   return `\`${name.replace(/`/g, '``')}\``;

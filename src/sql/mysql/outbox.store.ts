@@ -13,7 +13,7 @@ import {
 } from '../outbox.store';
 import {parsedJson, Row, rowsOf} from '../rows';
 import {inTransaction} from '../transactions';
-import {MYSQL} from './dialect';
+import {MYSQL, MYSQL_NEVER, mySqlPlaceholders} from './dialect';
 
 const OUTBOX = MYSQL.tableOf(OutboxEvent);
 const KEYS = MYSQL.tableOf(OutboxEventKey);
@@ -25,9 +25,6 @@ const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS 
 const DUE = `o.published_on IS NULL AND o.parked_on IS NULL
   AND o.discarded_on IS NULL AND o.available_on <= UTC_TIMESTAMP(3)`;
 
-/** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
-const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
-
 /**
  * When an event may go that comes after the unpublished events `a` (rows of
  * one group) on its keys: never while one of them is parked (its replay or
@@ -36,14 +33,9 @@ const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
  * "never") sets no time: what holds it may share none of the keys.
  */
 const NOT_BEFORE = (a: string) =>
-  `CASE WHEN MAX(${a}.parked_on IS NOT NULL) = 1 THEN ${NEVER}
-        ELSE MAX(CASE WHEN ${a}.available_on < ${NEVER}
+  `CASE WHEN MAX(${a}.parked_on IS NOT NULL) = 1 THEN ${MYSQL_NEVER}
+        ELSE MAX(CASE WHEN ${a}.available_on < ${MYSQL_NEVER}
                       THEN ${a}.available_on END) END`;
-
-/** `?, ?, …`: one placeholder per value. */
-function placeholders(values: unknown[]): string {
-  return values.map(() => '?').join(', ');
-}
 
 /**
  * The outbox on MySQL 8 / MariaDB 10.6+: the same rules as on PostgreSQL
@@ -68,7 +60,7 @@ export class MySqlOutboxStore implements OutboxStore {
       const ahead = keys.length
         ? `(SELECT ${NOT_BEFORE('o')}
               FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
-             WHERE e.ordering_key IN (${placeholders(keys)}))`
+             WHERE e.ordering_key IN (${mySqlPlaceholders(keys)}))`
         : 'NULL';
       const inserted = await this.sql.execute(
         `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on)
@@ -122,7 +114,7 @@ export class MySqlOutboxStore implements OutboxStore {
       await this.sql.execute(
         `SELECT o.id, o.event, o.attempts, o.last_attempt_on
            FROM ${OUTBOX} o
-          WHERE o.id IN (${placeholders(due)}) AND ${DUE}
+          WHERE o.id IN (${mySqlPlaceholders(due)}) AND ${DUE}
           ORDER BY o.available_on, o.seq
           FOR UPDATE SKIP LOCKED`,
         due,
@@ -212,7 +204,7 @@ export class MySqlOutboxStore implements OutboxStore {
     // discard, when it is parked).
     const [failed] = rowsOf(
       await this.sql.execute(
-        `SELECT CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
+        `SELECT CASE WHEN parked_on IS NOT NULL THEN ${MYSQL_NEVER}
                      ELSE available_on END AS not_before
            FROM ${OUTBOX} WHERE id = ?`,
         [id],
@@ -224,7 +216,7 @@ export class MySqlOutboxStore implements OutboxStore {
     if (!behind.length) return;
     await this.sql.execute(
       `UPDATE ${OUTBOX} SET available_on = ?
-        WHERE id IN (${placeholders(behind)}) AND ${PENDING}
+        WHERE id IN (${mySqlPlaceholders(behind)}) AND ${PENDING}
           AND available_on < ?`,
       [failed.not_before, ...behind, failed.not_before],
       options,
@@ -352,7 +344,7 @@ export class MySqlOutboxStore implements OutboxStore {
     if (!behind.length) return;
     await this.sql.execute(
       `UPDATE ${OUTBOX} SET available_on = UTC_TIMESTAMP(3)
-        WHERE id IN (${placeholders(behind)}) AND ${PENDING}
+        WHERE id IN (${mySqlPlaceholders(behind)}) AND ${PENDING}
           AND available_on > UTC_TIMESTAMP(3)`,
       behind,
       options,

@@ -18,6 +18,12 @@ function codeOf(err: unknown): string | undefined {
 }
 
 /** A name as PostgreSQL quotes it. */
+/**
+ * A time nothing is due at: "not before this" for the rows that wait behind
+ * a parked event or a dead delivery, until it is replayed or re-queued.
+ */
+export const POSTGRES_NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
+
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

@@ -11,16 +11,13 @@ import {
   ParkedOutboxEvent,
 } from '../outbox.store';
 import {Row, rowsOf} from '../rows';
-import {POSTGRESQL} from './dialect';
+import {POSTGRES_NEVER, POSTGRESQL} from './dialect';
 
 const OUTBOX = POSTGRESQL.tableOf(OutboxEvent);
 const KEYS = POSTGRESQL.tableOf(OutboxEventKey);
 
 /** Neither published, parked nor discarded: the predicate of `idx_outbox_events_due`. */
 const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
-
-/** "Not before this" for the events behind a parked one: until it is replayed or discarded. */
-const NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
 
 /**
  * The events still to publish that come after event `$1` on one of its
@@ -61,8 +58,8 @@ export class PostgresOutboxStore implements OutboxStore {
                         SELECT 1 FROM ${KEYS} pk
                           JOIN ${OUTBOX} p ON p.id = pk.event_id
                          WHERE pk.ordering_key = k.key
-                           AND p.parked_on IS NOT NULL) THEN ${NEVER}
-                      WHEN o.available_on >= ${NEVER} THEN now()
+                           AND p.parked_on IS NOT NULL) THEN ${POSTGRES_NEVER}
+                      WHEN o.available_on >= ${POSTGRES_NEVER} THEN now()
                       ELSE o.available_on END) AS not_before
            FROM unnest($3::varchar[]) AS k(key)
            CROSS JOIN LATERAL (
@@ -158,7 +155,7 @@ export class PostgresOutboxStore implements OutboxStore {
                 available_on = now() + make_interval(secs => $3::double precision / 1000),
                 parked_on = CASE WHEN $5::boolean THEN $4::timestamptz END
           WHERE id = $1
-          RETURNING id, CASE WHEN parked_on IS NOT NULL THEN ${NEVER}
+          RETURNING id, CASE WHEN parked_on IS NOT NULL THEN ${POSTGRES_NEVER}
                              ELSE available_on END AS not_before
        )
        -- The events behind it wait for its next try (for its replay or

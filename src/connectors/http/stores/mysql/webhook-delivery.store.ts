@@ -5,6 +5,8 @@ import {
   affectedCount,
   inTransaction,
   MYSQL,
+  MYSQL_NEVER,
+  mySqlPlaceholders,
   Row,
   rowsOf,
   SqlSession,
@@ -34,9 +36,6 @@ const KEYS = MYSQL.tableOf(WebhookDeliveryKey);
 const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
   AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))`;
 
-/** "Not before this" for the deliveries behind a dead one: until it is re-queued. */
-const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
-
 /**
  * When a delivery may go that comes after the undelivered deliveries `a`
  * (rows of one group) on its keys: never while one of them is dead (its
@@ -45,14 +44,9 @@ const NEVER = `TIMESTAMP('9999-12-31 00:00:00')`;
  * time is "never") sets no time: what holds it may share none of the keys.
  */
 const NOT_BEFORE = (a: string) =>
-  `CASE WHEN MAX(${a}.status = 'dead') = 1 THEN ${NEVER}
-        ELSE MAX(CASE WHEN ${a}.next_attempt_on < ${NEVER}
+  `CASE WHEN MAX(${a}.status = 'dead') = 1 THEN ${MYSQL_NEVER}
+        ELSE MAX(CASE WHEN ${a}.next_attempt_on < ${MYSQL_NEVER}
                       THEN ${a}.next_attempt_on END) END`;
-
-/** `?, ?, …`: one placeholder per value. */
-function placeholders(values: unknown[]): string {
-  return values.map(() => '?').join(', ');
-}
 
 /**
  * Durable webhook delivery on MySQL 8 / MariaDB 10.6+, with the rules of
@@ -105,7 +99,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     const ahead = keys.length
       ? `(SELECT ${NOT_BEFORE('d')}
             FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
-           WHERE e.receiver = ? AND e.ordering_key IN (${placeholders(keys)}))`
+           WHERE e.receiver = ? AND e.ordering_key IN (${mySqlPlaceholders(keys)}))`
       : 'NULL';
     const inserted = await this.sql.execute(
       `INSERT INTO ${DELIVERIES}
@@ -167,7 +161,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       const due = rowsOf(
         await this.sql.execute(
           `SELECT d.id FROM ${DELIVERIES} d
-            WHERE d.id IN (${placeholders(candidates)}) AND ${CLAIMABLE}
+            WHERE d.id IN (${mySqlPlaceholders(candidates)}) AND ${CLAIMABLE}
             FOR UPDATE SKIP LOCKED`,
           candidates,
           tx,
@@ -180,7 +174,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         `UPDATE ${DELIVERIES}
             SET locked_until = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
                 lock_token = ?
-          WHERE id IN (${placeholders(due)})`,
+          WHERE id IN (${mySqlPlaceholders(due)})`,
         [Math.round(lockMs), lockToken, ...due],
         tx,
       );
@@ -190,7 +184,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
                   d.total_attempts, d.lock_token, c.api_secret
              FROM ${DELIVERIES} d
              JOIN ${CLIENT_APPS} c ON c.id = d.client_app_id
-            WHERE d.id IN (${placeholders(due)})
+            WHERE d.id IN (${mySqlPlaceholders(due)})
             ORDER BY d.next_attempt_on`,
           due,
           tx,
@@ -304,7 +298,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       // its re-queue, when it is dead).
       const [failed] = rowsOf(
         await this.sql.execute(
-          `SELECT CASE WHEN status = 'dead' THEN ${NEVER}
+          `SELECT CASE WHEN status = 'dead' THEN ${MYSQL_NEVER}
                        ELSE next_attempt_on END AS not_before
              FROM ${DELIVERIES} WHERE id = ?`,
           [claim.id],
@@ -315,7 +309,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       if (!behind.length) return;
       await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
-          WHERE id IN (${placeholders(behind)}) AND status = 'pending'
+          WHERE id IN (${mySqlPlaceholders(behind)}) AND status = 'pending'
             AND next_attempt_on < ?`,
         [failed.not_before, ...behind, failed.not_before],
         tx,
@@ -340,7 +334,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       if (behind.length) {
         await this.sql.execute(
           `UPDATE ${DELIVERIES} SET next_attempt_on = UTC_TIMESTAMP(3)
-            WHERE id IN (${placeholders(behind)}) AND status = 'pending'
+            WHERE id IN (${mySqlPlaceholders(behind)}) AND status = 'pending'
               AND next_attempt_on > UTC_TIMESTAMP(3)`,
           behind,
           tx,

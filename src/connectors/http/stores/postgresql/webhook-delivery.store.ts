@@ -1,6 +1,6 @@
 import {Options} from '@loopback/repository';
 import {IEvent} from '../../../../interfaces';
-import {POSTGRESQL, rowsOf, SqlSession} from '../../../../sql';
+import {POSTGRES_NEVER, POSTGRESQL, rowsOf, SqlSession} from '../../../../sql';
 import {orderingKeysOf} from '../../../../utils';
 import {
   ClientApp,
@@ -25,9 +25,6 @@ const KEYS = POSTGRESQL.tableOf(WebhookDeliveryKey);
 /** The receiver of a delivery: hex SHA-256 of its client app id and url. */
 const RECEIVER = (alias: string) =>
   `encode(sha256(convert_to(${alias}.client_app_id::text || ' ' || ${alias}.url, 'UTF8')), 'hex')`;
-
-/** "Not before this" for the deliveries behind a dead one: until it is re-queued. */
-const NEVER = `'9999-12-31T00:00:00Z'::timestamptz`;
 
 /**
  * Durable webhook delivery on PostgreSQL: workers share the queue through
@@ -76,8 +73,8 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
                                      JOIN ${DELIVERIES} dd ON dd.id = de.delivery_id
                                     WHERE de.receiver = t.receiver
                                       AND de.ordering_key = k.key
-                                      AND dd.status = 'dead') THEN ${NEVER}
-                                 WHEN d.next_attempt_on >= ${NEVER} THEN now()
+                                      AND dd.status = 'dead') THEN ${POSTGRES_NEVER}
+                                 WHEN d.next_attempt_on >= ${POSTGRES_NEVER} THEN now()
                                  ELSE d.next_attempt_on END AS not_before
                           FROM ${KEYS} e
                           JOIN ${DELIVERIES} d ON d.id = e.delivery_id
@@ -159,7 +156,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
                 modified_on = now()
           WHERE id = $1 AND lock_token = $2
           RETURNING id, status,
-                    CASE WHEN status = 'dead' THEN ${NEVER}
+                    CASE WHEN status = 'dead' THEN ${POSTGRES_NEVER}
                          ELSE next_attempt_on END AS not_before
        ), released AS (
          -- Delivered: the receiver's next deliveries of its tasks may go.
@@ -225,7 +222,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
            FROM input i
           WHERE d.id = i.id AND d.lock_token = i.lock_token
           RETURNING d.id, d.status,
-                    CASE WHEN d.status = 'dead' THEN ${NEVER}
+                    CASE WHEN d.status = 'dead' THEN ${POSTGRES_NEVER}
                          ELSE d.next_attempt_on END AS not_before
        ), released AS (
          DELETE FROM ${KEYS}
