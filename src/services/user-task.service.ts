@@ -7,7 +7,7 @@ import {
   UnknownUserTaskError,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
-import {EventType, UserTask, UserTaskStatus} from '../models';
+import {EventType, Task, UserTask, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
 import {TaskSqlBindings, TransactionRunner} from '../sql';
 import {EventOutbox} from './event-outbox.service';
@@ -67,23 +67,8 @@ export class UserTaskService implements IUserTaskService {
           if (!(err instanceof UnknownUserTaskError)) throw err;
         }
       }
-      await this.userTasks.updateById(
-        userTaskId,
-        {status: UserTaskStatus.Completed},
-        options,
-      );
-      const done = await this.userTasks.findById(
-        userTaskId,
-        undefined,
-        options,
-      );
       if (task.externalId) await this.record(taskId, task.externalId, options);
-      await this.outbox.announce(
-        EventType.UserTaskCompleted,
-        {task, userTask: done},
-        options,
-      );
-      return done;
+      return this.markCompleted(task, userTaskId, options);
     });
     this.outbox.relaySoon();
     return completed;
@@ -119,21 +104,7 @@ export class UserTaskService implements IUserTaskService {
     if (!finished.length) return 0;
     const task = await this.tasks.findById(taskId, undefined, options);
     for (const userTask of finished) {
-      await this.userTasks.updateById(
-        userTask.id!,
-        {status: UserTaskStatus.Completed},
-        options,
-      );
-      const done = await this.userTasks.findById(
-        userTask.id!,
-        undefined,
-        options,
-      );
-      await this.outbox.announce(
-        EventType.UserTaskCompleted,
-        {task, userTask: done},
-        options,
-      );
+      await this.markCompleted(task, userTask.id!, options);
     }
     return finished.length;
   }
@@ -144,6 +115,29 @@ export class UserTaskService implements IUserTaskService {
     options?: Options,
   ): Promise<UserTask[]> {
     return this.record(taskId, instanceId, options);
+  }
+
+  /**
+   * Marks the user task completed and writes its `user-task-completed`, in
+   * the transaction of `options`.
+   */
+  private async markCompleted(
+    task: Task,
+    userTaskId: string,
+    options: Options,
+  ): Promise<UserTask> {
+    await this.userTasks.updateById(
+      userTaskId,
+      {status: UserTaskStatus.Completed},
+      options,
+    );
+    const done = await this.userTasks.findById(userTaskId, undefined, options);
+    await this.outbox.announce(
+      EventType.UserTaskCompleted,
+      {task, userTask: done},
+      options,
+    );
+    return done;
   }
 
   /** Records the instance's pending user tasks not recorded yet; returns the new rows. */
