@@ -9,7 +9,7 @@ import {TaskServiceBindings} from '../../keys';
 import {EventType, Task, UserTask} from '../../models';
 import {eventBusinessKey, UserTaskService} from '../../services';
 import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
-import {bpmn} from '../fixtures/bpmn';
+import {deployBpmn} from '../fixtures/bpmn';
 import {assertCamundaUp, camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {testHttpConfig} from '../fixtures/http-config';
@@ -108,14 +108,11 @@ describe('Order and starts made once on a real Camunda 7 (PostgreSQL, webhooks t
   });
 
   async function deploy(name: 'parent' | 'child' | 'child-reads') {
-    const {xml} = bpmn(name, {READ_TOPIC: READ_TASK_TOPIC});
-    const res = await client
-      .post('/workflows')
-      .set(admin)
-      .send({name, bpmnFile: xml})
-      .expect(200);
-    deployments.push(res.body.externalIdentifier);
-    return res.body.externalIdentifier as string;
+    const id = await deployBpmn(client, admin, name, {
+      READ_TOPIC: READ_TASK_TOPIC,
+    });
+    deployments.push(id);
+    return id;
   }
 
   async function tasksWhere(where: object): Promise<Task[]> {

@@ -3,7 +3,7 @@ import {CreateTaskCommand, EndTaskCommand} from '../../commands';
 import {TaskServiceBindings} from '../../keys';
 import {Task, UserTask} from '../../models';
 import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
-import {bpmn} from '../fixtures/bpmn';
+import {deployBpmn} from '../fixtures/bpmn';
 import {TestDatabase} from '../fixtures/database';
 import {bindInProcessEngine, InProcessEngine} from '../../testing';
 import {RecordingConnector} from '../fixtures/recording-connector';
@@ -44,13 +44,8 @@ describe('The engine ports are the only seam: the whole flow on an in-process en
     await db?.drop();
   });
 
-  async function deploy(name: 'parent' | 'child'): Promise<string> {
-    const res = await client
-      .post('/workflows')
-      .set(admin)
-      .send({name, bpmnFile: bpmn(name).xml})
-      .expect(200);
-    return res.body.externalIdentifier;
+  function deploy(name: 'parent' | 'child'): Promise<string> {
+    return deployBpmn(client, admin, name);
   }
 
   async function userTasksOf(taskId: string): Promise<UserTask[]> {

@@ -11,7 +11,7 @@ import {
   UserTaskService,
 } from '../../services';
 import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
-import {bpmn} from '../fixtures/bpmn';
+import {deployBpmn} from '../fixtures/bpmn';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 import {InProcessEngine} from '../../testing';
 import {ReadTaskCommand} from '../fixtures/read-task.command';
@@ -113,14 +113,10 @@ for (const cell of dataCells()) {
       await db?.drop();
     });
 
-    async function deploy(name: 'parent' | 'child' | 'child-reads') {
-      const {xml} = bpmn(name, {READ_TOPIC: new ReadTaskCommand(null!).topic});
-      const res = await client
-        .post('/workflows')
-        .set(admin)
-        .send({name, bpmnFile: xml})
-        .expect(200);
-      return res.body.externalIdentifier as string;
+    function deploy(name: 'parent' | 'child' | 'child-reads') {
+      return deployBpmn(client, admin, name, {
+        READ_TOPIC: new ReadTaskCommand(null!).topic,
+      });
     }
 
     async function tasksNamed(name: string): Promise<Task[]> {

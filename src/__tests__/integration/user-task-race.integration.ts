@@ -6,7 +6,7 @@ import {CamundaService} from '../../engines/camunda';
 import {TaskServiceBindings} from '../../keys';
 import {Task, UserTask} from '../../models';
 import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
-import {bpmn} from '../fixtures/bpmn';
+import {deployBpmn} from '../fixtures/bpmn';
 import {assertCamundaUp, camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
@@ -68,13 +68,9 @@ describe('Completing one user task twice at once (PostgreSQL, Camunda)', functio
   });
 
   async function deploy(name: 'parent' | 'child'): Promise<string> {
-    const res = await client
-      .post('/workflows')
-      .set(admin)
-      .send({name, bpmnFile: bpmn(name).xml})
-      .expect(200);
-    deployments.push(res.body.externalIdentifier);
-    return res.body.externalIdentifier;
+    const id = await deployBpmn(client, admin, name);
+    deployments.push(id);
+    return id;
   }
 
   /** A task of the child workflow, started by an event, with its workflow running. */

@@ -3,7 +3,7 @@ import {CreateTaskCommand, EndTaskCommand} from '../../commands';
 import {TaskServiceBindings} from '../../keys';
 import {Task, UserTask} from '../../models';
 import {eventually, givenTestApp, mapWorkflows, TestApp} from '../fixtures/app';
-import {bpmn} from '../fixtures/bpmn';
+import {deployBpmn} from '../fixtures/bpmn';
 import {assertCamundaUp, camunda} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
@@ -42,13 +42,9 @@ describe('User tasks a crash kept from being recorded (PostgreSQL, Camunda)', fu
   });
 
   async function deploy(name: 'parent' | 'child'): Promise<string> {
-    const res = await client
-      .post('/workflows')
-      .set(admin)
-      .send({name, bpmnFile: bpmn(name).xml})
-      .expect(200);
-    deployments.push(res.body.externalIdentifier);
-    return res.body.externalIdentifier;
+    const id = await deployBpmn(client, admin, name);
+    deployments.push(id);
+    return id;
   }
 
   async function userTasksOf(taskId: string): Promise<UserTask[]> {
