@@ -82,12 +82,29 @@ for (const [index, cell] of dataCells().entries()) {
     });
 
     it('is ready: its database (and the outbox in it), the engine', async () => {
-      const res = await fetch(`${baseUrl}/ready`);
-      const body = (await res.json()) as {
+      type Readiness = {
         status: string;
         checks: {name: string; status: string}[];
       };
-      expect({status: res.status, body}).to.containDeep({
+      // The REST server answers before `app.start()` has finished, and
+      // `/ready` says 503 `lifecycle` ("starting") until it has: wait for
+      // it, as an orchestrator does.
+      let last: {status: number; body: Readiness} | undefined;
+      await eventually(
+        async () => {
+          const answer = await fetch(`${baseUrl}/ready`);
+          last = {
+            status: answer.status,
+            body: (await answer.json()) as Readiness,
+          };
+          return answer.status === 200;
+        },
+        'the app to be ready',
+        30000,
+        200,
+      ).catch(() => undefined);
+      const {status, body} = last!;
+      expect({status, body}).to.containDeep({
         status: 200,
         body: {status: 'UP'},
       });
