@@ -49,6 +49,11 @@ import {
 import {CamundaCommandWorker, CamundaService} from './engines/camunda';
 import {TaskServiceBindings} from './keys';
 import {
+  LEAN_ROUTES_GROUP,
+  LeanRoutesProvider,
+  leanRouteMethod,
+} from './rest/lean-routes.middleware';
+import {
   CommandWorkersObserver,
   IncomingEventsObserver,
   TaskLifeCycleBindings,
@@ -164,6 +169,9 @@ export class TaskServiceComponent implements Component {
   ];
   bindings: Binding[] = [
     createBindingFromClass(BearerSecuritySpecEnhancer),
+    leanRouteMethod(TaskController, 'find'),
+    leanRouteMethod(EventController, 'find'),
+    leanRouteMethod(UserTaskController, 'find'),
     createBindingFromClass(OutboxRelay, {type: 'service'}).tag(
       CoreTags.LIFE_CYCLE_OBSERVER,
     ),
@@ -323,6 +331,19 @@ export class TaskServiceComponent implements Component {
       .bind(TaskAuthBindings.PERMISSION_AUTHORIZER)
       .toProvider(PermissionAuthorizerProvider)
       .tag(AuthorizationTags.AUTHORIZER);
+    if (this.config.leanRoutes !== false) {
+      // After CORS, the API spec and the host's middleware; before routing.
+      this.app.middleware(LeanRoutesProvider, {
+        key: 'middleware.TaskLeanRoutes',
+        group: LEAN_ROUTES_GROUP,
+        upstreamGroups: [
+          RestMiddlewareGroups.CORS,
+          RestMiddlewareGroups.API_SPEC,
+          RestMiddlewareGroups.MIDDLEWARE,
+        ],
+        downstreamGroups: [RestMiddlewareGroups.FIND_ROUTE],
+      });
+    }
   }
 
   /** Binds `key` unless the host bound it before mounting the component. */

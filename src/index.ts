@@ -10,6 +10,7 @@ export * from './keys';
 export * from './models';
 export * from './observability';
 export * from './repositories';
+export * from './rest';
 export * from './security';
 export * from './services';
 export * from './sql';

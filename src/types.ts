@@ -18,6 +18,14 @@ export interface TaskServiceConfig {
    * juggler datasources. Same binding keys and behaviour either way.
    */
   useSequelize?: boolean;
+  /**
+   * false: every request takes the route pipeline. Default true: the
+   * hottest routes (`POST /events/trigger`, `GET /tasks`, `GET /events`,
+   * `GET /tasks/{taskId}/user-tasks`) serve a request with a valid, allowed
+   * token on a lean path that skips the pipeline's per-request dependency
+   * injection (same checks and answers; see `LeanRoutesProvider`).
+   */
+  leanRoutes?: boolean;
 }
 
 /** The workflow-engine config, bound at `ExportedWorkflowServiceBindingConfig`. */

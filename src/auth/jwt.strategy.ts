@@ -30,7 +30,7 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     @inject(TaskAuthBindings.JWT_CONFIG)
     private readonly config: JwtVerificationConfig,
     @inject(TaskSecurityBindings.AUTH_FAILURE_LIMIT, {optional: true})
-    private readonly failures?: RateLimit,
+    readonly failures?: RateLimit,
   ) {}
 
   /** 429 for an address that failed too often; each failure counts. */
@@ -40,7 +40,11 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     );
   }
 
-  private async verifyRequest(request: Request): Promise<TaskUserProfile> {
+  /**
+   * The user of a request's bearer token; 401 when there is none or it is
+   * invalid. Counts nothing (`authenticate` counts failures).
+   */
+  async verifyRequest(request: Request): Promise<TaskUserProfile> {
     const token = this.extractToken(request);
     const claims = this.verify(token);
     const id = String(claims.id ?? claims.sub ?? '');

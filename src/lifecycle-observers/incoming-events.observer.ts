@@ -6,9 +6,10 @@ import {
   LifeCycleObserver,
 } from '@loopback/core';
 import {asSystemUser} from '../auth/system-user';
-import {IEvent, IIncomingConnector} from '../interfaces';
+import {IEvent, IEventProcessor, IIncomingConnector} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {withLogContext} from '../observability/log-context';
+import {EventProcessorService} from '../services/event-processor.service';
 
 /**
  * Connects the incoming connector to the event processor on start, and
@@ -18,6 +19,8 @@ import {withLogContext} from '../observability/log-context';
 @lifeCycleObserver('task-service')
 export class IncomingEventsObserver implements LifeCycleObserver {
   private connector?: IIncomingConnector;
+  private processor?: Promise<IEventProcessor>;
+  private processorContext?: Context;
 
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
@@ -37,6 +40,9 @@ export class IncomingEventsObserver implements LifeCycleObserver {
   async stop(): Promise<void> {
     await this.connector?.unsubscribe();
     this.connector = undefined;
+    this.processorContext?.close();
+    this.processorContext = undefined;
+    this.processor = undefined;
   }
 
   /** In a log context of its own: every line of its path names the event. */
@@ -47,6 +53,10 @@ export class IncomingEventsObserver implements LifeCycleObserver {
   }
 
   private async process(event: IEvent): Promise<void> {
+    if (this.isDefaultProcessor()) {
+      await (await this.sharedProcessor()).handle(event);
+      return;
+    }
     const ctx = await asSystemUser(this.app, 'incoming-event');
     try {
       const processor = await ctx.get(TaskServiceBindings.EVENT_PROCESSOR);
@@ -54,5 +64,27 @@ export class IncomingEventsObserver implements LifeCycleObserver {
     } finally {
       ctx.close();
     }
+  }
+
+  /**
+   * The service's own processor keeps nothing of an event between calls,
+   * so one instance, made in a system-user context of its own, handles
+   * every event: resolving it with its repositories for each event cost
+   * more CPU than storing the event. A processor the host bound is
+   * resolved for each event, as before.
+   */
+  private isDefaultProcessor(): boolean {
+    const binding = this.app.getBinding(TaskServiceBindings.EVENT_PROCESSOR, {
+      optional: true,
+    });
+    return binding?.valueConstructor === EventProcessorService;
+  }
+
+  private sharedProcessor(): Promise<IEventProcessor> {
+    this.processor ??= asSystemUser(this.app, 'incoming-events').then(ctx => {
+      this.processorContext = ctx;
+      return ctx.get(TaskServiceBindings.EVENT_PROCESSOR);
+    });
+    return this.processor;
   }
 }

@@ -140,7 +140,7 @@ function destinationFor(format: LogFormat = 'json'): DestinationStream {
       ignore: 'pid,hostname,service',
     });
   }
-  return pino.destination({dest: 1, sync: true});
+  return pino.destination({dest: 1, sync: false});
 }
 
 let fallback: TaskLogger | undefined;

@@ -11,6 +11,7 @@ import {
 } from '@loopback/core';
 import {Class, Model, Repository} from '@loopback/repository';
 import {TaskServiceBindings} from '../../keys';
+import {leanRouteMethod} from '../../rest/lean-routes.middleware';
 import {TaskObservabilityTags} from '../../observability/keys';
 import {
   ClientSecretCipherProvider,
@@ -96,6 +97,7 @@ export class TaskHttpComponent implements Component {
       // Drained by the graceful shutdown after the commands.
       TaskObservabilityTags.BACKGROUND_WORKER,
     ),
+    leanRouteMethod(EventTriggerController, 'trigger'),
     Binding.bind(TaskServiceBindings.INCOMING_CONNECTOR).toAlias(
       TaskHttpBindings.STREAM_SERVICE,
     ),

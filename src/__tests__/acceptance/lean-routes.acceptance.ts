@@ -1,0 +1,314 @@
+import {
+  globalInterceptor,
+  Interceptor,
+  InvocationContext,
+  Next,
+  Provider,
+} from '@loopback/core';
+import {Client, expect, sinon} from '@loopback/testlab';
+import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
+import {testHttpConfig} from '../fixtures/http-config';
+import {EventTriggerController} from '../../connectors/http/controllers';
+import {EventController, TaskController} from '../../controllers';
+import {TaskServiceBindings} from '../../keys';
+import {
+  EventRepository,
+  TaskRepository,
+  UserTaskRepository,
+} from '../../repositories';
+import {TaskSecurityBindings} from '../../security';
+import {givenTestApp, TestApp, TestTaskApp} from '../fixtures/app';
+import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
+import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
+
+const admin = bearer(tokenWith(ALL_PERMISSIONS));
+const viewer = bearer(tokenWith(['ViewTask']));
+
+/** Counts the calls it sees: a host's global interceptor. */
+@globalInterceptor('host')
+class CountingInterceptor implements Provider<Interceptor> {
+  static calls = 0;
+  value(): Interceptor {
+    return (_ctx: InvocationContext, next: Next) => {
+      CountingInterceptor.calls++;
+      return next();
+    };
+  }
+}
+
+function givenApp(
+  db: CellDatabase,
+  options: {lean: boolean; host?: (app: TestTaskApp) => void},
+): Promise<TestApp> {
+  return givenTestApp({
+    db,
+    before: app => {
+      app.bind(TaskServiceBindings.CONFIG).to({
+        useCustomSequence: false,
+        useSequelize: db.cell.orm === 'sequelize',
+        leanRoutes: options.lean,
+      });
+      // Low enough to reach in a test; high enough for the rest of it.
+      app.bind(TaskSecurityBindings.CONFIG).to({
+        rateLimits: {trigger: {points: 30, durationSeconds: 60}},
+      });
+    },
+    after: app => {
+      app.component(TaskHttpComponent);
+      app.bind(TaskHttpBindings.CONFIG).to(testHttpConfig());
+      options.host?.(app);
+    },
+  });
+}
+
+/** What a client sees of an answer: status, body and the headers that vary by route. */
+async function answer(
+  request: Promise<{
+    status: number;
+    body: unknown;
+    headers: Record<string, string>;
+  }>,
+) {
+  const res = await request;
+  return {
+    status: res.status,
+    body: res.body,
+    contentType: res.headers['content-type'],
+    retryAfter: res.headers['retry-after'],
+    security: res.headers['x-content-type-options'],
+  };
+}
+
+/**
+ * The same requests, answered by an app on the lean path and one without
+ * it: every status, body and header a client reads is the same.
+ */
+function exchanges(client: Client, taskId: string) {
+  const q = (filter: object) => encodeURIComponent(JSON.stringify(filter));
+  return [
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .send({key: 'lean-a', payload: {n: 1}}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('Idempotency-Key', 'same')
+        .send({key: 'lean-b'}),
+    () => client.post('/events/trigger').set(admin).send({key: ''}),
+    () => client.post('/events/trigger').set(admin).send({key: 'x', extra: 1}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'application/json')
+        .send('{"key": '),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .send({key: 'x', payload: {a: 'nul\u0000'}}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('Idempotency-Key', 'k'.repeat(501))
+        .send({key: 'x'}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'text/plain')
+        .send('key=x'),
+    () => client.post('/events/trigger?x=1').set(admin).send({key: 'x'}),
+    () => client.post('/events/trigger').set(viewer).send({key: 'x'}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(bearer('not-a-token'))
+        .send({key: 'x'}),
+    () => client.post('/events/trigger').send({key: 'x'}),
+    () =>
+      client
+        .get(
+          `/tasks?filter=${q({where: {key: 'lean', status: 'pending'}, order: ['name ASC'], fields: {id: false}})}`,
+        )
+        .set(admin),
+    () => client.get(`/tasks?filter=${q({where: {keyy: 'lean'}})}`).set(admin),
+    () =>
+      client
+        .get(`/tasks?filter=${q({where: {key: {regexp: '(a+)+$'}}})}`)
+        .set(admin),
+    () => client.get('/tasks?wher=x').set(admin),
+    () => client.get('/tasks').set(bearer(tokenWith(['ViewEvent']))),
+    () =>
+      client
+        .get(`/events?filter=${q({where: {key: 'lean-seeded'}})}`)
+        .set(admin),
+    () =>
+      client
+        .get(
+          `/events?filter=${q({where: {key: 'lean-seeded'}, order: ['timestamp ASC'], limit: 2})}`,
+        )
+        .set(admin),
+    () =>
+      client
+        .get(`/events?filter=${q({where: {timestamp: 'soon'}})}`)
+        .set(admin),
+    () =>
+      client
+        .get(
+          `/tasks/${taskId}/user-tasks?filter=${q({order: ['name ASC'], fields: {id: false, createdOn: false, modifiedOn: false}})}`,
+        )
+        .set(admin),
+    () => client.get('/tasks/not-a-uuid/user-tasks').set(admin),
+    () =>
+      client
+        .get('/tasks/00000000-0000-4000-8000-000000000000/user-tasks')
+        .set(admin),
+  ];
+}
+
+for (const cell of dataCells()) {
+  describe(`Lean routes (${cell.name})`, function () {
+    this.timeout(60000);
+    let db: CellDatabase;
+    let lean: TestApp;
+    let full: TestApp;
+    let taskId: string;
+
+    before(async () => {
+      db = await givenCellDatabase(cell);
+      lean = await givenApp(db, {lean: true});
+      full = await givenApp(db, {lean: false});
+      const tasks = await lean.app.getRepository(TaskRepository);
+      const userTasks = await lean.app.getRepository(UserTaskRepository);
+      for (const name of ['Read', 'Approve']) {
+        const task = await tasks.create({key: 'lean', name});
+        taskId = task.id!;
+        await userTasks.create({
+          taskId,
+          name: `${name} it`,
+          externalId: `ut-${name}`,
+        });
+        await userTasks.create({
+          taskId,
+          name: `Check ${name}`,
+          externalId: `ut2-${name}`,
+        });
+      }
+      const events = await lean.app.getRepository(EventRepository);
+      for (let i = 0; i < 3; i++) {
+        await events.create({
+          key: 'lean-seeded',
+          source: 'test',
+          payload: {i},
+          timestamp: 1767225600000 + i,
+        });
+      }
+    });
+    after(async () => {
+      await lean?.stop();
+      await full?.stop();
+      await db?.drop();
+    });
+
+    it('answers every request as the route pipeline does', async () => {
+      const ours = [];
+      for (const call of exchanges(lean.client, taskId))
+        ours.push(await answer(call()));
+      const theirs = [];
+      for (const call of exchanges(full.client, taskId))
+        theirs.push(await answer(call()));
+      expect(ours).to.eql(theirs);
+      // What was compared holds answers of every kind.
+      expect([...new Set(ours.map(a => a.status))].sort()).to.eql([
+        200, 204, 400, 401, 403, 404, 415, 422,
+      ]);
+    });
+
+    it('stores what it is sent, once per Idempotency-Key', async () => {
+      const res = await lean.client
+        .get(
+          `/events?filter=${encodeURIComponent(JSON.stringify({where: {key: 'lean-b'}}))}`,
+        )
+        .set(admin)
+        .expect(200);
+      // One from each app, the same key: stored once.
+      expect(res.body).to.have.length(1);
+      expect(res.body[0]).to.containDeep({key: 'lean-b', source: 'http'});
+    });
+
+    it('serves the hot routes with one controller instance; the pipeline makes one per request', async () => {
+      const seen = (app: TestApp) => {
+        const spies = [
+          sinon.spy(EventTriggerController.prototype, 'trigger'),
+          sinon.spy(TaskController.prototype, 'find'),
+          sinon.spy(EventController.prototype, 'find'),
+        ];
+        return {
+          async run() {
+            for (let i = 0; i < 2; i++) {
+              await app.client
+                .post('/events/trigger')
+                .set(admin)
+                .send({key: 'lean-c'})
+                .expect(204);
+              await app.client.get('/tasks').set(admin).expect(200);
+              await app.client.get('/events').set(admin).expect(200);
+            }
+            const instances = spies.map(s => new Set(s.thisValues).size);
+            const calls = spies.map(s => s.callCount);
+            for (const s of spies) s.restore();
+            return {instances, calls};
+          },
+        };
+      };
+      expect(await seen(lean).run()).to.eql({
+        instances: [1, 1, 1],
+        calls: [2, 2, 2],
+      });
+      expect(await seen(full).run()).to.eql({
+        instances: [2, 2, 2],
+        calls: [2, 2, 2],
+      });
+    });
+
+    it('counts a user over the trigger limit as the pipeline does: 429 with Retry-After', async () => {
+      const user = bearer(tokenWith(ALL_PERMISSIONS, {id: 'lean-burst'}));
+      let status = 204;
+      let sent = 0;
+      while (status === 204 && sent < 40) {
+        status = (
+          await lean.client
+            .post('/events/trigger')
+            .set(user)
+            .send({key: 'lean-burst'})
+        ).status;
+        sent++;
+      }
+      expect({status, sent}).to.eql({status: 429, sent: 31});
+    });
+
+    it('steps aside for a host that adds a global interceptor: it sees every call', async () => {
+      const host = await givenApp(db, {
+        lean: true,
+        host: app => app.interceptor(CountingInterceptor),
+      });
+      try {
+        CountingInterceptor.calls = 0;
+        await host.client.get('/tasks').set(admin).expect(200);
+        await host.client
+          .post('/events/trigger')
+          .set(admin)
+          .send({key: 'lean-d'})
+          .expect(204);
+        expect(CountingInterceptor.calls).to.equal(2);
+      } finally {
+        await host.stop();
+      }
+    });
+  });
+}

@@ -1,0 +1,405 @@
+import {
+  AuthenticationBindings,
+  AuthenticationStrategy,
+  getAuthenticateMetadata,
+} from '@loopback/authentication';
+import {
+  AuthorizationDecision,
+  AuthorizationInterceptor,
+  AuthorizationMetadata,
+  AuthorizationTags,
+  getAuthorizationMetadata,
+} from '@loopback/authorization';
+import {
+  Binding,
+  BindingScope,
+  Constructor,
+  ContextTags,
+  CoreBindings,
+  extensionFilter,
+  inject,
+  injectable,
+  instantiateClass,
+  INTERCEPT_CLASS_KEY,
+  INTERCEPT_METHOD_KEY,
+  InterceptorOrKey,
+  MetadataInspector,
+  Next,
+  Provider,
+} from '@loopback/core';
+import {
+  HttpHandler,
+  Middleware,
+  MiddlewareContext,
+  MiddlewareSequence,
+  parseOperationArgs,
+  RequestBodyParser,
+  ResolvedRoute,
+  RestApplication,
+  RestBindings,
+  RestServer,
+  ValidationOptions,
+} from '@loopback/rest';
+import {BearerJwtStrategy, JWT_STRATEGY_NAME} from '../auth/jwt.strategy';
+import {PermissionAuthorizerProvider} from '../auth/permission.authorizer';
+import {TaskAuthBindings} from '../auth/keys';
+import {asHttpErrors, toHttpError} from '../controllers/http-errors';
+import {TaskObservabilityBindings} from '../observability/keys';
+import {fallbackLogger} from '../observability/logger';
+import type {TaskLogger} from '../observability/types';
+import {
+  asClientError,
+  RequestGuardInterceptor,
+} from '../security/request-guard.interceptor';
+import {TaskSecurityBindings} from '../security/keys';
+import {
+  clientAddress,
+  RateLimit,
+  TriggerRateLimitInterceptor,
+} from '../security/rate-limit';
+import {TaskUserProfile} from '../auth/types';
+
+/** The middleware group of the lean routes: after CORS and the host's middleware, before the route is found. */
+export const LEAN_ROUTES_GROUP = 'taskLeanRoutes';
+
+/**
+ * A controller method that may be served on the lean path. Only a method
+ * whose work depends on its arguments alone qualifies: one controller
+ * instance, made once, serves every request.
+ */
+export interface LeanRouteMethod {
+  controller: Constructor<object>;
+  method: string;
+}
+
+/** The tag of the bindings of `LeanRouteMethod`s. */
+export const LEAN_ROUTE_METHOD_TAG = 'sf.task.leanRouteMethod';
+
+/** A binding that lets `controller.method` be served on the lean path. */
+export function leanRouteMethod<T extends object>(
+  controller: Constructor<T>,
+  method: keyof T & string,
+): Binding<LeanRouteMethod> {
+  return Binding.bind<LeanRouteMethod>(
+    `sf.task.leanRoutes.${controller.name}.${method}`,
+  )
+    .to({controller, method})
+    .tag(LEAN_ROUTE_METHOD_TAG);
+}
+
+/** How one route is served on the lean path, worked out once. */
+interface LeanPlan {
+  /** One instance for every request: the methods read only their arguments. */
+  controller: Record<string, (...args: unknown[]) => Promise<unknown>>;
+  method: string;
+  authorization: AuthorizationMetadata;
+  /** The route's per-user rate limit, when it has one. */
+  rateLimit?: RateLimit;
+}
+
+/** What the lean path needs of the app, resolved at its first request. */
+interface LeanSetup {
+  handler: HttpHandler;
+  bodyParser: RequestBodyParser;
+  validation: ValidationOptions;
+  strategy: BearerJwtStrategy;
+  guard: RequestGuardInterceptor;
+  authorizer: PermissionAuthorizerProvider;
+}
+
+/**
+ * The lean path of the hottest routes (`POST /events/trigger` and the
+ * reads of tasks, events and user tasks): a request to one of them whose
+ * bearer token is valid and allowed goes from here straight to the
+ * controller method, without the per-request dependency injection of the
+ * route pipeline (finding the strategy and the authorizers, the invocation
+ * and interceptor chain, a new controller and repositories per request),
+ * which costs several times the method's own work.
+ *
+ * It does what the pipeline does for such a request, with the same code:
+ * LoopBack's router and `parseOperationArgs` (body parsing, coercion and
+ * validation), the bearer strategy's verification, the permission
+ * authorizer, the request guard's checks, the route's rate limit, the
+ * error mapping of the controllers; the answer is written by the
+ * sequence's `send` as usual. Any other request (no or a refused token, a
+ * permission missing, an address over its failure limit, a user over the
+ * rate limit) goes down the pipeline, which answers it as before, so every
+ * refusal keeps its status, message and counting.
+ *
+ * It serves nothing unless the app is as the component set it up: the
+ * component's `MiddlewareSequence`, the bearer strategy and the permission
+ * authorizer alone, no global interceptor but authorization and the
+ * request guard, no middleware after its group but LoopBack's, and each
+ * route still bound to its own controller with interceptors it knows. A
+ * host that changes any of these gets the pipeline for every request.
+ */
+@injectable({scope: BindingScope.SINGLETON})
+export class LeanRoutesProvider implements Provider<Middleware> {
+  private setup?: Promise<LeanSetup | undefined>;
+  private readonly plans = new WeakMap<object, LeanPlan | null>();
+
+  constructor(
+    @inject(CoreBindings.APPLICATION_INSTANCE)
+    private readonly app: RestApplication,
+    @inject(TaskObservabilityBindings.LOGGER, {optional: true})
+    private readonly logger: TaskLogger = fallbackLogger(),
+  ) {}
+
+  value(): Middleware {
+    return (context, next) => this.serve(context, next);
+  }
+
+  private async serve(context: MiddlewareContext, next: Next) {
+    const {request} = context;
+    this.setup ??= this.prepare();
+    const setup = await this.setup;
+    if (!setup) return next();
+    let route: ResolvedRoute;
+    try {
+      route = setup.handler.findRoute(request);
+    } catch {
+      return next();
+    }
+    const plan = await this.planFor(route);
+    if (!plan) return next();
+    const user = await this.userOf(setup, request);
+    if (!user || !(await this.allows(setup, user, plan))) return next();
+    if (plan.rateLimit && !(await underLimit(plan.rateLimit, user))) {
+      return next();
+    }
+    context.bind(RestBindings.Operation.ROUTE).to(route);
+    const args = await parseOperationArgs(
+      request,
+      route,
+      setup.bodyParser,
+      setup.validation,
+    );
+    await setup.guard.checkRequest(request, route.spec, route.schemas, args);
+    await plan.rateLimit?.consume(`user:${user.id}`, request.res);
+    try {
+      return await plan.controller[plan.method](...args);
+    } catch (err) {
+      throw asClientError(toHttpError(err), request);
+    }
+  }
+
+  /** The token's user, or none (the pipeline then answers and counts). */
+  private async userOf(
+    {strategy}: LeanSetup,
+    request: MiddlewareContext['request'],
+  ): Promise<TaskUserProfile | undefined> {
+    if (!request.headers.authorization) return undefined;
+    try {
+      await strategy.failures?.assertAllowed(clientAddress(request));
+      return await strategy.verifyRequest(request);
+    } catch {
+      return undefined;
+    }
+  }
+
+  private async allows(
+    {authorizer}: LeanSetup,
+    user: TaskUserProfile,
+    plan: LeanPlan,
+  ): Promise<boolean> {
+    const decision = await authorizer.authorize(
+      {
+        principals: [user],
+        roles: [],
+        scopes: [],
+        resource: plan.method,
+        invocationContext: undefined as never,
+      },
+      plan.authorization,
+    );
+    return decision === AuthorizationDecision.ALLOW;
+  }
+
+  /** The plan of a route, or null when it is not served here. */
+  private async planFor(route: ResolvedRoute): Promise<LeanPlan | null> {
+    const known = this.plans.get(route.spec);
+    if (known !== undefined) return known;
+    const plan = await this.makePlan(route).catch(err => {
+      this.logger.warn(
+        {err, route: route.path},
+        'Lean route not set up; the route pipeline serves it',
+      );
+      return null;
+    });
+    this.plans.set(route.spec, plan);
+    return plan;
+  }
+
+  private async makePlan(route: ResolvedRoute): Promise<LeanPlan | null> {
+    const name = route.spec['x-controller-name'] as string | undefined;
+    const method = route.spec['x-operation-name'] as string | undefined;
+    const wanted = this.app
+      .findByTag(LEAN_ROUTE_METHOD_TAG)
+      .map(b => b.getValue(this.app) as LeanRouteMethod)
+      .find(m => m.controller.name === name && m.method === method);
+    if (!wanted || !method) return null;
+    const binding = this.app.getBinding(`controllers.${name}`, {
+      optional: true,
+    });
+    if (binding?.valueConstructor !== wanted.controller) return null;
+    const authentication = getAuthenticateMetadata(wanted.controller, method);
+    const authorization = getAuthorizationMetadata(
+      wanted.controller.prototype,
+      method,
+    );
+    const bearerOnly =
+      authentication?.length === 1 &&
+      authentication[0].strategy === JWT_STRATEGY_NAME &&
+      authentication[0].skip !== true;
+    const byPermissions =
+      authorization !== undefined &&
+      authorization.skip !== true &&
+      !authorization.voters?.length;
+    if (!bearerOnly || !byPermissions) return null;
+    let rateLimit: RateLimit | undefined;
+    for (const interceptor of interceptorsOf(wanted.controller, method)) {
+      if (interceptor === asHttpErrors) continue;
+      const key =
+        typeof interceptor === 'function' ? undefined : String(interceptor);
+      if (
+        key === TaskSecurityBindings.TRIGGER_RATE_LIMIT.key &&
+        this.boundTo(key, TriggerRateLimitInterceptor)
+      ) {
+        rateLimit = await this.app.get(TaskSecurityBindings.TRIGGER_LIMIT);
+        continue;
+      }
+      return null;
+    }
+    return {
+      controller: await this.app.get(`controllers.${name}`),
+      method,
+      authorization,
+      rateLimit,
+    };
+  }
+
+  /**
+   * What the lean path needs, or none when the app is not as the component
+   * set it up (the pipeline then serves every request).
+   */
+  private async prepare(): Promise<LeanSetup | undefined> {
+    const server = await this.app.getServer(RestServer);
+    const refusal = this.refusal(server) ?? (await this.strategyRefusal());
+    if (refusal) {
+      this.logger.info(
+        {reason: refusal},
+        'Lean routes off: every request takes the route pipeline',
+      );
+      return undefined;
+    }
+    const [handler, bodyParser, validation, ajvFactory, strategy, guard] =
+      await Promise.all([
+        server.get(RestBindings.HANDLER),
+        server.get(RestBindings.REQUEST_BODY_PARSER),
+        server.get(
+          RestBindings.REQUEST_BODY_PARSER_OPTIONS.deepProperty<ValidationOptions>(
+            'validation',
+          ),
+          {optional: true},
+        ),
+        server.get(RestBindings.AJV_FACTORY, {optional: true}),
+        this.bearerStrategy(),
+        instantiateClass(RequestGuardInterceptor, this.app),
+      ]);
+    return {
+      handler,
+      bodyParser,
+      validation: {...(validation ?? {}), ajvFactory},
+      strategy: strategy as BearerJwtStrategy,
+      guard,
+      authorizer: new PermissionAuthorizerProvider(),
+    };
+  }
+
+  /** The strategies that answer to the bearer name. */
+  private async bearerStrategies(): Promise<AuthenticationStrategy[]> {
+    const bindings = this.app.find(
+      extensionFilter(
+        AuthenticationBindings.AUTHENTICATION_STRATEGY_EXTENSION_POINT_NAME,
+      ),
+    );
+    const strategies = await Promise.all(
+      bindings.map(b => this.app.get<AuthenticationStrategy>(b.key)),
+    );
+    return strategies.filter(s => s.name === JWT_STRATEGY_NAME);
+  }
+
+  private async bearerStrategy(): Promise<AuthenticationStrategy> {
+    return (await this.bearerStrategies())[0];
+  }
+
+  private async strategyRefusal(): Promise<string | undefined> {
+    const strategies = await this.bearerStrategies();
+    if (
+      strategies.length !== 1 ||
+      !(strategies[0] instanceof BearerJwtStrategy)
+    ) {
+      return `the "${JWT_STRATEGY_NAME}" strategy is not the service's own`;
+    }
+    return undefined;
+  }
+
+  /** Why the lean path cannot serve this app; none when it can. */
+  private refusal(server: RestServer): string | undefined {
+    const sequence = server.getBinding(RestBindings.SEQUENCE, {
+      optional: true,
+    });
+    if (sequence?.valueConstructor !== MiddlewareSequence) {
+      return 'the app binds a sequence of its own';
+    }
+    const authorizers = this.app.findByTag(AuthorizationTags.AUTHORIZER);
+    if (
+      authorizers.length !== 1 ||
+      authorizers[0].key !== TaskAuthBindings.PERMISSION_AUTHORIZER.key
+    ) {
+      return 'the app binds authorizers of its own';
+    }
+    for (const b of this.app.findByTag(ContextTags.GLOBAL_INTERCEPTOR)) {
+      const ctor = b.providerConstructor ?? b.valueConstructor;
+      if (
+        ctor !== AuthorizationInterceptor &&
+        ctor !== RequestGuardInterceptor
+      ) {
+        return `global interceptor ${b.key}`;
+      }
+    }
+    return undefined;
+  }
+
+  private boundTo(key: string, ctor: Constructor<unknown>): boolean {
+    const binding: Binding | undefined = this.app.getBinding(key, {
+      optional: true,
+    });
+    return binding?.providerConstructor === ctor;
+  }
+}
+
+/** Whether `user` may make one more call under `limit`. */
+async function underLimit(
+  limit: RateLimit,
+  user: TaskUserProfile,
+): Promise<boolean> {
+  if (!limit.limiter) return true;
+  const state = await limit.limiter.get(`user:${user.id}`);
+  return !state || state.consumedPoints < limit.limiter.points;
+}
+
+function interceptorsOf(
+  controller: Constructor<object>,
+  method: string,
+): InterceptorOrKey[] {
+  return [
+    ...(MetadataInspector.getClassMetadata(INTERCEPT_CLASS_KEY, controller) ??
+      []),
+    ...(MetadataInspector.getMethodMetadata(
+      INTERCEPT_METHOD_KEY,
+      controller.prototype,
+      method,
+    ) ?? []),
+  ];
+}
