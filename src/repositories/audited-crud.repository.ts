@@ -16,14 +16,22 @@ import {
 } from './service-table.repository';
 import {TaskUser} from '../types';
 
-/** `where` narrowed by `condition` (just `condition` when `where` is empty). */
+/**
+ * `where` narrowed by `condition`: one object when they share no key (the
+ * keys of a where all hold, and the ORM reads a flat one with less work),
+ * else `{and: [where, condition]}`.
+ */
 export function andWhere<T extends object>(
   where: Where<T> | undefined,
   condition: Where<T>,
 ): Where<T> {
-  return where && Object.keys(where).length
+  if (!where || !Object.keys(where).length) return condition;
+  const shared = Object.keys(condition).some(key =>
+    Object.prototype.hasOwnProperty.call(where, key),
+  );
+  return shared
     ? ({and: [where, condition]} as Where<T>)
-    : condition;
+    : ({...where, ...condition} as Where<T>);
 }
 
 /** Who the current write is done by; `undefined` means the system user. */
