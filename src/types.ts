@@ -106,10 +106,16 @@ export interface EventOutboxConfig {
   /** How often (ms) the relay looks for events to publish; default 250. */
   pollIntervalMs?: number;
   /**
-   * Events taken per round (no two of one task), handed to the connector in
-   * one call when it has `publishBatch`; default 200.
+   * Events taken per round, handed to the connector in one call when it has
+   * `publishBatch`; default 2000.
    */
   batchSize?: number;
+  /**
+   * Events of one task a round may take, in their order: the first one
+   * still to publish and those queued right behind it (each of that task
+   * alone); default 500. 1: one event per task per round.
+   */
+  maxEventsPerTask?: number;
   /** Backoff (ms) after the first failed publish; doubles, capped at `maxBackoffMs`. */
   initialBackoffMs?: number;
   /** Longest backoff (ms) between two tries of one event; default 60000. */

@@ -16,7 +16,7 @@ import {
   TransactionRunner,
 } from '../sql';
 import {EventOutboxConfig} from '../types';
-import {exponentialBackoff} from '../utils';
+import {exponentialBackoff, orderingKeysOf} from '../utils';
 import {outgoingEventFields} from '../observability/event-fields';
 import {TaskObservabilityBindings} from '../observability/keys';
 import {fallbackLogger} from '../observability/logger';
@@ -60,7 +60,8 @@ export class OutboxRelay implements LifeCycleObserver {
   ) {
     this.config = {
       pollIntervalMs: 250,
-      batchSize: 200,
+      batchSize: 2000,
+      maxEventsPerTask: 500,
       initialBackoffMs: 500,
       maxBackoffMs: 60_000,
       maxAttempts: 10,
@@ -109,9 +110,10 @@ export class OutboxRelay implements LifeCycleObserver {
   }
 
   private async drain(): Promise<void> {
-    // A round takes at most one event per task, so the next event of a task
-    // comes in the round after: go on while rounds publish. (A round whose
-    // events all failed ends it: they wait out their backoff.)
+    // A round takes a task's events up to the first that cannot go (or
+    // `maxEventsPerTask`), so its next ones come in the round after: go on
+    // while rounds publish. (A round whose events all failed ends it: they
+    // wait out their backoff.)
     let published = 1;
     while (published > 0 && !this.stopped) {
       published = await this.relayBatch();
@@ -130,24 +132,44 @@ export class OutboxRelay implements LifeCycleObserver {
   }
 
   /**
-   * One round in one transaction: claim the due events (no two share a
-   * task), publish each, record each outcome. A failure holds back only
-   * the failing event (and, as it stays unpublished, the later events of
-   * its tasks). Returns how many events the round published.
+   * One round in one transaction: claim the due events (the first still to
+   * publish of each task, and the events of that task alone queued right
+   * behind it), publish them in order, record each outcome. A failure holds
+   * back the failing event and the later events of its tasks. Returns how
+   * many events the round published.
    */
   private async relayBatch(): Promise<number> {
     const connector = await this.connector();
     return this.transactions.run(async options => {
-      const due = await this.store.claimDue(this.config.batchSize, options);
+      const due = await this.claim(options);
       if (due.length > 1 && (await this.publishAll(connector, due, options))) {
         return due.length;
       }
       let published = 0;
+      // One by one, in order: a task whose event failed sends nothing more.
+      const held = new Set<string>();
       for (const entry of due) {
+        const keys = orderingKeysOf(entry.event);
+        if (keys.some(key => held.has(key))) continue;
         if (await this.publish(connector, entry, options)) published++;
+        else for (const key of keys) held.add(key);
       }
       return published;
     });
+  }
+
+  /** The round's events: each task's in order, tasks after one another. */
+  private async claim(options: Options): Promise<OutboxEntry[]> {
+    const {batchSize, maxEventsPerTask} = this.config;
+    const claimed = await this.store.claimDue(batchSize, options);
+    if (maxEventsPerTask <= 1 || !this.store.claimFollowers) return claimed;
+    const followers = await this.store.claimFollowers(
+      claimed,
+      maxEventsPerTask - 1,
+      batchSize - claimed.length,
+      options,
+    );
+    return claimed.concat(followers);
   }
 
   /**

@@ -1,5 +1,6 @@
 import {Options} from '@loopback/repository';
 import {IEvent} from '../interfaces';
+import {orderingKeysOf} from '../utils';
 
 /** An event in the outbox, as the relay takes it. */
 export interface OutboxEntry {
@@ -9,6 +10,53 @@ export interface OutboxEntry {
   attempts: number;
   /** When the previous publish was tried; none before the first. */
   lastAttemptOn?: Date;
+  /** Its place in the order events were written, where the store tells it. */
+  seq?: number;
+}
+
+/** A candidate to follow a claimed event on its key, as a store reads it. */
+export interface FollowerRow {
+  entry: OutboxEntry;
+  /** The key of the run it would join. */
+  key: string;
+  /** Neither published, parked nor discarded, and past its backoff. */
+  due: boolean;
+  /** How many ordering keys the event has. */
+  keyCount: number;
+}
+
+/** The claimed events a run can follow: those with one key, and their seq. */
+export function singleKeyRuns(
+  claimed: OutboxEntry[],
+): {key: string; seq: number}[] {
+  const runs: {key: string; seq: number}[] = [];
+  for (const entry of claimed) {
+    const keys = orderingKeysOf(entry.event);
+    if (keys.length === 1 && entry.seq !== undefined) {
+      runs.push({key: keys[0], seq: entry.seq});
+    }
+  }
+  return runs;
+}
+
+/**
+ * The followers a round takes, from candidates in key and `seq` order: per
+ * key, those right behind its claimed event that are due and of that key
+ * alone, up to the first that is not; `room` in all.
+ */
+export function takeRuns(rows: FollowerRow[], room: number): OutboxEntry[] {
+  const taken: OutboxEntry[] = [];
+  let stopped: string | undefined;
+  for (const row of rows) {
+    if (taken.length >= room) break;
+    if (row.key === stopped) continue;
+    if (!row.due || row.keyCount !== 1) {
+      stopped = row.key;
+      continue;
+    }
+    taken.push(row.entry);
+  }
+  return taken;
 }
 
 /** What became of a publish that failed. */
@@ -78,6 +126,22 @@ export interface OutboxStore {
    * key.
    */
   claimDue(limit: number, options: Options): Promise<OutboxEntry[]>;
+  /**
+   * Optional: the events queued right behind `claimed` ones (from
+   * `claimDue`, with their `seq`), read in the same transaction. They need
+   * no lock of their own: while the claimed event is held, nobody else can
+   * claim, fail or park what queues behind it on its key. Only
+   * behind a claimed event with a single key; per key, in order, up to
+   * `perKey` of them, each due and of that key alone, stopping at the first
+   * that is not; `room` in all. With them a round publishes a run of a
+   * task's events rather than its first one alone.
+   */
+  claimFollowers?(
+    claimed: OutboxEntry[],
+    perKey: number,
+    room: number,
+    options: Options,
+  ): Promise<OutboxEntry[]>;
   /** The event was handed to the connector: the events behind it may go. */
   markPublished(id: string, options: Options): Promise<void>;
   /** Optional: `markPublished` of several events in one statement. */

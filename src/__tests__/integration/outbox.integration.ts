@@ -564,7 +564,7 @@ describe('The relay hands a connector with publishBatch each round at once', fun
     outbox.relaySoon();
   }
 
-  it('one call per round, never two events of a task in it, each task in order', async () => {
+  it('one call per round with each task’s queued events in it, each task in order', async () => {
     const events = [];
     for (let n = 0; n < 4; n++) {
       for (const taskId of ['x', 'y', 'z'])
@@ -578,7 +578,8 @@ describe('The relay hands a connector with publishBatch each round at once', fun
       );
     }
     expect(calls.every(c => c.batch)).to.be.true();
-    expect(calls.map(c => c.events.length)).to.eql([3, 3, 3, 3]);
+    // The first event of each task, and the ones queued behind it.
+    expect(calls.map(c => c.events.length)).to.eql([12]);
     await eventually(
       async () =>
         (
@@ -588,6 +589,34 @@ describe('The relay hands a connector with publishBatch each round at once', fun
         ).length === 0,
       'every event recorded as published',
     );
+  });
+
+  it('a run ends before an event that names another task too: it goes once both tasks are there', async () => {
+    await announceAll([
+      {taskId: 'm', n: 'm0'},
+      {taskId: 'm', n: 'm1'},
+      {taskId: 'k', n: 'k0'},
+      // Names m and k: after m1 and k0, and never in the same round as
+      // events queued behind only one of them.
+      {createdTasks: [{id: 'm'}, {id: 'k'}], n: 'mk'},
+      {taskId: 'm', n: 'm2'},
+      {taskId: 'k', n: 'k1'},
+    ] as never);
+    await eventually(() => published().length === 6, 'six events');
+    expect(publishedOfTask('m')).to.eql(['m0', 'm1', 'm2']);
+    const order = published().map(nOf);
+    for (const before of ['m0', 'm1', 'k0']) {
+      expect(order.indexOf(before)).to.be.below(order.indexOf('mk'));
+    }
+    for (const after of ['m2', 'k1']) {
+      expect(order.indexOf('mk')).to.be.below(order.indexOf(after));
+    }
+    // Round 1: m0 m1 k0; round 2: mk; round 3: m2 k1.
+    expect(calls.map(c => c.events.map(nOf))).to.eql([
+      ['m0', 'k0', 'm1'],
+      ['mk'],
+      ['m2', 'k1'],
+    ]);
   });
 
   it('a batch that fails goes one by one: only the failing event and its task wait', async () => {

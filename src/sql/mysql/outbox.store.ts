@@ -10,6 +10,8 @@ import {
   OutboxStats,
   OutboxStore,
   ParkedOutboxEvent,
+  singleKeyRuns,
+  takeRuns,
 } from '../outbox.store';
 import {parsedJson, Row, rowsOf} from '../rows';
 import {inTransaction} from '../transactions';
@@ -112,7 +114,7 @@ export class MySqlOutboxStore implements OutboxStore {
     if (!due.length) return [];
     const rows = rowsOf(
       await this.sql.execute(
-        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
            FROM ${OUTBOX} o
           WHERE o.id IN (${mySqlPlaceholders(due)}) AND ${DUE}
           ORDER BY o.available_on, o.seq
@@ -121,12 +123,74 @@ export class MySqlOutboxStore implements OutboxStore {
         options,
       ),
     );
-    return rows.map(row => ({
-      id: String(row.id),
-      event: parsedJson<IEvent>(row.event),
-      attempts: Number(row.attempts),
-      lastAttemptOn: dateOrUndefined(row.last_attempt_on),
-    }));
+    return rows.map(entryOf);
+  }
+
+  async claimFollowers(
+    claimed: OutboxEntry[],
+    perKey: number,
+    room: number,
+    options: Options,
+  ): Promise<OutboxEntry[]> {
+    const runs = singleKeyRuns(claimed);
+    if (!runs.length || room <= 0 || perKey <= 0) return [];
+    // Read without row locks, as on PostgreSQL (see there): while a relay
+    // holds the claimed event, the events queued behind it on its key are
+    // nobody else's.
+    const heads = new Map(runs.map(r => [r.key, r.seq]));
+    const keys = [...heads.keys()];
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT f.id, f.event, f.attempts, f.last_attempt_on, f.seq,
+                b.ordering_key,
+                (f.published_on IS NULL AND f.parked_on IS NULL
+                 AND f.discarded_on IS NULL
+                 AND f.available_on <= UTC_TIMESTAMP(3)) AS due,
+                (SELECT COUNT(*) FROM ${KEYS} c WHERE c.event_id = f.id) AS key_count
+           FROM (SELECT k.event_id, k.ordering_key, k.seq,
+                        ROW_NUMBER() OVER (PARTITION BY k.ordering_key
+                                           ORDER BY k.seq) AS n
+                   FROM ${KEYS} k
+                  WHERE k.ordering_key IN (${mySqlPlaceholders(keys)})) b
+           JOIN ${OUTBOX} f ON f.id = b.event_id
+          WHERE b.n <= ?
+          ORDER BY b.ordering_key, b.seq`,
+        [...keys, perKey + 1],
+        options,
+      ),
+    );
+    return takeRuns(
+      rows
+        // Behind the claimed event: its own row is the first of its key.
+        .filter(
+          row =>
+            Number(row.seq) > (heads.get(String(row.ordering_key)) ?? Infinity),
+        )
+        .map(row => ({
+          entry: entryOf(row),
+          key: String(row.ordering_key),
+          due: Number(row.due) === 1,
+          keyCount: Number(row.key_count),
+        })),
+      room,
+    );
+  }
+
+  async markPublishedAll(ids: string[], options: Options): Promise<void> {
+    if (!ids.length) return;
+    await this.sql.execute(
+      `UPDATE ${OUTBOX}
+          SET published_on = UTC_TIMESTAMP(3), attempts = attempts + 1,
+              last_attempt_on = UTC_TIMESTAMP(3)
+        WHERE id IN (${mySqlPlaceholders(ids)})`,
+      ids,
+      options,
+    );
+    await this.sql.execute(
+      `DELETE FROM ${KEYS} WHERE event_id IN (${mySqlPlaceholders(ids)})`,
+      ids,
+      options,
+    );
   }
 
   /**
@@ -355,6 +419,16 @@ export class MySqlOutboxStore implements OutboxStore {
 /** Rows an UPDATE matched (the connector reports found rows). */
 function affected(result: unknown): number {
   return (result as {affectedRows?: number}).affectedRows ?? 0;
+}
+
+function entryOf(row: Row): OutboxEntry {
+  return {
+    id: String(row.id),
+    event: parsedJson<IEvent>(row.event),
+    attempts: Number(row.attempts),
+    lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    seq: Number(row.seq),
+  };
 }
 
 function dateOrUndefined(value: unknown): Date | undefined {

@@ -9,6 +9,8 @@ import {
   OutboxStats,
   OutboxStore,
   ParkedOutboxEvent,
+  singleKeyRuns,
+  takeRuns,
 } from '../outbox.store';
 import {Row, rowsOf} from '../rows';
 import {POSTGRES_NEVER, POSTGRESQL} from './dialect';
@@ -87,7 +89,7 @@ export class PostgresOutboxStore implements OutboxStore {
     // the key test keeps each task's own.
     const rows = rowsOf(
       await this.sql.execute(
-        `SELECT o.id, o.event, o.attempts, o.last_attempt_on
+        `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
            FROM ${OUTBOX} o
           WHERE o.published_on IS NULL AND o.parked_on IS NULL
             AND o.discarded_on IS NULL AND o.available_on <= now()
@@ -104,12 +106,50 @@ export class PostgresOutboxStore implements OutboxStore {
         options,
       ),
     );
-    return rows.map(row => ({
-      id: String(row.id),
-      event: jsonOf(row.event),
-      attempts: Number(row.attempts),
-      lastAttemptOn: dateOrUndefined(row.last_attempt_on),
-    }));
+    return rows.map(entryOf);
+  }
+
+  async claimFollowers(
+    claimed: OutboxEntry[],
+    perKey: number,
+    room: number,
+    options: Options,
+  ): Promise<OutboxEntry[]> {
+    const runs = singleKeyRuns(claimed);
+    if (!runs.length || room <= 0 || perKey <= 0) return [];
+    // Read without row locks: while a relay holds the claimed event, the
+    // events queued behind it on its key are nobody else's. No other claim
+    // can take them (an earlier event of their key is unpublished), and
+    // only a claim's holder fails or parks an event; a replay or discard
+    // acts on a parked event, which stops the run.
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT f.id, f.event, f.attempts, f.last_attempt_on, f.seq,
+                k.ordering_key,
+                (f.published_on IS NULL AND f.parked_on IS NULL
+                 AND f.discarded_on IS NULL AND f.available_on <= now()) AS due,
+                (SELECT count(*) FROM ${KEYS} c WHERE c.event_id = f.id) AS key_count
+           FROM unnest($1::varchar[], $2::bigint[]) AS run(key, seq)
+           CROSS JOIN LATERAL (
+             SELECT b.event_id, b.ordering_key, b.seq FROM ${KEYS} b
+              WHERE b.ordering_key = run.key AND b.seq > run.seq
+              ORDER BY b.seq
+              LIMIT $3) k
+           JOIN ${OUTBOX} f ON f.id = k.event_id
+          ORDER BY k.ordering_key, k.seq`,
+        [runs.map(r => r.key), runs.map(r => r.seq), perKey],
+        options,
+      ),
+    );
+    return takeRuns(
+      rows.map(row => ({
+        entry: entryOf(row),
+        key: String(row.ordering_key),
+        due: row.due === true,
+        keyCount: Number(row.key_count),
+      })),
+      room,
+    );
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
@@ -275,6 +315,16 @@ function resumedBehind(cte: string): string {
        AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
        AND behind.available_on > now()
   )`;
+}
+
+function entryOf(row: Row): OutboxEntry {
+  return {
+    id: String(row.id),
+    event: jsonOf(row.event),
+    attempts: Number(row.attempts),
+    lastAttemptOn: dateOrUndefined(row.last_attempt_on),
+    seq: Number(row.seq),
+  };
 }
 
 function jsonOf(value: unknown): IEvent {
