@@ -1,2 +1,3 @@
 export * from './backoff';
 export * from './ordering-keys';
+export * from './call-batcher';

@@ -11,6 +11,8 @@ import {
   IncomingEventRow,
   StoredIncomingEvent,
 } from '../event-receipt.store';
+import {randomUUID} from 'crypto';
+import {CallBatcher} from '../../utils';
 import {rowsOf} from '../rows';
 import {POSTGRESQL} from './dialect';
 
@@ -42,8 +44,54 @@ const STORE_AND_MAP = `
                 WHERE event_key = $1::varchar AND NOT deleted
                 ORDER BY created_on, id) AS workflow_keys`;
 
-/** Incoming-event receipts on PostgreSQL: primary keys make each claim once. */
+/**
+ * `STORE_AND_MAP` for many events: the events given by arrays (their ids
+ * made by the caller), each stored unless its source id was received
+ * before; returns the ids stored and the live mappings of their keys.
+ * A source id appears at most once.
+ */
+const STORE_AND_MAP_ALL = `
+  WITH input AS (
+    SELECT * FROM unnest($1::uuid[], $2::varchar[], $3::text[], $4::varchar[],
+                         $5::text[], $6::bigint[], $7::varchar[])
+      AS i(id, key, description, source, payload, ts, source_id)
+  ), receipt AS (
+    INSERT INTO ${RECEIPTS} (source_id, event_id)
+    SELECT source_id, id FROM input WHERE source_id IS NOT NULL
+    ON CONFLICT (source_id) DO NOTHING
+    RETURNING event_id
+  ), stored AS (
+    INSERT INTO ${EVENTS} (id, key, description, source, payload, "timestamp")
+    SELECT i.id, i.key, i.description, i.source, i.payload::json, i.ts
+      FROM input i
+     WHERE i.source_id IS NULL OR i.id IN (SELECT event_id FROM receipt)
+    RETURNING id
+  )
+  SELECT ARRAY(SELECT id::text FROM stored) AS stored,
+         (SELECT json_object_agg(event_key, workflow_keys) FROM (
+            SELECT event_key,
+                   array_agg(workflow_key ORDER BY created_on, id) AS workflow_keys
+              FROM ${MAPPINGS}
+             WHERE event_key IN (SELECT key FROM input) AND NOT deleted
+             GROUP BY event_key) m) AS mappings`;
+
+interface StoreCall {
+  event: IncomingEventRow;
+  sourceId?: string;
+}
+
+/**
+ * Incoming-event receipts on PostgreSQL: primary keys make each claim once.
+ * Events stored while another statement storing events runs go together
+ * in the next one (`CallBatcher`): under load, one statement for many
+ * events rather than one each.
+ */
 export class PostgresEventReceiptStore implements EventReceiptStore {
+  private readonly storing = new CallBatcher<StoreCall, StoredIncomingEvent>(
+    calls => this.storeAndMapAll(calls),
+    ({event, sourceId}) => this.storeAndMapOne(event, sourceId),
+  );
+
   constructor(private readonly sql: SqlSession) {}
 
   async claim(
@@ -62,7 +110,14 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     return rows.length > 0;
   }
 
-  async storeAndMap(
+  storeAndMap(
+    event: IncomingEventRow,
+    sourceId?: string,
+  ): Promise<StoredIncomingEvent> {
+    return this.storing.call({event, sourceId});
+  }
+
+  private async storeAndMapOne(
     event: IncomingEventRow,
     sourceId?: string,
   ): Promise<StoredIncomingEvent> {
@@ -80,6 +135,45 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
       id: row?.id ? String(row.id) : undefined,
       workflowKeys: ((row?.workflow_keys as unknown[]) ?? []).map(String),
     };
+  }
+
+  /**
+   * Several `storeAndMap` calls in one statement. A source id given twice
+   * is stored by its first call; the later ones find it stored before.
+   */
+  private async storeAndMapAll(
+    calls: StoreCall[],
+  ): Promise<StoredIncomingEvent[]> {
+    const seen = new Set<string>();
+    const sent = calls.map(({sourceId}) => {
+      const first = sourceId === undefined || !seen.has(sourceId);
+      if (sourceId !== undefined) seen.add(sourceId);
+      return first;
+    });
+    const rows = calls.filter((_, i) => sent[i]);
+    const ids = rows.map(() => randomUUID());
+    const column = <T>(f: (call: StoreCall) => T) => rows.map(f);
+    const [row] = rowsOf(
+      await this.sql.execute(STORE_AND_MAP_ALL, [
+        ids,
+        column(c => c.event.key),
+        column(c => c.event.description ?? null),
+        column(c => c.event.source ?? null),
+        column(c => JSON.stringify(c.event.payload)),
+        column(c => c.event.timestamp),
+        column(c => c.sourceId ?? null),
+      ]),
+    );
+    const stored = new Set(((row?.stored as unknown[]) ?? []).map(String));
+    const mappings = (row?.mappings ?? {}) as Record<string, unknown[]>;
+    let next = 0;
+    return calls.map((call, i) => {
+      const id = sent[i] ? ids[next++] : undefined;
+      return {
+        id: id !== undefined && stored.has(id) ? id : undefined,
+        workflowKeys: (mappings[call.event.key] ?? []).map(String),
+      };
+    });
   }
 
   async eventIdOf(sourceId: string): Promise<string | undefined> {
