@@ -1,3 +1,4 @@
+import {juggler} from '@loopback/repository';
 import {Client, expect} from '@loopback/testlab';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {TaskServiceBindings} from '../../keys';
@@ -6,6 +7,7 @@ import {EventOutbox} from '../../services';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 import {testHttpConfig} from '../fixtures/http-config';
+import {TaskDbSourceName} from '../../types';
 import {
   concerns,
   EventBody,
@@ -247,6 +249,49 @@ for (const cell of dataCells()) {
         },
       );
       expect(new Set(attempts.map(a => a.worker)).size).to.equal(2);
+    });
+
+    it('a failure inside a run gives the rest back at once: they follow its retry, in order, long before their claim ends', async () => {
+      const receiver = await givenReceiver();
+      await subscribe(receiver.url);
+      let failed = false;
+      receiver.answer = hook => {
+        const {step} = (JSON.parse(hook.body) as EventBody).payload;
+        if (step === 'r2' && !failed) {
+          failed = true;
+          return 500;
+        }
+        return 204;
+      };
+      const steps = ['r0', 'r1', 'r2', 'r3', 'r4', 'r5'];
+      const started = Date.now();
+      const ds = await t.app.get<juggler.DataSource>(
+        `datasources.${TaskDbSourceName}`,
+      );
+      // Queued together, so one claim can take them as one run.
+      const tx = await ds.beginTransaction({});
+      for (const step of steps) {
+        await outbox.announce(
+          EventType.TaskCompleted,
+          {taskId: 'run', step},
+          {transaction: tx},
+        );
+      }
+      await tx.commit();
+      outbox.relaySoon();
+      await allDelivered(receiver.url, steps.length);
+      // The claim of the rest (timeoutMs × 2 + 5 s) never had to run out.
+      expect(Date.now() - started).to.be.below(5000);
+      // Each in order, r2 twice (refused, then taken), nothing of the
+      // task after r2 before r2 was taken.
+      expect(receiver.runsOf(stepOf('run'))).to.eql(
+        steps.map(step => `${step}✓`),
+      );
+      const sent = receiver.received.map(
+        hook => (JSON.parse(hook.body) as EventBody).payload.step,
+      );
+      expect(sent).to.eql(['r0', 'r1', 'r2', 'r2', 'r3', 'r4', 'r5']);
+      receiver.expectEachAcknowledgedOnce();
     });
 
     describe('a dead delivery', () => {

@@ -16,6 +16,12 @@ export interface WebhookDeliveryConfig {
   pollIntervalMs?: number;
   /** POSTs in flight at once per service instance; default 8. */
   concurrency?: number;
+  /**
+   * Deliveries of one task to one receiver a slot may post one after the
+   * other from one claim (each once the one before it was delivered);
+   * default 20. 1: a claim per delivery.
+   */
+  maxRunLength?: number;
   /** false: this instance does not run a delivery worker (default true). */
   enabled?: boolean;
 }
@@ -47,6 +53,7 @@ export const DEFAULT_DELIVERY_CONFIG: Required<WebhookDeliveryConfig> =
     timeoutMs: 10_000,
     pollIntervalMs: 250,
     concurrency: 8,
+    maxRunLength: 20,
     enabled: true,
   });
 

@@ -57,8 +57,11 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   readonly name = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly config: Required<WebhookDeliveryConfig>;
   private readonly inFlight = new Set<Promise<void>>();
-  /** Claimed, waiting for a free slot (at most `concurrency` of them). */
-  private readonly waiting: ClaimedDelivery[] = [];
+  /**
+   * Claimed, waiting for a free slot (at most `concurrency` of them): runs
+   * of deliveries to post one after the other, most of one delivery.
+   */
+  private readonly waiting: ClaimedRun[] = [];
   /** Attempts made, waiting to be recorded together. */
   private readonly unrecorded: UnrecordedAttempt[] = [];
   private readonly recording = new Set<Promise<void>>();
@@ -130,9 +133,15 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
         const wanted =
           concurrency - this.inFlight.size + concurrency - this.waiting.length;
         try {
-          const claimed = await this.store.claim(wanted, this.lockMs());
-          this.waiting.push(...claimed);
-          nothingDue = claimed.length < wanted;
+          const claimedAt = Date.now();
+          const claimed = await this.store.claim(
+            wanted,
+            this.lockMs(),
+            this.config.maxRunLength,
+          );
+          const runs = runsOf(claimed, claimedAt);
+          this.waiting.push(...runs);
+          nothingDue = runs.length < wanted;
           this.lastClaimError = undefined;
         } catch (err) {
           this.logClaimError(err as Error);
@@ -159,7 +168,27 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       this.inFlight.size < this.config.concurrency &&
       this.waiting.length
     ) {
-      this.track(this.deliver(this.waiting.shift()!));
+      this.track(this.deliverRun(this.waiting.shift()!));
+    }
+  }
+
+  /**
+   * A run in one slot: each delivery once the one before it was delivered.
+   * After a failure, or when the claim has too little time left for one
+   * more POST, the rest is given back unattempted: it follows the failed
+   * one's retry, and no claim can expire while its POST is under way.
+   */
+  private async deliverRun({deliveries, claimedAt}: ClaimedRun) {
+    const deadline = claimedAt + this.lockMs() - this.config.timeoutMs - 1000;
+    for (let i = 0; i < deliveries.length; i++) {
+      if (i > 0 && Date.now() > deadline) {
+        await this.store.release?.(deliveries.slice(i));
+        return;
+      }
+      if (!(await this.deliver(deliveries[i]))) {
+        await this.store.release?.(deliveries.slice(i + 1));
+        return;
+      }
     }
   }
 
@@ -208,7 +237,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
    * recorded. The slot frees when the POST is done; the claim holds until
    * the outcome is recorded, so nobody sends the delivery meanwhile.
    */
-  private async deliver(delivery: ClaimedDelivery): Promise<void> {
+  private async deliver(delivery: ClaimedDelivery): Promise<boolean> {
     const started = performance.now();
     let statusCode: number | undefined;
     let error: string | undefined;
@@ -249,6 +278,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
         this.notify();
       });
     this.recording.add(recorded);
+    return delivered;
   }
 
   /** Resolves once the outcome is recorded, with others that came meanwhile. */
@@ -351,6 +381,23 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       'Webhook delivery worker: claiming deliveries failed',
     );
   }
+}
+
+/** Deliveries of one claim to post one after the other. */
+interface ClaimedRun {
+  deliveries: ClaimedDelivery[];
+  /** When they were claimed (ms): their claim ends `lockMs` later. */
+  claimedAt: number;
+}
+
+/** A claim's deliveries as runs, in the order the store gave them. */
+function runsOf(claimed: ClaimedDelivery[], claimedAt: number): ClaimedRun[] {
+  const runs = new Map<string, ClaimedDelivery[]>();
+  for (const delivery of claimed) {
+    const run = delivery.run ?? delivery.id;
+    runs.set(run, [...(runs.get(run) ?? []), delivery]);
+  }
+  return [...runs.values()].map(deliveries => ({deliveries, claimedAt}));
 }
 
 /** The event's key and task, read from the body that was sent. */

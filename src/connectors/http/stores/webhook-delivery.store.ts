@@ -14,6 +14,12 @@ export interface ClaimedDelivery {
   lockToken: string;
   /** The subscribing client's secret; kept in memory only to sign. */
   apiSecret: string;
+  /**
+   * Deliveries of one claim with the same `run` go to one receiver on one
+   * task: they are posted in the order the claim returned them, each after
+   * the one before it was delivered. None: it goes alone.
+   */
+  run?: string;
 }
 
 /** What one attempt came to, as the worker records it. */
@@ -61,9 +67,22 @@ export interface WebhookDeliveryStore {
    * Claims up to `limit` due deliveries no other worker holds, until
    * `lockMs` from now, each the first undelivered one of its receiver and
    * keys. The claim commits at once; a worker that dies mid-delivery loses
-   * its claim when `lockMs` has passed.
+   * its claim when `lockMs` has passed. With `perRun` above 1 a store may
+   * also claim, behind a delivery with a single key, up to `perRun - 1`
+   * deliveries queued right behind it to the same receiver on that key
+   * (each due and of that key alone), marked with the same `run`.
    */
-  claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]>;
+  claim(
+    limit: number,
+    lockMs: number,
+    perRun?: number,
+  ): Promise<ClaimedDelivery[]>;
+  /**
+   * Optional: gives claims back unattempted (the rest of a run after a
+   * failed delivery), so they go after that one's retry rather than when
+   * their claim expires.
+   */
+  release?(claims: ClaimedDelivery[]): Promise<void>;
   /**
    * Records an attempt and its outcome. The delivery changes only while the
    * worker still holds the claim; the attempt is recorded either way. A

@@ -96,10 +96,20 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     return Number(row?.n ?? 0);
   }
 
-  async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
+  async claim(
+    limit: number,
+    lockMs: number,
+    perRun = 1,
+  ): Promise<ClaimedDelivery[]> {
+    // The first undelivered delivery of each receiver and key (the heads),
+    // then, behind each head with a single key, the deliveries to the same
+    // receiver queued right behind it on that key, while each is due, not
+    // held and of that key alone. They need no row lock of their own: while
+    // the head is undelivered no claim can take them, and the claim's lock
+    // (locked_until) keeps them once it commits.
     const rows = rowsOf(
       await this.sql.execute(
-        `WITH due AS (
+        `WITH heads AS (
            SELECT d.id FROM ${DELIVERIES} d
             WHERE d.status = 'pending' AND d.next_attempt_on <= now()
               AND (d.locked_until IS NULL OR d.locked_until <= now())
@@ -113,26 +123,67 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
             ORDER BY d.next_attempt_on
             LIMIT $1
             FOR UPDATE OF d SKIP LOCKED
+         ), runs AS (
+           SELECT k.delivery_id AS head, k.receiver, k.ordering_key, k.seq
+             FROM heads h JOIN ${KEYS} k ON k.delivery_id = h.id
+            WHERE NOT EXISTS (SELECT 1 FROM ${KEYS} o
+                               WHERE o.delivery_id = h.id
+                                 AND o.ordering_key <> k.ordering_key)
+         ), followers AS (
+           SELECT b.delivery_id AS id, r.head,
+                  bool_and(f.status = 'pending' AND f.next_attempt_on <= now()
+                           AND (f.locked_until IS NULL OR f.locked_until <= now())
+                           AND NOT EXISTS (SELECT 1 FROM ${KEYS} o
+                                            WHERE o.delivery_id = f.id
+                                              AND o.ordering_key <> r.ordering_key))
+                    OVER (PARTITION BY r.head ORDER BY b.seq) AS go
+             FROM runs r
+             CROSS JOIN LATERAL (
+               SELECT kb.delivery_id, kb.seq FROM ${KEYS} kb
+                WHERE kb.receiver = r.receiver
+                  AND kb.ordering_key = r.ordering_key AND kb.seq > r.seq
+                ORDER BY kb.seq
+                LIMIT $3) b
+             JOIN ${DELIVERIES} f ON f.id = b.delivery_id
+         ), chosen AS (
+           SELECT id, id AS head FROM heads
+           UNION ALL
+           SELECT id, head FROM followers WHERE go
          )
          UPDATE ${DELIVERIES} d
             SET locked_until = now() + make_interval(secs => $2::double precision / 1000),
                 lock_token = gen_random_uuid()
-           FROM due, ${CLIENT_APPS} c
-          WHERE d.id = due.id AND c.id = d.client_app_id
+           FROM chosen, ${CLIENT_APPS} c
+          WHERE d.id = chosen.id AND c.id = d.client_app_id
          RETURNING d.id, d.url, d.event::text AS body, d.attempts,
-                   d.total_attempts, d.lock_token, c.api_secret`,
-        [limit, lockMs],
+                   d.total_attempts, d.lock_token, c.api_secret, d.seq,
+                   chosen.head`,
+        [limit, lockMs, Math.max(0, perRun - 1)],
       ),
     );
-    return rows.map(r => ({
-      id: String(r.id),
-      url: String(r.url),
-      body: String(r.body),
-      attempts: Number(r.attempts),
-      attemptNo: Number(r.total_attempts) + 1,
-      lockToken: String(r.lock_token),
-      apiSecret: String(r.api_secret),
-    }));
+    return rows
+      .sort((a, b) => Number(a.seq) - Number(b.seq))
+      .map(r => ({
+        id: String(r.id),
+        url: String(r.url),
+        body: String(r.body),
+        attempts: Number(r.attempts),
+        attemptNo: Number(r.total_attempts) + 1,
+        lockToken: String(r.lock_token),
+        apiSecret: String(r.api_secret),
+        run: String(r.head),
+      }));
+  }
+
+  async release(claims: ClaimedDelivery[]): Promise<void> {
+    if (!claims.length) return;
+    await this.sql.execute(
+      `UPDATE ${DELIVERIES} d
+          SET locked_until = NULL, lock_token = NULL
+         FROM unnest($1::uuid[], $2::uuid[]) AS c(id, token)
+        WHERE d.id = c.id AND d.lock_token = c.token`,
+      [claims.map(c => c.id), claims.map(c => c.lockToken)],
+    );
   }
 
   async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
