@@ -36,11 +36,13 @@ export class CallBatcher<I, O> {
     if (this.inFlight >= maxInFlight || !this.waiting.length) return;
     const calls = this.waiting.splice(0, maxBatch);
     this.inFlight++;
-    // `run` settles every call itself and never rejects.
-    void this.run(calls).finally(() => {
-      this.inFlight--;
-      this.next();
-    });
+    // `run` settles every call itself; it never rejects.
+    this.run(calls)
+      .catch(() => undefined)
+      .finally(() => {
+        this.inFlight--;
+        this.next();
+      });
   }
 
   private async run(calls: Call<I, O>[]): Promise<void> {
