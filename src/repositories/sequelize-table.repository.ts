@@ -17,7 +17,7 @@ import {
   SequelizeCrudRepository,
   SequelizeDataSource,
 } from '@loopback/sequelize';
-import {DataTypes, ModelAttributeColumnOptions} from 'sequelize';
+import {DataTypes, ModelAttributeColumnOptions, Op} from 'sequelize';
 import {TASK_SCHEMA} from '../models';
 import {
   fittedToDialect,
@@ -74,6 +74,18 @@ export class SequelizeTableRepository<
     }
     leaveSchemaToMigrations(dataSource);
     this.sql = sqlSessionOf(dataSource);
+  }
+
+  /**
+   * A `regexp` condition as the juggler reads it: `'/source/flags'` (or a
+   * RegExp) is the pattern with its flags, `i` matching case-insensitively
+   * (PostgreSQL `~*`, an inline `(?i)` on MySQL/MariaDB). The base passed
+   * the text on as the pattern itself, so such a filter matched nothing.
+   */
+  override buildSequelizeWhere<MT extends T>(where: Where<MT>) {
+    const built = super.buildSequelizeWhere(where);
+    withJugglerRegexps(built, sqlDialectOf(this.dataSource).name);
+    return built;
   }
 
   /** Called by the base constructor: uses nothing this class initialises. */
@@ -254,4 +266,45 @@ function typeName(type: unknown): string {
 /** Plain data for Sequelize, from a model instance or plain data. */
 function plain<T extends Entity>(data: DataObject<T>): DataObject<T> {
   return data instanceof Entity ? (data.toObject() as DataObject<T>) : data;
+}
+
+/** A pattern as the juggler reads a `regexp` value; undefined: a plain pattern. */
+function jugglerRegExp(value: unknown): RegExp | undefined {
+  if (value instanceof RegExp) return value;
+  if (typeof value !== 'string') return undefined;
+  const parts = /^\/(.*)\/([a-z]*)$/s.exec(value);
+  if (!parts) return undefined;
+  try {
+    return new RegExp(parts[1], parts[2]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Rewrites the `Op.regexp` conditions of a built where in place (see `buildSequelizeWhere`). */
+function withJugglerRegexps(where: unknown, dialect: string): void {
+  if (Array.isArray(where)) {
+    for (const part of where) withJugglerRegexps(part, dialect);
+    return;
+  }
+  if (!where || typeof where !== 'object') return;
+  const condition = where as Record<string | symbol, unknown>;
+  const pattern = jugglerRegExp(condition[Op.regexp]);
+  if (pattern) {
+    delete condition[Op.regexp];
+    if (dialect === 'postgresql') {
+      condition[pattern.ignoreCase ? Op.iRegexp : Op.regexp] = pattern.source;
+    } else {
+      condition[Op.regexp] =
+        (pattern.ignoreCase ? '(?i)' : '') +
+        (pattern.multiline ? '(?m)' : '') +
+        pattern.source;
+    }
+  }
+  for (const key of [
+    ...Object.keys(condition),
+    ...Object.getOwnPropertySymbols(condition),
+  ]) {
+    withJugglerRegexps(condition[key], dialect);
+  }
 }

@@ -1,6 +1,6 @@
 import {juggler, Options} from '@loopback/repository';
 import {SequelizeDataSource} from '@loopback/sequelize';
-import {guardDroppedConnections} from './connections';
+import {guardDroppedConnections, portableMySqlRegexp} from './connections';
 import {sqlDialectOf} from './dialect';
 import {SqlDialect} from './types';
 
@@ -37,6 +37,7 @@ class JugglerSession implements SqlSession {
 
   constructor(private readonly dataSource: juggler.DataSource) {
     this.dialect = sqlDialectOf(dataSource);
+    portableMySqlRegexp(dataSource);
   }
 
   get name(): string {

@@ -69,6 +69,28 @@ for (const cell of dataCells()) {
     });
 
     describe('GET /tasks', () => {
+      it('matches a regexp filter on every database, case-sensitive unless it says i', async () => {
+        for (const key of ['alpha-1', 'Alpha-2', 'beta'])
+          await givenTask({key});
+        const keysFor = async (regexp: string) => {
+          const res = await client
+            .get('/tasks')
+            .query({
+              filter: JSON.stringify({
+                where: {key: {regexp}},
+                order: ['key ASC'],
+              }),
+            })
+            .set(admin)
+            .expect(200);
+          return (res.body as {key: string}[]).map(t => t.key).sort();
+        };
+        expect(await keysFor('^alpha')).to.eql(['alpha-1']);
+        expect(await keysFor('/^alpha/i')).to.eql(['Alpha-2', 'alpha-1']);
+        expect(await keysFor('a-[0-9]$')).to.eql(['Alpha-2', 'alpha-1']);
+        expect(await keysFor('(a+)+$')).to.eql(['beta']);
+      });
+
       it('lists, filters, counts and reads one task with its user tasks', async () => {
         const a = await givenTask({key: 'a', priority: 'high'});
         await givenTask({key: 'b', priority: 'low'});
