@@ -1,5 +1,6 @@
 import {Options} from '@loopback/repository';
 import {IEvent} from '../../../interfaces';
+import {Row} from '../../../sql';
 
 /** A delivery a worker has claimed: what it needs to sign and POST it. */
 export interface ClaimedDelivery {
@@ -20,6 +21,26 @@ export interface ClaimedDelivery {
    * the one before it was delivered. None: it goes alone.
    */
   run?: string;
+}
+
+/**
+ * A claimed delivery from a claim's row (`id`, `url`, `body`, `attempts`,
+ * `total_attempts`, `lock_token`, `api_secret`, and `head` for a run).
+ */
+export function claimedDeliveryOf(row: Row): ClaimedDelivery {
+  return {
+    id: String(row.id),
+    url: String(row.url),
+    body: String(row.body),
+    attempts: Number(row.attempts),
+    attemptNo: Number(row.total_attempts) + 1,
+    lockToken: String(row.lock_token),
+    apiSecret: String(row.api_secret),
+    run:
+      row.head === undefined || row.head === null
+        ? undefined
+        : String(row.head),
+  };
 }
 
 /** What one attempt came to, as the worker records it. */

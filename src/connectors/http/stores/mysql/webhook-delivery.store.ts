@@ -23,6 +23,7 @@ import {WebhookDeliveryStatus} from '../../types';
 import {
   AttemptOutcome,
   ClaimedDelivery,
+  claimedDeliveryOf,
   WebhookDeliveryStore,
 } from '../webhook-delivery.store';
 
@@ -191,15 +192,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         ),
       );
     });
-    return rows.map((r: Row) => ({
-      id: String(r.id),
-      url: String(r.url),
-      body: String(r.body),
-      attempts: Number(r.attempts),
-      attemptNo: Number(r.total_attempts) + 1,
-      lockToken: String(r.lock_token),
-      apiSecret: String(r.api_secret),
-    }));
+    return rows.map(claimedDeliveryOf);
   }
 
   /**

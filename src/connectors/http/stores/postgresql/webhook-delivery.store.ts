@@ -13,6 +13,7 @@ import {WebhookDeliveryStatus} from '../../types';
 import {
   AttemptOutcome,
   ClaimedDelivery,
+  claimedDeliveryOf,
   WebhookDeliveryStore,
 } from '../webhook-delivery.store';
 
@@ -163,16 +164,7 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     );
     return rows
       .sort((a, b) => Number(a.seq) - Number(b.seq))
-      .map(r => ({
-        id: String(r.id),
-        url: String(r.url),
-        body: String(r.body),
-        attempts: Number(r.attempts),
-        attemptNo: Number(r.total_attempts) + 1,
-        lockToken: String(r.lock_token),
-        apiSecret: String(r.api_secret),
-        run: String(r.head),
-      }));
+      .map(claimedDeliveryOf);
   }
 
   async release(claims: ClaimedDelivery[]): Promise<void> {
