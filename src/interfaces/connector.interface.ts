@@ -4,11 +4,38 @@ import {IEvent} from './event.interface';
 export type EventHandler<E = IEvent> = (event: E) => Promise<void>;
 
 /**
+ * What is left of handling one event after its batch was handled together
+ * (its mapped workflows to start, say). The connector runs it where it
+ * would have called the handler for that event, in the same order and
+ * with the same retries.
+ */
+export type EventRemainder = () => Promise<void>;
+
+/**
+ * Handles events that arrived together (one fetched batch) as far as they
+ * can go together, and returns, in their order, what is left of each
+ * (undefined: nothing). All or nothing: when it rejects, none of them was
+ * handled, and the connector hands each to the event handler instead.
+ */
+export type EventBatchHandler<E = IEvent> = (
+  events: E[],
+) => Promise<(EventRemainder | undefined)[]>;
+
+/**
  * A source of events: Kafka topics, an HTTP route, ... `E` may be any type,
  * as in the original (the service itself hands on `IEvent`s).
  */
 export interface IIncomingConnector<E = IEvent> {
-  subscribe(handler: EventHandler<E>): Promise<void>;
+  /**
+   * Hands each event to `handler`. A connector that receives events in
+   * batches may first hand a batch to `batchHandler` (one statement for
+   * all of them rather than one each), then run what it left of each event
+   * instead of calling `handler`.
+   */
+  subscribe(
+    handler: EventHandler<E>,
+    batchHandler?: EventBatchHandler<E>,
+  ): Promise<void>;
   unsubscribe(): Promise<void>;
 }
 

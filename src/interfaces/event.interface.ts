@@ -1,4 +1,5 @@
 import {AnyObject} from '@loopback/repository';
+import type {EventRemainder} from './connector.interface';
 
 /** An event as the task service sees it, in or out. */
 export interface IEvent<T = AnyObject> {
@@ -25,6 +26,14 @@ export interface IEventAdapter<T, E = IEvent, R = unknown> {
 /** Decides what an incoming event does (stores it, starts workflows). */
 export interface IEventProcessor<E extends IEvent = IEvent> {
   handle(event: E): Promise<void>;
+  /**
+   * Optional: handles events that arrived together as far as they can go
+   * together (stored in one statement) and returns, in their order, what is
+   * left of each: starting its mapped workflows, which the caller runs in
+   * order per key and retries as it would retry `handle`; undefined when
+   * nothing is left. All or nothing: when it rejects, none was handled.
+   */
+  handleBatch?(events: E[]): Promise<(EventRemainder | undefined)[]>;
 }
 
 /** Returns false to drop an incoming event before it is stored. */

@@ -6,7 +6,12 @@ import {
   LifeCycleObserver,
 } from '@loopback/core';
 import {asSystemUser} from '../auth/system-user';
-import {IEvent, IEventProcessor, IIncomingConnector} from '../interfaces';
+import {
+  EventRemainder,
+  IEvent,
+  IEventProcessor,
+  IIncomingConnector,
+} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {withLogContext} from '../observability/log-context';
 import {EventProcessorService} from '../services/event-processor.service';
@@ -14,7 +19,7 @@ import {EventProcessorService} from '../services/event-processor.service';
 /**
  * Connects the incoming connector to the event processor on start, and
  * disconnects it on stop. Each event is handled in a context of its own,
- * as the system user.
+ * as the system user; events that arrive together are stored together.
  */
 @lifeCycleObserver('task-service')
 export class IncomingEventsObserver implements LifeCycleObserver {
@@ -34,7 +39,10 @@ export class IncomingEventsObserver implements LifeCycleObserver {
       },
     );
     if (!this.connector) return;
-    await this.connector.subscribe(event => this.handle(event));
+    await this.connector.subscribe(
+      event => this.handle(event),
+      events => this.handleBatch(events),
+    );
   }
 
   async stop(): Promise<void> {
@@ -50,6 +58,30 @@ export class IncomingEventsObserver implements LifeCycleObserver {
     return withLogContext({eventKey: event.key, sourceEventId: event.id}, () =>
       this.process(event),
     );
+  }
+
+  /**
+   * Events that arrived together: the service's own processor stores them
+   * in one go and leaves the rest of each (its workflow starts) to run in
+   * that event's log context; a processor the host bound handles each
+   * event whole, as `handle` does.
+   */
+  private async handleBatch(
+    events: IEvent[],
+  ): Promise<(EventRemainder | undefined)[]> {
+    const processor = this.isDefaultProcessor()
+      ? await this.sharedProcessor()
+      : undefined;
+    if (!processor?.handleBatch) {
+      return events.map(event => () => this.handle(event));
+    }
+    const remainders = await processor.handleBatch(events);
+    return remainders.map((remainder, i) => {
+      if (!remainder) return undefined;
+      const {key, id} = events[i];
+      return () =>
+        withLogContext({eventKey: key, sourceEventId: id}, remainder);
+    });
   }
 
   private async process(event: IEvent): Promise<void> {

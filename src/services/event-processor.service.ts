@@ -1,6 +1,11 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {AnyObject, DataObject, repository} from '@loopback/repository';
-import {EventFilter, IEvent, IEventProcessor} from '../interfaces';
+import {
+  EventFilter,
+  EventRemainder,
+  IEvent,
+  IEventProcessor,
+} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Event} from '../models';
 import {TaskObservabilityBindings} from '../observability/keys';
@@ -66,32 +71,103 @@ export class EventProcessorService implements IEventProcessor {
     }
   }
 
+  /**
+   * Handles the events of a batch together as far as they go together:
+   * the filter, then every kept event stored (once per source id) and the
+   * workflows mapped to its key read, in one statement. Returns, in their
+   * order, what is left of each: starting its mapped workflows, as `handle`
+   * would (undefined: dropped or nothing mapped). Without a store that
+   * takes many events at once, all of each is left.
+   */
+  async handleBatch(events: IEvent[]): Promise<(EventRemainder | undefined)[]> {
+    if (!this.receipts.storeAndMapAll) {
+      return events.map(event => () => this.handle(event));
+    }
+    const filter = this.filter;
+    const kept = filter
+      ? await Promise.all(events.map(async event => !!(await filter(event))))
+      : events.map(() => true);
+    const toStore = events.filter((_, i) => kept[i]);
+    const results = toStore.length
+      ? await this.receipts.storeAndMapAll(
+          toStore.map(event => ({event: rowOf(event), sourceId: event.id})),
+        )
+      : [];
+    this.countReceived(events);
+    this.logger.debug(
+      {events: events.length, stored: results.filter(r => r.id).length},
+      'Events stored together',
+    );
+    let next = 0;
+    return events.map((event, i) => {
+      if (!kept[i]) return undefined;
+      const {id, workflowKeys} = results[next++];
+      if (!workflowKeys.length) return undefined;
+      let tried = false;
+      return async () => {
+        try {
+          // A retry may follow a start that failed after the engine made
+          // the instance: it looks for it first, as a redelivery does.
+          const stored: StoredEvent =
+            id !== undefined
+              ? {id, fresh: !tried}
+              : await this.storedBefore(event.id!);
+          tried = true;
+          await this.startMapped(event, stored, workflowKeys);
+        } catch (err) {
+          this.metrics?.eventsFailed.inc({source: event.source ?? 'unknown'});
+          throw err;
+        }
+      };
+    });
+  }
+
+  /** One increment per source and key of a batch (a batch is mostly one key). */
+  private countReceived(events: IEvent[]): void {
+    if (!this.metrics) return;
+    const counts = new Map<string, {source: string; key: string; n: number}>();
+    for (const {source = 'unknown', key} of events) {
+      const label = JSON.stringify([source, key]);
+      const count = counts.get(label);
+      if (count) count.n++;
+      else counts.set(label, {source, key, n: 1});
+    }
+    for (const {source, key, n} of counts.values()) {
+      this.metrics.eventsReceived.inc({source, key}, n);
+    }
+  }
+
   private async process(event: IEvent): Promise<void> {
     if (this.filter && !(await this.filter(event))) {
       this.logger.debug({eventKey: event.key}, 'Event dropped by the filter');
       return;
     }
-    const payload: AnyObject = event.payload ?? {};
     const {stored, workflowKeys} = await this.storeAndMap(
-      {
-        key: event.key,
-        payload,
-        timestamp: Number(event.timestamp ?? Date.now()),
-        source: stringOr(payload.source, event.source),
-        description:
-          stringOr(payload.description, event.description) ??
-          `Task for ${event.key}`,
-      },
+      rowOf(event),
       event.id,
     );
-    addLogContext({eventId: stored.id});
     if (!workflowKeys.length) {
+      addLogContext({eventId: stored.id});
       this.logger.debug(
         {eventKey: event.key, fresh: stored.fresh},
         'Event stored; no workflow is mapped to it',
       );
       return;
     }
+    await this.startMapped(event, stored, workflowKeys);
+  }
+
+  /**
+   * Starts each workflow mapped to the stored event's key, once per event
+   * when it has a source id.
+   */
+  private async startMapped(
+    event: IEvent,
+    stored: StoredEvent,
+    workflowKeys: string[],
+  ): Promise<void> {
+    addLogContext({eventId: stored.id});
+    const payload: AnyObject = event.payload ?? {};
     let started = 0;
     for (const workflowKey of workflowKeys) {
       const start = () =>
@@ -213,6 +289,20 @@ export class EventProcessorService implements IEventProcessor {
 
 /** Rolls back the copy of an event that an earlier delivery already stored. */
 class AlreadyStored extends Error {}
+
+/** The event as it is stored. */
+function rowOf(event: IEvent): IncomingEventRow {
+  const payload: AnyObject = event.payload ?? {};
+  return {
+    key: event.key,
+    payload,
+    timestamp: Number(event.timestamp ?? Date.now()),
+    source: stringOr(payload.source, event.source),
+    description:
+      stringOr(payload.description, event.description) ??
+      `Task for ${event.key}`,
+  };
+}
 
 function stringOr(...values: unknown[]): string | undefined {
   return values.find((v): v is string => typeof v === 'string' && v !== '');

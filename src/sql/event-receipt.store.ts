@@ -10,6 +10,12 @@ export interface IncomingEventRow {
   timestamp: number;
 }
 
+/** An incoming event to store, with its id at its source if it has one. */
+export interface IncomingEventToStore {
+  event: IncomingEventRow;
+  sourceId?: string;
+}
+
 /** What storing an incoming event came to, and the workflows mapped to its key. */
 export interface StoredIncomingEvent {
   /** The event stored now; undefined when an earlier delivery of its source id stored it. */
@@ -42,6 +48,17 @@ export interface EventReceiptStore {
     event: IncomingEventRow,
     sourceId?: string,
   ): Promise<StoredIncomingEvent>;
+  /**
+   * Optional: `storeAndMap` for many events at once (a fetched batch), all
+   * or nothing, with the results in the order of `events`. A source id
+   * given twice is stored by its first event; the later ones get no id, as
+   * a redelivery does. Throws having stored none of them when it fails
+   * (also when, on some databases, another delivery of one of the source
+   * ids commits meanwhile): the caller then stores them one by one.
+   */
+  storeAndMapAll?(
+    events: IncomingEventToStore[],
+  ): Promise<StoredIncomingEvent[]>;
   /** The event stored for `sourceId`, if any. */
   eventIdOf(sourceId: string): Promise<string | undefined>;
   /**

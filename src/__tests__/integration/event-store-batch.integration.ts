@@ -8,6 +8,7 @@ import {
 } from '../../sql';
 import {givenTestApp, TestApp} from '../fixtures/app';
 import {TestDatabase} from '../fixtures/database';
+import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 
 const event = (key: string, n: number): IncomingEventRow => ({
   key,
@@ -85,3 +86,143 @@ describe('Incoming events stored together under load (PostgreSQL)', function () 
     expect(results.filter(r => r.id === undefined)).to.have.length(24 + 1);
   });
 });
+
+interface StoredRow {
+  id: string;
+  key: string;
+  payload: unknown;
+  source: string;
+}
+
+for (const cell of dataCells()) {
+  describe(`A fetched batch of incoming events stored in one go (${cell.name})`, function () {
+    this.timeout(60000);
+    let db: CellDatabase;
+    let t: TestApp;
+    let store: EventReceiptStore;
+
+    before(async () => {
+      db = await givenCellDatabase(cell, ['core']);
+      t = await givenTestApp({db});
+      store = await t.app.get(TaskSqlBindings.EVENT_RECEIPT_STORE);
+      const mappings = await t.app.getRepository(EventWorkflowRepository);
+      await mappings.create({eventKey: 'mapped', workflowKey: 'first'});
+      // Mappings come in the order they were made: a later millisecond.
+      await new Promise(r => setTimeout(r, 5));
+      await mappings.create({eventKey: 'mapped', workflowKey: 'second'});
+      const gone = await mappings.create({
+        eventKey: 'mapped',
+        workflowKey: 'unmapped-since',
+      });
+      await mappings.deleteById(gone.id!);
+    });
+    after(async () => {
+      await t?.stop();
+      await db?.drop();
+    });
+
+    async function storedRows(): Promise<(StoredRow & {n: number})[]> {
+      const rows = await db.rows<StoredRow>('events', {
+        columns: ['id', 'key', 'payload', 'source'],
+      });
+      return rows.map(r => {
+        const payload = (
+          typeof r.payload === 'string' ? JSON.parse(r.payload) : r.payload
+        ) as {n: number};
+        return {...r, id: String(r.id), payload, n: payload.n};
+      });
+    }
+
+    async function receipts(): Promise<Map<string, string>> {
+      const rows = await db.rows<{source_id: string; event_id: string}>(
+        'event_receipts',
+      );
+      return new Map(rows.map(r => [r.source_id, String(r.event_id)]));
+    }
+
+    it('stores each event once per source id, in the order given, with the live mappings of its key', async () => {
+      const [earlier] = await store.storeAndMapAll!([
+        {event: event('mapped', 0), sourceId: 'batch-0'},
+      ]);
+      expect(earlier.id).to.be.a.String();
+      expect(earlier.workflowKeys).to.eql(['first', 'second']);
+
+      const batch = [
+        {event: event('unmapped', 1), sourceId: 'batch-1'},
+        {event: event('mapped', 2), sourceId: 'batch-2'},
+        // A redelivery of one stored before.
+        {event: event('mapped', 3), sourceId: 'batch-0'},
+        // No source id: always stored.
+        {event: event('unmapped', 4)},
+        {event: event('mapped', 5)},
+        // The same source id twice within the batch: the first is stored.
+        {event: event('unmapped', 6), sourceId: 'batch-1'},
+        {event: event('mapped', 7), sourceId: 'batch-7'},
+      ];
+      const results = await store.storeAndMapAll!(batch);
+
+      expect(results.map(r => r.workflowKeys)).to.eql(
+        batch.map(({event: e}) =>
+          e.key === 'mapped' ? ['first', 'second'] : [],
+        ),
+      );
+      const stored = results.map(r => r.id !== undefined);
+      expect(stored).to.eql([true, true, false, true, true, false, true]);
+      const rows = await storedRows();
+      // Each id given is the row of that event, stored with what it carried.
+      results.forEach((r, i) => {
+        if (!r.id) return;
+        const row = rows.find(x => x.id === r.id);
+        expect(row).to.containDeep({
+          key: batch[i].event.key,
+          source: 'test',
+          n: (batch[i].event.payload as {n: number}).n,
+        });
+      });
+      expect(rows.map(r => r.n).sort()).to.eql([0, 1, 2, 4, 5, 7]);
+      const bySource = await receipts();
+      expect(bySource).to.eql(
+        new Map([
+          ['batch-0', earlier.id],
+          ['batch-1', results[0].id],
+          ['batch-2', results[1].id],
+          ['batch-7', results[6].id],
+        ]),
+      );
+
+      // The whole batch delivered again stores only the events without a
+      // source id.
+      const again = await store.storeAndMapAll!(batch);
+      expect(again.map(r => r.id !== undefined)).to.eql([
+        false,
+        false,
+        false,
+        true,
+        true,
+        false,
+        false,
+      ]);
+      expect(await storedRows()).to.have.length(rows.length + 2);
+      expect(await receipts()).to.eql(bySource);
+    });
+
+    it('stores none of a batch when one of its events cannot be stored', async () => {
+      const before = await storedRows();
+      const receiptsBefore = await receipts();
+      await expect(
+        store.storeAndMapAll!([
+          {event: event('unmapped', 100), sourceId: 'fails-100'},
+          {event: event('x'.repeat(300), 101), sourceId: 'fails-101'},
+          {event: event('mapped', 102)},
+        ]),
+      ).to.be.rejected();
+      expect(await storedRows()).to.have.length(before.length);
+      expect(await receipts()).to.eql(receiptsBefore);
+      // Nothing of it was received: each is stored when it comes again.
+      const [retried] = await store.storeAndMapAll!([
+        {event: event('unmapped', 100), sourceId: 'fails-100'},
+      ]);
+      expect(retried.id).to.be.a.String();
+    });
+  });
+}

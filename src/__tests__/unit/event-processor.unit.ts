@@ -160,4 +160,49 @@ describe('EventProcessorService (unit)', () => {
       ['event-1', 'second:1:b'],
     ]);
   });
+
+  it('a batch: the filter, one store for the kept events, and what is left of each to run later', async () => {
+    const p = processor(e => e.payload.amount !== 0);
+    const storeAndMapAll = sinon.stub().resolves([
+      {id: 'event-a', workflowKeys: ['first:1:a']},
+      {id: undefined, workflowKeys: ['first:1:a']},
+      {id: 'event-c', workflowKeys: []},
+    ]);
+    Object.assign(receipts, {storeAndMapAll});
+    receipts.claimStart.resolves(true);
+    receipts.eventIdOf.resolves('event-stored-before');
+    const batch: IEvent[] = [
+      {...event, id: 's-a'},
+      {...event, id: 's-dropped', payload: {amount: 0}},
+      {...event, id: 's-b'},
+      {...event, id: 's-c', key: 'unmapped'},
+    ];
+    const left = await p.handleBatch(batch);
+    sinon.assert.calledOnce(storeAndMapAll);
+    expect(
+      storeAndMapAll.args[0][0].map((e: {sourceId: string}) => e.sourceId),
+    ).to.eql(['s-a', 's-b', 's-c']);
+    // Dropped, or nothing mapped: nothing left.
+    expect(left.map(l => typeof l)).to.eql([
+      'function',
+      'undefined',
+      'function',
+      'undefined',
+    ]);
+    expect(started).to.eql([]);
+
+    await left[0]!();
+    expect(found).to.eql([]);
+    // Stored before (a redelivery): its event looked up, then the engine
+    // asked before starting.
+    await left[2]!();
+    expect(found).to.eql([
+      eventBusinessKey('event-stored-before', 'first:1:a'),
+    ]);
+    // A retry after a start failed looks for what the first try started.
+    await left[0]!();
+    expect(found).to.have.length(2);
+    expect(found[1]).to.equal(eventBusinessKey('event-a', 'first:1:a'));
+    expect(started).to.eql(['first:1:a', 'first:1:a', 'first:1:a']);
+  });
 });

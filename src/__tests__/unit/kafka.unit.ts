@@ -259,6 +259,92 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '5'}]]);
   });
 
+  it('hands a batch’s events to the batch handler at once, then runs what it left of each in order per key', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    const log: string[] = [];
+    const alone: string[] = [];
+    let batches = 0;
+    await service.subscribe(
+      async received => {
+        alone.push(String(received.payload.n));
+      },
+      async events => {
+        batches++;
+        log.push(`together ${events.map(e => e.payload.n).join(',')}`);
+        return events.map(({payload: {n}}) =>
+          // Odd ones have something left; a3's fails once.
+          Number(String(n).slice(1)) % 2 === 0
+            ? undefined
+            : async () => {
+                log.push(`start ${n}`);
+                await new Promise(r => setTimeout(r, 10));
+                if (n === 'a3' && !log.includes('failed a3')) {
+                  log.push('failed a3');
+                  throw new Error('engine hiccup');
+                }
+                log.push(`end ${n}`);
+              },
+        );
+      },
+    );
+    const keyed = (key: string, value: string, offset: string) => ({
+      ...aMessage(value, offset),
+      key: Buffer.from(key),
+    });
+    const message = (key: string, n: string, offset: string) =>
+      keyed(key, JSON.stringify({n}), offset);
+    await fake.deliver(
+      message('a', 'a1', '1'),
+      message('b', 'b1', '2'),
+      keyed('a', 'poison', '3'),
+      message('a', 'a2', '4'),
+      message('a', 'a3', '5'),
+      message('b', 'b3', '6'),
+      message('a', 'a5', '7'),
+    );
+    expect(batches).to.equal(1);
+    expect(log[0]).to.equal('together a1,b1,a2,a3,b3,a5');
+    // Lane a in its order, a3 retried before a5; lane b beside it.
+    const a = log.filter(l => /^(start|end|failed) a/.test(l));
+    expect(a).to.eql([
+      'start a1',
+      'end a1',
+      'start a3',
+      'failed a3',
+      'start a3',
+      'end a3',
+      'start a5',
+      'end a5',
+    ]);
+    expect(log.indexOf('start b1')).to.be.below(log.indexOf('end a1'));
+    // The poison is no event: tried alone (never reaching the handler),
+    // then dead-lettered.
+    expect(alone).to.eql([]);
+    expect(fake.sent.map(r => r.topic)).to.eql(['in.dlq']);
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '8'}]]);
+  });
+
+  it('hands each message to the handler alone when the batch handler fails', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    const alone: string[] = [];
+    await service.subscribe(
+      async received => {
+        alone.push(String(received.payload.n));
+      },
+      async () => {
+        throw new Error('database away');
+      },
+    );
+    await fake.deliver(
+      aMessage(JSON.stringify({n: 1}), '1'),
+      aMessage(JSON.stringify({n: 2}), '2'),
+    );
+    expect(alone).to.eql(['1', '2']);
+    expect(fake.commits).to.eql([[{topic: 'in', partition: 0, offset: '3'}]]);
+  });
+
   it('commits only up to a message whose dead letter failed, then rejects', async () => {
     const fake = new FakeKafka();
     const service = givenService(fake);

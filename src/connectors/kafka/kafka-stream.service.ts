@@ -16,7 +16,9 @@ import type {
   Producer,
 } from 'kafkajs';
 import type {
+  EventBatchHandler,
   EventHandler,
+  EventRemainder,
   IEvent,
   IEventAdapter,
   IIncomingConnector,
@@ -104,7 +106,16 @@ export class KafkaStreamService
     this.adapter = adapter ?? new KafkaEventAdapter(config);
   }
 
-  async subscribe(handler: EventHandler): Promise<void> {
+  /**
+   * Consumes the configured topics. With a `batchHandler`, each fetched
+   * batch's events go to it at once, and what it leaves of each runs as the
+   * handler would; messages that are no event, and every message of a batch
+   * it failed, go to the handler one by one.
+   */
+  async subscribe(
+    handler: EventHandler,
+    batchHandler?: EventBatchHandler,
+  ): Promise<void> {
     if (this.consumer) {
       throw new Error('KafkaStreamService: already subscribed');
     }
@@ -141,7 +152,9 @@ export class KafkaStreamService
         autoCommit: false,
         eachBatchAutoResolve: false,
         eachBatch: payload =>
-          this.track(this.consumeBatch(consumer, payload, handler)),
+          this.track(
+            this.consumeBatch(consumer, payload, handler, batchHandler),
+          ),
       });
     } catch (err) {
       this.consumer = undefined;
@@ -312,28 +325,44 @@ export class KafkaStreamService
   }
 
   /**
-   * One fetched batch of a partition. Messages of one key are handled in
-   * their order, messages of different keys side by side (up to
-   * `concurrency` at once); then one commit covers every message up to the
-   * first one not handled. A message whose handler keeps failing is
-   * dead-lettered and counts as handled. Unsubscribing stops taking new
-   * messages and commits what was handled; so does a dead letter that cannot
-   * be written, which then rejects and the rest is delivered again.
+   * One fetched batch of a partition. Its events first go to the batch
+   * handler together (stored in one statement); then what is left of each
+   * message runs: messages of one key in their order, messages of different
+   * keys side by side (up to `concurrency` at once); then one commit covers
+   * every message up to the first one not handled. A message whose handler
+   * keeps failing is dead-lettered and counts as handled. Unsubscribing
+   * stops taking new messages and commits what was handled; so does a dead
+   * letter that cannot be written, which then rejects and the rest is
+   * delivered again.
    */
   private async consumeBatch(
     consumer: Consumer,
     {batch, heartbeat, resolveOffset}: EachBatchPayload,
     handler: EventHandler,
+    batchHandler?: EventBatchHandler,
   ): Promise<void> {
     const {topic, partition, messages} = batch;
+    const together = await this.handleTogether(
+      topic,
+      partition,
+      messages,
+      batchHandler,
+    );
     const handled = new Set<string>();
     const lanes = new Map<string, KafkaMessage[]>();
     messages.forEach((message, i) => {
+      if (together.has(message.offset) && !together.get(message.offset)) {
+        // Handled with its batch, nothing left.
+        handled.add(message.offset);
+        return;
+      }
       // A message without a key promises no order: a lane of its own.
       const lane = message.key
         ? `k:${message.key.toString('base64')}`
         : `m:${i}`;
-      lanes.set(lane, [...(lanes.get(lane) ?? []), message]);
+      const queued = lanes.get(lane);
+      if (queued) queued.push(message);
+      else lanes.set(lane, [message]);
     });
     const queue = [...lanes.values()];
     let failure: unknown;
@@ -342,8 +371,12 @@ export class KafkaStreamService
         for (const message of lane) {
           // Left uncommitted, so the group's next consumer gets it.
           if (this.stopping || failure) return;
+          const attempt =
+            together.get(message.offset) ??
+            (async () =>
+              handler(await this.adapter.adaptTo({topic, partition, message})));
           try {
-            await this.consume(topic, partition, message, handler, heartbeat);
+            await this.consume(topic, partition, message, attempt, heartbeat);
           } catch (err) {
             if (!(err instanceof StoppedError)) failure ??= err;
             return;
@@ -373,14 +406,52 @@ export class KafkaStreamService
   }
 
   /**
-   * Hands one message to the handler, with retries; once they are spent,
-   * writes it to the dead-letter topic. Throws only when that fails.
+   * Hands the batch's events to the batch handler in one call. Returns,
+   * by offset, what is left of each message it took (undefined: nothing);
+   * a message that is no event is not taken, and when the handler fails
+   * none is: each then goes to the handler alone, with its retries.
+   */
+  private async handleTogether(
+    topic: string,
+    partition: number,
+    messages: KafkaMessage[],
+    batchHandler?: EventBatchHandler,
+  ): Promise<Map<string, EventRemainder | undefined>> {
+    const left = new Map<string, EventRemainder | undefined>();
+    if (!batchHandler || this.stopping) return left;
+    const taken: KafkaMessage[] = [];
+    const events: IEvent[] = [];
+    for (const message of messages) {
+      const event = await this.adapter
+        .adaptTo({topic, partition, message})
+        .catch(() => undefined);
+      if (!event) continue;
+      taken.push(message);
+      events.push(event);
+    }
+    if (!events.length) return left;
+    try {
+      const remainders = await batchHandler(events);
+      taken.forEach((message, i) => left.set(message.offset, remainders[i]));
+    } catch (err) {
+      this.logger.warn(
+        {err, topic, partition, messages: taken.length},
+        'Kafka batch: handling its events together failed; handling them one by one',
+      );
+    }
+    return left;
+  }
+
+  /**
+   * Runs `attempt` (the handler, or what the batch handler left of the
+   * message), with retries; once they are spent, writes the message to
+   * the dead-letter topic. Throws only when that fails.
    */
   private async consume(
     topic: string,
     partition: number,
     message: KafkaMessage,
-    handler: EventHandler,
+    attempt: () => Promise<void>,
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const attempts = Math.max(1, this.config.retry?.attempts ?? 3);
@@ -389,10 +460,9 @@ export class KafkaStreamService
     let lastError: Error | undefined;
     // Failures that count towards the dead-letter topic.
     let failures = 0;
-    for (let attempt = 1; ; attempt++) {
+    for (let tries = 1; ; tries++) {
       try {
-        const event = await this.adapter.adaptTo({topic, partition, message});
-        await handler(event);
+        await attempt();
         return;
       } catch (err) {
         lastError = err instanceof Error ? err : new Error(String(err));
@@ -407,7 +477,7 @@ export class KafkaStreamService
             topic,
             partition,
             offset: message.offset,
-            attempt,
+            attempt: tries,
             attempts,
             unavailable,
           },
@@ -415,9 +485,7 @@ export class KafkaStreamService
         );
         if (failures === attempts) break;
         if (this.stopping) throw new StoppedError();
-        await sleep(
-          exponentialBackoff(attempt, initialBackoffMs, maxBackoffMs),
-        );
+        await sleep(exponentialBackoff(tries, initialBackoffMs, maxBackoffMs));
         await heartbeat();
       }
     }

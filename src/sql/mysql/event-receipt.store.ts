@@ -1,12 +1,28 @@
 import {Options} from '@loopback/repository';
+import {randomUUID} from 'crypto';
 import {SqlSession} from '../session';
-import {EventReceipt, EventWorkflowRun} from '../../models';
-import {EventReceiptStore} from '../event-receipt.store';
+import {
+  Event,
+  EventReceipt,
+  EventWorkflow,
+  EventWorkflowRun,
+} from '../../models';
+import {
+  EventReceiptStore,
+  IncomingEventToStore,
+  StoredIncomingEvent,
+} from '../event-receipt.store';
 import {rowsOf} from '../rows';
-import {MYSQL} from './dialect';
+import {inTransaction} from '../transactions';
+import {MYSQL, mySqlPlaceholders} from './dialect';
 
 const RECEIPTS = MYSQL.tableOf(EventReceipt);
 const RUNS = MYSQL.tableOf(EventWorkflowRun);
+const EVENTS = MYSQL.tableOf(Event);
+const MAPPINGS = MYSQL.tableOf(EventWorkflow);
+
+/** Rows per multi-row INSERT: well within the packet size and placeholder limits. */
+const ROWS_PER_INSERT = 500;
 
 /**
  * Incoming-event receipts on MySQL: primary keys make each claim once. A
@@ -25,6 +41,99 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
       [sourceId, eventId],
       options,
     );
+  }
+
+  /**
+   * Many events in one transaction: the source ids received before are
+   * read first, the other events inserted in multi-row statements, then
+   * their receipts. A receipt that another delivery committed meanwhile
+   * fails its INSERT (after waiting for that delivery), and so the whole
+   * transaction: the caller then stores the events one by one.
+   */
+  async storeAndMapAll(
+    events: IncomingEventToStore[],
+  ): Promise<StoredIncomingEvent[]> {
+    if (!events.length) return [];
+    const sourceIds = [
+      ...new Set(
+        events.flatMap(({sourceId}) =>
+          sourceId === undefined ? [] : [sourceId],
+        ),
+      ),
+    ];
+    const keys = [...new Set(events.map(({event}) => event.key))];
+    return inTransaction(this.sql, undefined, async options => {
+      const received = new Set<string>();
+      for (const chunk of chunks(sourceIds)) {
+        const rows = rowsOf(
+          await this.sql.execute(
+            `SELECT source_id FROM ${RECEIPTS}
+              WHERE source_id IN (${mySqlPlaceholders(chunk)})`,
+            chunk,
+            options,
+          ),
+        );
+        for (const row of rows) received.add(String(row.source_id));
+      }
+      // The first event of each source id not received before is stored.
+      const ids = events.map(({sourceId}) => {
+        if (sourceId === undefined) return randomUUID();
+        if (received.has(sourceId)) return undefined;
+        received.add(sourceId);
+        return randomUUID();
+      });
+      const stored = events.flatMap((e, i) =>
+        ids[i] === undefined ? [] : [{...e, id: ids[i]!}],
+      );
+      for (const chunk of chunks(stored)) {
+        await this.sql.execute(
+          `INSERT INTO ${EVENTS}
+             (id, \`key\`, description, source, payload, \`timestamp\`)
+           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+          chunk.flatMap(({id, event}) => [
+            id,
+            event.key,
+            event.description ?? null,
+            event.source ?? null,
+            JSON.stringify(event.payload),
+            event.timestamp,
+          ]),
+          options,
+        );
+      }
+      const receipts = stored.filter(e => e.sourceId !== undefined);
+      for (const chunk of chunks(receipts)) {
+        await this.sql.execute(
+          `INSERT INTO ${RECEIPTS} (source_id, event_id)
+           VALUES ${chunk.map(() => '(?, ?)').join(', ')}`,
+          chunk.flatMap(({id, sourceId}) => [sourceId, id]),
+          options,
+        );
+      }
+      const mapped = new Map<string, string[]>();
+      for (const chunk of chunks(keys)) {
+        const rows = rowsOf(
+          await this.sql.execute(
+            `SELECT event_key, workflow_key FROM ${MAPPINGS}
+              WHERE event_key IN (${mySqlPlaceholders(chunk)}) AND NOT deleted
+              ORDER BY created_on, id`,
+            chunk,
+            options,
+          ),
+        );
+        for (const row of rows) {
+          const key = String(row.event_key);
+          mapped.set(key, [
+            ...(mapped.get(key) ?? []),
+            String(row.workflow_key),
+          ]);
+        }
+      }
+      return events.map(({event}, i) => ({
+        id: ids[i],
+        workflowKeys: mapped.get(event.key) ?? [],
+      }));
+    });
   }
 
   async eventIdOf(sourceId: string): Promise<string | undefined> {
@@ -79,4 +188,12 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
       throw err;
     }
   }
+}
+
+function chunks<T>(items: T[]): T[][] {
+  const result: T[][] = [];
+  for (let i = 0; i < items.length; i += ROWS_PER_INSERT) {
+    result.push(items.slice(i, i + ROWS_PER_INSERT));
+  }
+  return result;
 }

@@ -9,6 +9,7 @@ import {
 import {
   EventReceiptStore,
   IncomingEventRow,
+  IncomingEventToStore,
   StoredIncomingEvent,
 } from '../event-receipt.store';
 import {randomUUID} from 'crypto';
@@ -75,11 +76,6 @@ const STORE_AND_MAP_ALL = `
              WHERE event_key IN (SELECT key FROM input) AND NOT deleted
              GROUP BY event_key) m) AS mappings`;
 
-interface StoreCall {
-  event: IncomingEventRow;
-  sourceId?: string;
-}
-
 /**
  * Incoming-event receipts on PostgreSQL: primary keys make each claim once.
  * Events stored while another statement storing events runs go together
@@ -87,7 +83,10 @@ interface StoreCall {
  * events rather than one each.
  */
 export class PostgresEventReceiptStore implements EventReceiptStore {
-  private readonly storing = new CallBatcher<StoreCall, StoredIncomingEvent>(
+  private readonly storing = new CallBatcher<
+    IncomingEventToStore,
+    StoredIncomingEvent
+  >(
     calls => this.storeAndMapAll(calls),
     ({event, sourceId}) => this.storeAndMapOne(event, sourceId),
   );
@@ -138,12 +137,15 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
   }
 
   /**
-   * Several `storeAndMap` calls in one statement. A source id given twice
-   * is stored by its first call; the later ones find it stored before.
+   * Several events in one statement (so all or none of them). A source id
+   * given twice is stored by its first event; the later ones find it
+   * stored before. A source id another delivery is storing meanwhile
+   * waits for it, then counts as stored before if that one commits.
    */
-  private async storeAndMapAll(
-    calls: StoreCall[],
+  async storeAndMapAll(
+    calls: IncomingEventToStore[],
   ): Promise<StoredIncomingEvent[]> {
+    if (!calls.length) return [];
     const seen = new Set<string>();
     const sent = calls.map(({sourceId}) => {
       const first = sourceId === undefined || !seen.has(sourceId);
@@ -152,7 +154,7 @@ export class PostgresEventReceiptStore implements EventReceiptStore {
     });
     const rows = calls.filter((_, i) => sent[i]);
     const ids = rows.map(() => randomUUID());
-    const column = <T>(f: (call: StoreCall) => T) => rows.map(f);
+    const column = <T>(f: (call: IncomingEventToStore) => T) => rows.map(f);
     const [row] = rowsOf(
       await this.sql.execute(STORE_AND_MAP_ALL, [
         ids,
