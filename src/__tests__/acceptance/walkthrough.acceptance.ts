@@ -64,12 +64,32 @@ for (const [index, cell] of dataCells().entries()) {
       });
       app.stdout!.on('data', chunk => (output += chunk));
       app.stderr!.on('data', chunk => (output += chunk));
-      await eventually(
-        async () => (await fetch(`${baseUrl}/openapi.json`)).ok,
-        `the example app on ${baseUrl} (output so far: ${output})`,
-        60000,
-        200,
-      );
+      // An app that exits before it answers fails at once, with its output.
+      let onExit: (code: number | null) => void = () => {};
+      const exited = new Promise<never>((_resolve, reject) => {
+        onExit = code =>
+          reject(
+            new Error(
+              `The example app exited (${code}) before it answered: ${output}`,
+            ),
+          );
+      });
+      app.once('exit', onExit);
+      try {
+        await Promise.race([
+          eventually(
+            async () => (await fetch(`${baseUrl}/openapi.json`)).ok,
+            `the example app on ${baseUrl}`,
+            60000,
+            200,
+          ),
+          exited,
+        ]);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\nIts output: ${output}`);
+      } finally {
+        app.off('exit', onExit);
+      }
     });
 
     after(async () => {
