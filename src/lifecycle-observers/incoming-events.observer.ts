@@ -18,8 +18,10 @@ import {EventProcessorService} from '../services/event-processor.service';
 
 /**
  * Connects the incoming connector to the event processor on start, and
- * disconnects it on stop. Each event is handled in a context of its own,
- * as the system user; events that arrive together are stored together.
+ * disconnects it on stop. Events are handled as the system user: by one
+ * instance of the service's own processor, or by a processor the host
+ * bound resolved for each event in a context of its own. Events that
+ * arrive together are stored together.
  */
 @lifeCycleObserver('task-service')
 export class IncomingEventsObserver implements LifeCycleObserver {

@@ -284,15 +284,20 @@ export class LeanRoutesProvider implements Provider<Middleware> {
    */
   private async prepare(): Promise<LeanSetup | undefined> {
     const server = await this.app.getServer(RestServer);
-    const refusal = this.refusal(server) ?? (await this.strategyRefusal());
-    if (refusal) {
+    const refusal = this.refusal(server);
+    const strategy = refusal ? undefined : await this.serviceBearerStrategy();
+    if (!strategy) {
       this.logger.info(
-        {reason: refusal},
+        {
+          reason:
+            refusal ??
+            `the "${JWT_STRATEGY_NAME}" strategy is not the service's own`,
+        },
         'Lean routes off: every request takes the route pipeline',
       );
       return undefined;
     }
-    const [handler, bodyParser, validation, ajvFactory, strategy, guard] =
+    const [handler, bodyParser, validation, ajvFactory, guard] =
       await Promise.all([
         server.get(RestBindings.HANDLER),
         server.get(RestBindings.REQUEST_BODY_PARSER),
@@ -303,45 +308,38 @@ export class LeanRoutesProvider implements Provider<Middleware> {
           {optional: true},
         ),
         server.get(RestBindings.AJV_FACTORY, {optional: true}),
-        this.bearerStrategy(),
         instantiateClass(RequestGuardInterceptor, this.app),
       ]);
     return {
       handler,
       bodyParser,
       validation: {...(validation ?? {}), ajvFactory},
-      strategy: strategy as BearerJwtStrategy,
+      strategy,
       guard,
       authorizer: new PermissionAuthorizerProvider(),
     };
   }
 
-  /** The strategies that answer to the bearer name. */
-  private async bearerStrategies(): Promise<AuthenticationStrategy[]> {
+  /**
+   * The strategy that answers to the bearer name, when there is exactly
+   * one and it is the service's own; none otherwise.
+   */
+  private async serviceBearerStrategy(): Promise<
+    BearerJwtStrategy | undefined
+  > {
     const bindings = this.app.find(
       extensionFilter(
         AuthenticationBindings.AUTHENTICATION_STRATEGY_EXTENSION_POINT_NAME,
       ),
     );
-    const strategies = await Promise.all(
-      bindings.map(b => this.app.get<AuthenticationStrategy>(b.key)),
-    );
-    return strategies.filter(s => s.name === JWT_STRATEGY_NAME);
-  }
-
-  private async bearerStrategy(): Promise<AuthenticationStrategy> {
-    return (await this.bearerStrategies())[0];
-  }
-
-  private async strategyRefusal(): Promise<string | undefined> {
-    const strategies = await this.bearerStrategies();
-    if (
-      strategies.length !== 1 ||
-      !(strategies[0] instanceof BearerJwtStrategy)
-    ) {
-      return `the "${JWT_STRATEGY_NAME}" strategy is not the service's own`;
-    }
-    return undefined;
+    const bearers = (
+      await Promise.all(
+        bindings.map(b => this.app.get<AuthenticationStrategy>(b.key)),
+      )
+    ).filter(s => s.name === JWT_STRATEGY_NAME);
+    return bearers.length === 1 && bearers[0] instanceof BearerJwtStrategy
+      ? bearers[0]
+      : undefined;
   }
 
   /** Why the lean path cannot serve this app; none when it can. */
