@@ -28,10 +28,12 @@ import {
   Provider,
 } from '@loopback/core';
 import {
+  getControllerSpec,
   HttpHandler,
   Middleware,
   MiddlewareContext,
   MiddlewareSequence,
+  OperationObject,
   parseOperationArgs,
   RequestBodyParser,
   ResolvedRoute,
@@ -99,6 +101,8 @@ interface LeanPlan {
 
 /** What the lean path needs of the app, resolved at its first request. */
 interface LeanSetup {
+  /** Whether a request may be for a lean route: others skip the route lookup. */
+  mayServe: (verb: string, path: string) => boolean;
   handler: HttpHandler;
   bodyParser: RequestBodyParser;
   validation: ValidationOptions;
@@ -153,7 +157,7 @@ export class LeanRoutesProvider implements Provider<Middleware> {
     const {request} = context;
     this.setup ??= this.prepare();
     const setup = await this.setup;
-    if (!setup) return next();
+    if (!setup?.mayServe(request.method, request.path)) return next();
     let route: ResolvedRoute;
     try {
       route = setup.handler.findRoute(request);
@@ -311,6 +315,7 @@ export class LeanRoutesProvider implements Provider<Middleware> {
         instantiateClass(RequestGuardInterceptor, this.app),
       ]);
     return {
+      mayServe: this.leanPathMatcher(),
       handler,
       bodyParser,
       validation: {...(validation ?? {}), ajvFactory},
@@ -318,6 +323,38 @@ export class LeanRoutesProvider implements Provider<Middleware> {
       guard,
       authorizer: new PermissionAuthorizerProvider(),
     };
+  }
+
+  /**
+   * A test of verb and path that every request to a lean route passes (and
+   * a few others may: the router decides), from the lean methods' OpenAPI
+   * paths, so that a request to any other route is routed once, by the
+   * pipeline.
+   */
+  private leanPathMatcher(): LeanSetup['mayServe'] {
+    const patterns = new Map<string, RegExp[]>();
+    for (const binding of this.app.findByTag(LEAN_ROUTE_METHOD_TAG)) {
+      const {controller, method} = binding.getValue(
+        this.app,
+      ) as LeanRouteMethod;
+      const spec = getControllerSpec(controller);
+      for (const [path, operations] of Object.entries(spec.paths ?? {})) {
+        for (const [verb, operation] of Object.entries(operations ?? {})) {
+          if ((operation as OperationObject)?.['x-operation-name'] !== method) {
+            continue;
+          }
+          const template = `${spec.basePath ?? ''}${path}`
+            .split(/\{[^}]+\}/)
+            .map(part => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&'))
+            .join('[^/]+');
+          const list = patterns.get(verb.toUpperCase()) ?? [];
+          list.push(new RegExp(`^${template}/?$`, 'i'));
+          patterns.set(verb.toUpperCase(), list);
+        }
+      }
+    }
+    return (verb, path) =>
+      patterns.get(verb.toUpperCase())?.some(re => re.test(path)) ?? false;
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   Next,
   Provider,
 } from '@loopback/core';
+import {RestBindings} from '@loopback/rest';
 import {Client, expect, sinon} from '@loopback/testlab';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {testHttpConfig} from '../fixtures/http-config';
@@ -274,6 +275,46 @@ for (const cell of dataCells()) {
         instances: [2, 2, 2],
         calls: [2, 2, 2],
       });
+    });
+
+    it('routes a request to any other route once', async () => {
+      const handler = await lean.app.restServer.get(RestBindings.HANDLER);
+      const lookups = sinon.spy(handler, 'findRoute');
+      const lookupsOf = async (send: () => Promise<unknown>) => {
+        lookups.resetHistory();
+        await send();
+        return lookups.callCount;
+      };
+      try {
+        expect({
+          workflows: await lookupsOf(() =>
+            lean.client.get('/workflows').set(admin).expect(200),
+          ),
+          taskById: await lookupsOf(() =>
+            lean.client.get(`/tasks/${taskId}`).set(admin).expect(200),
+          ),
+          unknown: await lookupsOf(() =>
+            lean.client.get('/no-such-route').set(admin).expect(404),
+          ),
+          userTasks: await lookupsOf(() =>
+            lean.client
+              .get(`/tasks/${taskId}/user-tasks`)
+              .set(admin)
+              .expect(200),
+          ),
+          tasks: await lookupsOf(() =>
+            lean.client.get('/tasks').set(admin).expect(200),
+          ),
+        }).to.eql({
+          workflows: 1,
+          taskById: 1,
+          unknown: 1,
+          userTasks: 1,
+          tasks: 1,
+        });
+      } finally {
+        lookups.restore();
+      }
     });
 
     it('counts a user over the trigger limit as the pipeline does: 429 with Retry-After', async () => {
