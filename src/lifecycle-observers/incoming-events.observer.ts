@@ -28,6 +28,8 @@ export class IncomingEventsObserver implements LifeCycleObserver {
   private connector?: IIncomingConnector;
   private processor?: Promise<IEventProcessor>;
   private processorContext?: Context;
+  /** Whether the processor is the service's own, decided at start. */
+  private ownProcessor = false;
 
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
@@ -41,6 +43,7 @@ export class IncomingEventsObserver implements LifeCycleObserver {
       },
     );
     if (!this.connector) return;
+    this.ownProcessor = this.isDefaultProcessor();
     await this.connector.subscribe(
       event => this.handle(event),
       events => this.handleBatch(events),
@@ -71,7 +74,7 @@ export class IncomingEventsObserver implements LifeCycleObserver {
   private async handleBatch(
     events: IEvent[],
   ): Promise<(EventRemainder | undefined)[]> {
-    const processor = this.isDefaultProcessor()
+    const processor = this.ownProcessor
       ? await this.sharedProcessor()
       : undefined;
     if (!processor?.handleBatch) {
@@ -87,7 +90,7 @@ export class IncomingEventsObserver implements LifeCycleObserver {
   }
 
   private async process(event: IEvent): Promise<void> {
-    if (this.isDefaultProcessor()) {
+    if (this.ownProcessor) {
       await (await this.sharedProcessor()).handle(event);
       return;
     }
@@ -105,7 +108,8 @@ export class IncomingEventsObserver implements LifeCycleObserver {
    * so one instance, made in a system-user context of its own, handles
    * every event: resolving it with its repositories for each event cost
    * more CPU than storing the event. A processor the host bound is
-   * resolved for each event, as before.
+   * resolved for each event, as before. Bindings are final once the app
+   * starts, so this is asked once, at start.
    */
   private isDefaultProcessor(): boolean {
     const binding = this.app.getBinding(TaskServiceBindings.EVENT_PROCESSOR, {
