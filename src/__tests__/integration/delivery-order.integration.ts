@@ -544,6 +544,46 @@ for (const cell of dataCells()) {
           ['a0', 'a1', 'a2', 'a3', 'a4'].map(n => `${n}:delivered:1`),
         );
       });
+
+      it('a worker that stops gives back what it claimed but has not started', async () => {
+        const receiver = await givenReceiver();
+        await subscribe(receiver.url);
+        let answer!: () => void;
+        const answered = new Promise<void>(r => (answer = r));
+        receiver.answer = async () => {
+          await answered;
+          return 204;
+        };
+        // Twenty tasks, one delivery each: twenty heads, no runs.
+        for (let i = 0; i < 20; i++) {
+          await store.enqueue(event({taskId: `stop-${i}`, step: `stop-${i}`}));
+        }
+        // Its worker claims 16: 8 posted (held by the receiver), 8 waiting.
+        const worker = await givenApp();
+        others.push(worker);
+        await eventually(
+          async () => receiver.received.length === 8,
+          'eight requests held',
+        );
+        const stopping = (
+          await worker.app.get(TaskHttpBindings.DELIVERY_WORKER)
+        ).stop!();
+        answer();
+        await stopping;
+        const rows = await db.rows<{
+          status: string;
+          lock_token: string | null;
+          total_attempts: number;
+        }>('webhook_deliveries', {where: {url: receiver.url}});
+        const states = rows.map(
+          r =>
+            `${r.status}:${r.total_attempts}:${r.lock_token ? 'held' : 'free'}`,
+        );
+        expect(states.filter(x => x === 'delivered:1:free')).to.have.length(8);
+        // None left held: the 8 waiting were given back, untried.
+        expect(states.filter(x => x === 'pending:0:free')).to.have.length(12);
+        expect(receiver.received).to.have.length(8);
+      });
     });
   });
 }
