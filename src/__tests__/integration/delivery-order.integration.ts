@@ -545,6 +545,47 @@ for (const cell of dataCells()) {
         );
       });
 
+      it('failures recorded together each hold back the deliveries behind them until their retry', async () => {
+        for (const task of ['f', 'g']) {
+          for (const n of [0, 1, 2]) await completed(task, `${task}${n}`);
+        }
+        const heads = (await claimHere(1)).claimed;
+        expect(heads.map(stepOfBody).sort()).to.eql(['f0', 'g0']);
+        const before = Date.now();
+        await store.recordAll!(
+          heads.map((claim, i) => ({
+            claim,
+            outcome: {
+              statusCode: 500 + i,
+              error: `HTTP ${500 + i}`,
+              durationMs: 1,
+              worker: 'test',
+              delivered: false,
+              dead: false,
+              retryInMs: 60000,
+            },
+          })),
+        );
+        const rows = await deliveriesTo(url);
+        const waits = Object.fromEntries(
+          rows.map(r => [
+            r.n,
+            `${r.status}:${r.totalAttempts}:${
+              r.nextAttemptOn.getTime() - before >= 50000 ? 'later' : 'now'
+            }`,
+          ]),
+        );
+        expect(waits).to.eql({
+          f0: 'pending:1:later',
+          f1: 'pending:0:later',
+          f2: 'pending:0:later',
+          g0: 'pending:1:later',
+          g1: 'pending:0:later',
+          g2: 'pending:0:later',
+        });
+        expect((await claimHere(20)).runs).to.eql([]);
+      });
+
       it('a worker that stops gives back what it claimed but has not started', async () => {
         const receiver = await givenReceiver();
         await subscribe(receiver.url);

@@ -48,6 +48,12 @@ interface AttemptGroup {
   claims: ClaimedDelivery[];
 }
 
+/** The deliveries behind a failed one, and the time they now wait for. */
+interface BehindMove {
+  notBefore: unknown;
+  behind: string[];
+}
+
 /** Pending, due, and held by no worker's claim (`d`: the deliveries). */
 const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
   AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))`;
@@ -312,11 +318,13 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
            JOIN ${DELIVERIES} a ON a.id = earlier.delivery_id
           WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
           GROUP BY d.id
-         HAVING not_before > UTC_TIMESTAMP(3)`,
+         HAVING not_before > UTC_TIMESTAMP(3)
+          ORDER BY d.id`,
         [],
         options,
       ),
     );
+    // In primary-key order, as `recordAll` locks the rows it moves.
     for (const row of waiting) {
       await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
@@ -396,9 +404,11 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         same.claims.push(claim);
         outcomes.set(name, same);
       }
+      const moves: BehindMove[] = [];
       for (const group of outcomes.values()) {
-        await this.recordOutcome(group, tx);
+        moves.push(...(await this.recordOutcome(group, tx)));
       }
+      await this.moveBehind(moves, tx);
     });
   }
 
@@ -406,7 +416,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
   private async recordOutcome(
     {status, statusCode, error, retryInMs, claims}: AttemptGroup,
     tx: Options,
-  ): Promise<void> {
+  ): Promise<BehindMove[]> {
     const ids = claims.map(c => c.id);
     const recorded = await this.sql.execute(
       `UPDATE ${DELIVERIES}
@@ -436,7 +446,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     // The claims that were lost (expired, taken over by another worker)
     // changed nothing.
     const changed = affectedCount(recorded);
-    if (!changed) return;
+    if (!changed) return [];
     if (status === WebhookDeliveryStatus.Delivered) {
       // The receiver's next deliveries of these tasks may go. Keys of a
       // delivery someone else delivered are gone already.
@@ -458,10 +468,11 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
           tx,
         );
       }
-      return;
+      return [];
     }
     // Not delivered: the deliveries behind each wait for its next try (for
     // its re-queue, when it is dead).
+    const moves: BehindMove[] = [];
     for (const claim of claims) {
       const [failed] = rowsOf(
         await this.sql.execute(
@@ -474,12 +485,35 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       );
       if (!failed) continue;
       const behind = await this.behind(claim.id, tx);
-      if (!behind.length) continue;
+      if (behind.length) moves.push({notBefore: failed.not_before, behind});
+    }
+    return moves;
+  }
+
+  /**
+   * Moves the deliveries behind failed ones. Their rows are locked first,
+   * all at once in primary-key order, as every other statement that
+   * changes several of them does: the moves of several failures in one
+   * transaction, each in its own order, could otherwise deadlock with a
+   * claim putting back the same rows.
+   */
+  private async moveBehind(moves: BehindMove[], tx: Options): Promise<void> {
+    if (!moves.length) return;
+    const ids = [...new Set(moves.flatMap(m => m.behind))].sort();
+    await this.sql.execute(
+      `SELECT id FROM ${DELIVERIES}
+        WHERE id IN (${mySqlPlaceholders(ids)})
+        ORDER BY id
+        FOR UPDATE`,
+      ids,
+      tx,
+    );
+    for (const {notBefore, behind} of moves) {
       await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
           WHERE id IN (${mySqlPlaceholders(behind)}) AND status = 'pending'
             AND next_attempt_on < ?`,
-        [failed.not_before, ...behind, failed.not_before],
+        [notBefore, ...behind, notBefore],
         tx,
       );
     }
