@@ -25,6 +25,12 @@ export interface TaskLogger {
   warn: LogMethod;
   error: LogMethod;
   child(fields: LogFields): TaskLogger;
+  /**
+   * Optional (pino has it): whether lines of `level` are written, so a
+   * frequent line's fields are built only when they are. Without it they
+   * are always built.
+   */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 /** Logging of the default logger (`createTaskLogger`). */

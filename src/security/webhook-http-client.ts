@@ -29,6 +29,12 @@ export interface WebhookHttpResponse {
   text: string;
 }
 
+/** Receiver URLs whose parse and checks are kept, the most recently used. */
+const MAX_TARGETS = 1000;
+
+/** A receiver URL, parsed and checked: where to send, or why not. */
+type Target = {url: URL; secure: boolean} | WebhookUrlError;
+
 /** How much of an answer is read; a longer body is cut off and its socket dropped. */
 const MAX_ANSWER_BYTES = 64 * 1024;
 const MAX_TEXT = 500;
@@ -45,6 +51,8 @@ export class WebhookHttpClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly lookup: ReturnType<typeof guardedLookup>;
+  /** Parsed and checked URLs (a Map keeps them in order of last use). */
+  private readonly targets = new Map<string, Target>();
 
   constructor(private readonly options: WebhookHttpClientOptions) {
     const agentOptions = {
@@ -64,39 +72,76 @@ export class WebhookHttpClient {
     body: string,
     headers: Record<string, string>,
   ): Promise<WebhookHttpResponse> {
-    const target = new URL(url);
-    const literal = classifyAddress(target.hostname);
-    if (literal && !isAllowedClass(literal, this.options.allowPrivateUrls)) {
-      return Promise.reject(
-        new WebhookUrlError(
-          `${target.hostname} is a ${literal.reason} address; webhooks are not sent there`,
-        ),
-      );
+    let target: Target;
+    try {
+      target = this.targetOf(url);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const secure = target.protocol === 'https:';
-    if (!secure && target.protocol !== 'http:') {
-      return Promise.reject(
-        new WebhookUrlError(`unsupported scheme ${target.protocol}`),
-      );
-    }
+    if (target instanceof WebhookUrlError) return Promise.reject(target);
+    const {url: address, secure} = target;
     const send = secure ? https.request : http.request;
     return new Promise((resolve, reject) => {
+      // One timer for the whole request, cleared when it ends.
+      const timer = setTimeout(() => {
+        const timeout = new Error(
+          `timed out after ${this.options.timeoutMs} ms`,
+        );
+        timeout.name = 'TimeoutError';
+        request.destroy(timeout);
+      }, this.options.timeoutMs);
+      const settle =
+        <T>(done: (value: T) => void) =>
+        (value: T) => {
+          clearTimeout(timer);
+          done(value);
+        };
       const request = send(
-        target,
+        address,
         {
           method: 'POST',
           agent: secure ? this.httpsAgent : this.httpAgent,
           headers: {...headers, 'content-length': Buffer.byteLength(body)},
           lookup: this.lookup,
-          signal: AbortSignal.timeout(this.options.timeoutMs),
         },
         response => {
-          readAnswer(response).then(resolve, reject);
+          readAnswer(response).then(settle(resolve), settle(reject));
         },
       );
-      request.on('error', reject);
+      request.on('error', settle(reject));
       request.end(body);
     });
+  }
+
+  /**
+   * The URL parsed and checked once (its IP-literal host and scheme), kept
+   * for the next deliveries to it. A malformed URL throws, as `new URL`.
+   */
+  private targetOf(url: string): Target {
+    const known = this.targets.get(url);
+    if (known) {
+      // Most recently used last.
+      this.targets.delete(url);
+      this.targets.set(url, known);
+      return known;
+    }
+    const parsed = new URL(url);
+    let target: Target;
+    const literal = classifyAddress(parsed.hostname);
+    if (literal && !isAllowedClass(literal, this.options.allowPrivateUrls)) {
+      target = new WebhookUrlError(
+        `${parsed.hostname} is a ${literal.reason} address; webhooks are not sent there`,
+      );
+    } else if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+      target = new WebhookUrlError(`unsupported scheme ${parsed.protocol}`);
+    } else {
+      target = {url: parsed, secure: parsed.protocol === 'https:'};
+    }
+    this.targets.set(url, target);
+    if (this.targets.size > MAX_TARGETS) {
+      this.targets.delete(this.targets.keys().next().value as string);
+    }
+    return target;
   }
 
   /** Closes the kept-alive sockets. */

@@ -8,6 +8,11 @@ import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 import {testHttpConfig} from '../fixtures/http-config';
 import {TaskDbSourceName} from '../../types';
+import {IEvent} from '../../interfaces';
+import {
+  ClaimedDelivery,
+  WebhookDeliveryStore,
+} from '../../connectors/http/stores/webhook-delivery.store';
 import {
   concerns,
   EventBody,
@@ -95,6 +100,11 @@ const LIFE = [
   'user-task-3✓',
   'done✓',
 ];
+
+/** The step of the event a claimed delivery carries. */
+function stepOfBody(claim: ClaimedDelivery): string {
+  return String((JSON.parse(claim.body) as EventBody).payload.step);
+}
 
 function stepOf(taskId: string) {
   return (event: EventBody) =>
@@ -238,7 +248,11 @@ for (const cell of dataCells()) {
       receiver.expectEachAcknowledgedOnce();
       for (const id of tasks) {
         expect({[id]: receiver.runsOf(stepOf(id))}).to.eql({[id]: LIFE});
+        // Never two of a task's requests at once, across both workers.
+        expect({[id]: receiver.overlaps(stepOf(id))}).to.eql({[id]: []});
       }
+      // While requests of different tasks did run at once.
+      expect(receiver.overlaps(() => 'any')).to.not.be.empty();
       const attempts = await db.rows<{worker: string}>(
         'webhook_delivery_attempts',
         {
@@ -398,6 +412,218 @@ for (const cell of dataCells()) {
           ),
         ).to.have.length(3);
         receiver.expectEachAcknowledgedOnce();
+      });
+    });
+
+    describe('runs, as the store claims them', () => {
+      let store: WebhookDeliveryStore;
+      let url: string;
+      const LOCK_MS = 60000;
+
+      before(async () => {
+        // No worker claims from here on: the tests claim themselves.
+        for (const app of [t, ...others]) {
+          const worker = await app.app.get(TaskHttpBindings.DELIVERY_WORKER);
+          await worker.stop?.();
+        }
+        store = await t.app.get(TaskHttpBindings.DELIVERY_STORE);
+      });
+
+      beforeEach(async () => {
+        const receiver = await givenReceiver();
+        url = receiver.url;
+        await subscribe(url);
+      });
+
+      const event = (payload: Record<string, unknown>): IEvent => ({
+        key: EventType.TaskCompleted,
+        payload,
+        timestamp: Date.now(),
+        source: 'test',
+      });
+      const completed = (taskId: string, step: string) =>
+        store.enqueue(event({taskId, step}));
+
+      /** This test's deliveries a claim took: step and run (by step). */
+      async function claimHere(perRun: number) {
+        const claimed = (await store.claim(50, LOCK_MS, perRun)).filter(
+          c => c.url === url,
+        );
+        const stepById = new Map(claimed.map(c => [c.id, stepOfBody(c)]));
+        return {
+          claimed,
+          runs: claimed.map(c => ({
+            step: stepById.get(c.id),
+            run: stepById.get(c.run ?? c.id) ?? 'another claim',
+          })),
+        };
+      }
+
+      const delivered = (claims: ClaimedDelivery[]) =>
+        store.recordAll!(
+          claims.map(claim => ({
+            claim,
+            outcome: {
+              statusCode: 204,
+              durationMs: 1,
+              worker: 'test',
+              delivered: true,
+              dead: false,
+              retryInMs: 0,
+            },
+          })),
+        );
+
+      it('a claim takes, behind a head, its task’s deliveries in order up to one with two keys', async () => {
+        for (const step of ['s0', 's1', 's2', 's3']) {
+          await completed('r', step);
+        }
+        await store.enqueue(
+          event({createdTasks: [{id: 'r'}, {id: 'q'}], step: 'two'}),
+        );
+        await completed('r', 's5');
+        await completed('q', 'q0');
+
+        const first = await claimHere(20);
+        expect(first.runs).to.eql([
+          {step: 's0', run: 's0'},
+          {step: 's1', run: 's0'},
+          {step: 's2', run: 's0'},
+          {step: 's3', run: 's0'},
+        ]);
+        // Held: nothing more of this receiver until they are recorded.
+        expect((await claimHere(20)).runs).to.eql([]);
+
+        await delivered(first.claimed);
+        // The two-key delivery is a head, alone; what follows it on
+        // either key waits for it.
+        const second = await claimHere(20);
+        expect(second.runs).to.eql([{step: 'two', run: 'two'}]);
+        await delivered(second.claimed);
+        const third = await claimHere(20);
+        expect(third.runs.map(r => r.step).sort()).to.eql(['q0', 's5']);
+        await delivered(third.claimed);
+        const rows = await deliveriesTo(url);
+        expect(rows.map(r => r.status)).to.eql(rows.map(() => 'delivered'));
+      });
+
+      it('a run is no longer than asked, and ends at a follower that is not claimable', async () => {
+        for (const step of ['a0', 'a1', 'a2', 'a3', 'a4']) {
+          await completed('a', step);
+        }
+        const short = await claimHere(3);
+        expect(short.runs.map(r => `${r.step}>${r.run}`)).to.eql([
+          'a0>a0',
+          'a1>a0',
+          'a2>a0',
+        ]);
+        // Given back but the head: the others are behind it, not claimable.
+        await store.release!(short.claimed.slice(1));
+        expect((await claimHere(20)).runs).to.eql([]);
+        // The head given back too: the whole run again, a3 and a4 with it.
+        await store.release!(short.claimed.slice(0, 1));
+        const again = await claimHere(20);
+        expect(again.runs.map(r => `${r.step}>${r.run}`)).to.eql([
+          'a0>a0',
+          'a1>a0',
+          'a2>a0',
+          'a3>a0',
+          'a4>a0',
+        ]);
+        // The head alone given back: its followers still held by the
+        // claim, so its run ends right behind it.
+        await store.release!(again.claimed.slice(0, 1));
+        const alone = await claimHere(20);
+        expect(alone.runs).to.eql([{step: 'a0', run: 'a0'}]);
+        // A release names the claim: the old claim's token frees nothing.
+        await store.release!(again.claimed.slice(0, 1));
+        expect((await claimHere(20)).runs).to.eql([]);
+        await delivered([...alone.claimed, ...again.claimed.slice(1)]);
+        const rows = await deliveriesTo(url);
+        expect(rows.map(r => `${r.n}:${r.status}:${r.totalAttempts}`)).to.eql(
+          ['a0', 'a1', 'a2', 'a3', 'a4'].map(n => `${n}:delivered:1`),
+        );
+      });
+
+      it('failures recorded together each hold back the deliveries behind them until their retry', async () => {
+        for (const task of ['f', 'g']) {
+          for (const n of [0, 1, 2]) await completed(task, `${task}${n}`);
+        }
+        const heads = (await claimHere(1)).claimed;
+        expect(heads.map(stepOfBody).sort()).to.eql(['f0', 'g0']);
+        const before = Date.now();
+        await store.recordAll!(
+          heads.map((claim, i) => ({
+            claim,
+            outcome: {
+              statusCode: 500 + i,
+              error: `HTTP ${500 + i}`,
+              durationMs: 1,
+              worker: 'test',
+              delivered: false,
+              dead: false,
+              retryInMs: 60000,
+            },
+          })),
+        );
+        const rows = await deliveriesTo(url);
+        const waits = Object.fromEntries(
+          rows.map(r => [
+            r.n,
+            `${r.status}:${r.totalAttempts}:${
+              r.nextAttemptOn.getTime() - before >= 50000 ? 'later' : 'now'
+            }`,
+          ]),
+        );
+        expect(waits).to.eql({
+          f0: 'pending:1:later',
+          f1: 'pending:0:later',
+          f2: 'pending:0:later',
+          g0: 'pending:1:later',
+          g1: 'pending:0:later',
+          g2: 'pending:0:later',
+        });
+        expect((await claimHere(20)).runs).to.eql([]);
+      });
+
+      it('a worker that stops gives back what it claimed but has not started', async () => {
+        const receiver = await givenReceiver();
+        await subscribe(receiver.url);
+        let answer!: () => void;
+        const answered = new Promise<void>(r => (answer = r));
+        receiver.answer = async () => {
+          await answered;
+          return 204;
+        };
+        // Twenty tasks, one delivery each: twenty heads, no runs.
+        for (let i = 0; i < 20; i++) {
+          await store.enqueue(event({taskId: `stop-${i}`, step: `stop-${i}`}));
+        }
+        // Its worker claims 16: 8 posted (held by the receiver), 8 waiting.
+        const worker = await givenApp();
+        others.push(worker);
+        await eventually(
+          async () => receiver.received.length === 8,
+          'eight requests held',
+        );
+        const stopping = (
+          await worker.app.get(TaskHttpBindings.DELIVERY_WORKER)
+        ).stop!();
+        answer();
+        await stopping;
+        const rows = await db.rows<{
+          status: string;
+          lock_token: string | null;
+          total_attempts: number;
+        }>('webhook_deliveries', {where: {url: receiver.url}});
+        const states = rows.map(
+          r =>
+            `${r.status}:${r.total_attempts}:${r.lock_token ? 'held' : 'free'}`,
+        );
+        expect(states.filter(x => x === 'delivered:1:free')).to.have.length(8);
+        // None left held: the 8 waiting were given back, untried.
+        expect(states.filter(x => x === 'pending:0:free')).to.have.length(12);
+        expect(receiver.received).to.have.length(8);
       });
     });
   });

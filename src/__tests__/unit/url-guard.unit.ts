@@ -189,6 +189,37 @@ describe('Webhook URL guard (unit)', () => {
       }
     });
 
+    it('a receiver that does not answer in timeoutMs fails the request, with the time', async () => {
+      const silent = createServer(() => {
+        // Reads the request, never answers.
+      });
+      const silentPort = await listen(silent);
+      const client = new WebhookHttpClient({
+        allowPrivateUrls: true,
+        timeoutMs: 200,
+      });
+      try {
+        const err = await client
+          .post(`http://127.0.0.1:${silentPort}/hook`, '{}', {})
+          .then(
+            () => undefined,
+            (e: Error) => e,
+          );
+        expect(err?.name).to.equal('TimeoutError');
+        expect(err?.message).to.equal('timed out after 200 ms');
+        // An answered request leaves no timer behind.
+        const timers = () =>
+          process.getActiveResourcesInfo().filter(r => r === 'Timeout').length;
+        const before = timers();
+        await client.post(`http://127.0.0.1:${port}/hook`, '{}', {});
+        expect(timers()).to.equal(before);
+      } finally {
+        client.destroy();
+        silent.closeAllConnections();
+        await new Promise(r => silent.close(r));
+      }
+    });
+
     it('refuses localhost and loopback literals by default, sends nothing', async () => {
       const client = new WebhookHttpClient({
         allowPrivateUrls: false,

@@ -31,7 +31,10 @@ import {
 } from '../types';
 import {signWebhook} from './webhook-signature';
 
-/** Attempts recorded in one statement at most. */
+/**
+ * Attempts recorded in one statement at most; also how many may wait to be
+ * recorded before the worker stops claiming more.
+ */
 const MAX_RECORD_BATCH = 200;
 
 interface UnrecordedAttempt {
@@ -128,7 +131,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
     while (!this.stopped) {
       let nothingDue = false;
       // Attempts not yet recorded keep their claims; too many: claim later.
-      const recordsLag = this.recording.size >= concurrency * 2;
+      const recordsLag = this.recording.size > MAX_RECORD_BATCH;
       if (this.waiting.length <= concurrency / 2 && !recordsLag) {
         const wanted =
           concurrency - this.inFlight.size + concurrency - this.waiting.length;
@@ -139,7 +142,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
             this.lockMs(),
             this.config.maxRunLength,
           );
-          const runs = runsOf(claimed, claimedAt);
+          const runs = runsOf(claimed, claimedAt, new Map());
           this.waiting.push(...runs);
           nothingDue = runs.length < wanted;
           this.lastClaimError = undefined;
@@ -156,7 +159,22 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
         full || !nothingDue ? undefined : this.config.pollIntervalMs,
       );
     }
-    // Claimed but not started: sent now rather than left to their claim's expiry.
+    // Claimed but not started: given back, so another instance takes them
+    // now rather than when their claim expires (a store that cannot give
+    // them back gets them sent before the worker stops).
+    const unstarted = this.waiting.splice(0);
+    if (this.store.release) {
+      try {
+        await this.store.release(unstarted.flatMap(run => run.deliveries));
+      } catch (err) {
+        this.logger.error(
+          {err, worker: this.name},
+          'Webhook delivery worker: giving back unstarted claims failed (they are retried when their claim expires)',
+        );
+      }
+      return;
+    }
+    this.waiting.push(...unstarted);
     while (this.waiting.length) {
       this.startWaiting();
       if (this.waiting.length) await Promise.race(this.inFlight);
@@ -175,17 +193,18 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
   /**
    * A run in one slot: each delivery once the one before it was delivered.
    * After a failure, or when the claim has too little time left for one
-   * more POST, the rest is given back unattempted: it follows the failed
-   * one's retry, and no claim can expire while its POST is under way.
+   * more POST (the first included: the run waited too long for a slot), the
+   * rest is given back unattempted: it follows the failed one's retry, and
+   * no claim can expire while its POST is under way.
    */
-  private async deliverRun({deliveries, claimedAt}: ClaimedRun) {
+  private async deliverRun({deliveries, claimedAt, secrets}: ClaimedRun) {
     const deadline = claimedAt + this.lockMs() - this.config.timeoutMs - 1000;
     for (let i = 0; i < deliveries.length; i++) {
-      if (i > 0 && Date.now() > deadline) {
+      if (Date.now() > deadline) {
         await this.store.release?.(deliveries.slice(i));
         return;
       }
-      if (!(await this.deliver(deliveries[i]))) {
+      if (!(await this.deliver(deliveries[i], secrets))) {
         await this.store.release?.(deliveries.slice(i + 1));
         return;
       }
@@ -237,12 +256,15 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
    * recorded. The slot frees when the POST is done; the claim holds until
    * the outcome is recorded, so nobody sends the delivery meanwhile.
    */
-  private async deliver(delivery: ClaimedDelivery): Promise<boolean> {
+  private async deliver(
+    delivery: ClaimedDelivery,
+    secrets: Map<string, string>,
+  ): Promise<boolean> {
     const started = performance.now();
     let statusCode: number | undefined;
     let error: string | undefined;
     try {
-      const result = await this.post(delivery);
+      const result = await this.post(delivery, secrets);
       statusCode = result.statusCode;
       error = result.error;
     } catch (err) {
@@ -324,6 +346,14 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
         ? 'dead'
         : 'failed';
     this.metrics?.deliveryAttempted(result, outcome.durationMs / 1000);
+    // The common line: its fields (the body parsed again) only when written.
+    if (
+      result === 'delivered' &&
+      this.logger.isLevelEnabled &&
+      !this.logger.isLevelEnabled('debug')
+    ) {
+      return;
+    }
     const fields = {
       deliveryId: delivery.id,
       attempt: delivery.attemptNo,
@@ -349,7 +379,14 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
 
   private async post(
     delivery: ClaimedDelivery,
+    secrets: Map<string, string>,
   ): Promise<{statusCode: number; error?: string}> {
+    // Decrypted once per claim and secret, not per delivery.
+    let secret = secrets.get(delivery.apiSecret);
+    if (secret === undefined) {
+      secret = this.cipher.decrypt(delivery.apiSecret);
+      secrets.set(delivery.apiSecret, secret);
+    }
     const timestamp = String(Date.now());
     // The exact string that was signed is sent; a redirect is not followed
     // (a 3xx is a failure: following it could reach an unchecked host).
@@ -357,7 +394,7 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
       'content-type': 'application/json',
       [WEBHOOK_HEADERS.timestamp]: timestamp,
       [WEBHOOK_HEADERS.signature]: signWebhook(
-        this.cipher.decrypt(delivery.apiSecret),
+        secret,
         delivery.body,
         timestamp,
       ),
@@ -388,16 +425,26 @@ interface ClaimedRun {
   deliveries: ClaimedDelivery[];
   /** When they were claimed (ms): their claim ends `lockMs` later. */
   claimedAt: number;
+  /** The claim's secrets, decrypted as first needed (by encrypted form). */
+  secrets: Map<string, string>;
 }
 
 /** A claim's deliveries as runs, in the order the store gave them. */
-function runsOf(claimed: ClaimedDelivery[], claimedAt: number): ClaimedRun[] {
+function runsOf(
+  claimed: ClaimedDelivery[],
+  claimedAt: number,
+  secrets: Map<string, string>,
+): ClaimedRun[] {
   const runs = new Map<string, ClaimedDelivery[]>();
   for (const delivery of claimed) {
     const run = delivery.run ?? delivery.id;
     runs.set(run, [...(runs.get(run) ?? []), delivery]);
   }
-  return [...runs.values()].map(deliveries => ({deliveries, claimedAt}));
+  return [...runs.values()].map(deliveries => ({
+    deliveries,
+    claimedAt,
+    secrets,
+  }));
 }
 
 /** The event's key and task, read from the body that was sent. */
@@ -410,7 +457,9 @@ function deliveryEventFields(body: string): Record<string, unknown> {
 }
 
 function describe(err: Error, timeoutMs: number): string {
-  if (err.name === 'AbortError') return `timed out after ${timeoutMs} ms`;
+  if (err.name === 'AbortError' || err.name === 'TimeoutError') {
+    return `timed out after ${timeoutMs} ms`;
+  }
   const cause = (err as Error & {cause?: {code?: string; message?: string}})
     .cause;
   const detail =

@@ -33,6 +33,27 @@ const SUBSCRIPTIONS = MYSQL.tableOf(WebhookSubscription);
 const CLIENT_APPS = MYSQL.tableOf(ClientApp);
 const KEYS = MYSQL.tableOf(WebhookDeliveryKey);
 
+/** A delivery queued behind a claim's head on its key. */
+interface FollowerCandidate {
+  id: string;
+  keyCount: number;
+}
+
+/** Attempts of one outcome, recorded in one statement. */
+interface AttemptGroup {
+  status: WebhookDeliveryStatus;
+  statusCode: number | null;
+  error: string | null;
+  retryInMs: number;
+  claims: ClaimedDelivery[];
+}
+
+/** The deliveries behind a failed one, and the time they now wait for. */
+interface BehindMove {
+  notBefore: unknown;
+  behind: string[];
+}
+
 /** Pending, due, and held by no worker's claim (`d`: the deliveries). */
 const CLAIMABLE = `d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
   AND (d.locked_until IS NULL OR d.locked_until <= UTC_TIMESTAMP(3))`;
@@ -130,20 +151,30 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     );
   }
 
-  async claim(limit: number, lockMs: number): Promise<ClaimedDelivery[]> {
+  async claim(
+    limit: number,
+    lockMs: number,
+    perRun = 1,
+  ): Promise<ClaimedDelivery[]> {
     const rows = await inTransaction(this.sql, undefined, async tx => {
-      // Two statements, where PostgreSQL has one: the key test must read
-      // every key row. In a statement with FOR UPDATE SKIP LOCKED, MariaDB
-      // materializes the NOT EXISTS as part of the locking read, so it
-      // would skip the key rows another worker's claim holds and take a
-      // delivery whose earlier one it did not see. First the claimable
-      // deliveries, read without locks (one that passes the key test keeps
-      // passing it: keys only go, and later deliveries get a higher seq);
-      // then those locked, by primary key, skipping any another worker holds.
+      // Statements that read keys take no locks, where PostgreSQL has one
+      // statement: the key test must read every key row. In a statement
+      // with FOR UPDATE SKIP LOCKED, MariaDB materializes the NOT EXISTS as
+      // part of the locking read, so it would skip the key rows another
+      // worker's claim holds and take a delivery whose earlier one it did
+      // not see. First the claimable heads, read without locks (one that
+      // passes the key test keeps passing it: keys only go, and later
+      // deliveries get a higher seq), then the deliveries queued behind
+      // them, then all of those locked by primary key, skipping any another
+      // worker holds.
       await this.putBackWaiting(tx);
       const candidates = rowsOf(
         await this.sql.execute(
-          `SELECT d.id FROM ${DELIVERIES} d
+          `SELECT d.id, d.seq,
+                  (SELECT COUNT(*) FROM ${KEYS} c WHERE c.delivery_id = d.id) AS key_count,
+                  (SELECT MIN(k.receiver) FROM ${KEYS} k WHERE k.delivery_id = d.id) AS receiver,
+                  (SELECT MIN(k.ordering_key) FROM ${KEYS} k WHERE k.delivery_id = d.id) AS ordering_key
+             FROM ${DELIVERIES} d
             WHERE ${CLAIMABLE}
               AND NOT EXISTS (
                     SELECT 1 FROM ${KEYS} mine
@@ -157,42 +188,114 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
           [limit],
           tx,
         ),
-      ).map(r => String(r.id));
+      );
       if (!candidates.length) return [];
-      const due = rowsOf(
-        await this.sql.execute(
-          `SELECT d.id FROM ${DELIVERIES} d
-            WHERE d.id IN (${mySqlPlaceholders(candidates)}) AND ${CLAIMABLE}
-            FOR UPDATE SKIP LOCKED`,
-          candidates,
-          tx,
-        ),
-      ).map(r => String(r.id));
-      if (!due.length) return [];
+      const runs =
+        perRun > 1
+          ? await this.followersOf(candidates, perRun - 1, tx)
+          : new Map<string, FollowerCandidate[]>();
+      const wanted = [
+        ...candidates.map(r => String(r.id)),
+        ...[...runs.values()].flatMap(fs => fs.map(f => f.id)),
+      ];
+      const locked = new Set(
+        rowsOf(
+          await this.sql.execute(
+            `SELECT d.id FROM ${DELIVERIES} d
+              WHERE d.id IN (${mySqlPlaceholders(wanted)}) AND ${CLAIMABLE}
+              FOR UPDATE SKIP LOCKED`,
+            wanted,
+            tx,
+          ),
+        ).map(r => String(r.id)),
+      );
+      // Each locked head, and behind it the followers up to the first that
+      // another worker holds, is not claimable, or has more than one key.
+      const headOf = new Map<string, string>();
+      for (const candidate of candidates) {
+        const head = String(candidate.id);
+        if (!locked.has(head)) continue;
+        headOf.set(head, head);
+        for (const follower of runs.get(head) ?? []) {
+          if (follower.keyCount !== 1 || !locked.has(follower.id)) break;
+          headOf.set(follower.id, head);
+        }
+      }
+      if (!headOf.size) return [];
+      const chosen = [...headOf.keys()];
       // One token for the rows of this claim: `record` names the id too.
       const lockToken = randomUUID();
       await this.sql.execute(
         `UPDATE ${DELIVERIES}
             SET locked_until = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
                 lock_token = ?
-          WHERE id IN (${mySqlPlaceholders(due)})`,
-        [Math.round(lockMs), lockToken, ...due],
+          WHERE id IN (${mySqlPlaceholders(chosen)})`,
+        [Math.round(lockMs), lockToken, ...chosen],
         tx,
       );
-      return rowsOf(
+      const claimed = rowsOf(
         await this.sql.execute(
           `SELECT d.id, d.url, CAST(d.event AS CHAR) AS body, d.attempts,
-                  d.total_attempts, d.lock_token, c.api_secret
+                  d.total_attempts, d.lock_token, c.api_secret, d.seq
              FROM ${DELIVERIES} d
              JOIN ${CLIENT_APPS} c ON c.id = d.client_app_id
-            WHERE d.id IN (${mySqlPlaceholders(due)})
-            ORDER BY d.next_attempt_on`,
-          due,
+            WHERE d.id IN (${mySqlPlaceholders(chosen)})
+            ORDER BY d.seq`,
+          chosen,
           tx,
         ),
       );
+      return claimed.map(row => ({...row, head: headOf.get(String(row.id))}));
     });
     return rows.map(claimedDeliveryOf);
+  }
+
+  /**
+   * Behind each candidate head with a single key, the next `perRun`
+   * deliveries to its receiver on that key, in order, with their number
+   * of keys: read through the key index, without locks (while the head is
+   * undelivered no claim can take them).
+   */
+  private async followersOf(
+    candidates: Row[],
+    perRun: number,
+    options: Options,
+  ): Promise<Map<string, FollowerCandidate[]>> {
+    const heads = candidates.filter(c => Number(c.key_count) === 1);
+    const runs = new Map<string, FollowerCandidate[]>();
+    if (!heads.length) return runs;
+    const rows = rowsOf(
+      await this.sql.execute(
+        heads
+          .map(
+            () =>
+              `(SELECT ? AS head, b.delivery_id AS id, b.seq,
+                       (SELECT COUNT(*) FROM ${KEYS} c
+                         WHERE c.delivery_id = b.delivery_id) AS key_count
+                  FROM ${KEYS} b
+                 WHERE b.receiver = ? AND b.ordering_key = ? AND b.seq > ?
+                 ORDER BY b.seq
+                 LIMIT ?)`,
+          )
+          .join(' UNION ALL '),
+        heads.flatMap(h => [
+          String(h.id),
+          h.receiver,
+          h.ordering_key,
+          h.seq,
+          perRun,
+        ]),
+        options,
+      ),
+    );
+    for (const row of rows.sort((a, b) => Number(a.seq) - Number(b.seq))) {
+      const head = String(row.head);
+      runs.set(head, [
+        ...(runs.get(head) ?? []),
+        {id: String(row.id), keyCount: Number(row.key_count)},
+      ]);
+    }
+    return runs;
   }
 
   /**
@@ -215,11 +318,13 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
            JOIN ${DELIVERIES} a ON a.id = earlier.delivery_id
           WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
           GROUP BY d.id
-         HAVING not_before > UTC_TIMESTAMP(3)`,
+         HAVING not_before > UTC_TIMESTAMP(3)
+          ORDER BY d.id`,
         [],
         options,
       ),
     );
+    // In primary-key order, as `recordAll` locks the rows it moves.
     for (const row of waiting) {
       await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
@@ -230,84 +335,188 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     }
   }
 
+  async release(claims: ClaimedDelivery[]): Promise<void> {
+    // By claim token (one per claim), so one statement for a run.
+    const byToken = new Map<string, string[]>();
+    for (const claim of claims) {
+      byToken.set(claim.lockToken, [
+        ...(byToken.get(claim.lockToken) ?? []),
+        claim.id,
+      ]);
+    }
+    for (const [token, ids] of byToken) {
+      await this.sql.execute(
+        `UPDATE ${DELIVERIES} SET locked_until = NULL, lock_token = NULL
+          WHERE id IN (${mySqlPlaceholders(ids)}) AND lock_token = ?`,
+        [...ids, token],
+      );
+    }
+  }
+
   async record(claim: ClaimedDelivery, outcome: AttemptOutcome): Promise<void> {
-    const status = outcome.delivered
-      ? WebhookDeliveryStatus.Delivered
-      : outcome.dead
-        ? WebhookDeliveryStatus.Dead
-        : WebhookDeliveryStatus.Pending;
-    const retryInMs = outcome.delivered || outcome.dead ? 0 : outcome.retryInMs;
+    await this.recordAll([{claim, outcome}]);
+  }
+
+  /**
+   * In one transaction: one INSERT of the attempts, then one UPDATE per
+   * outcome (the delivered ones with one status code are one outcome), each
+   * row only while its claim holds. The delivered ones release their keys;
+   * after a failure the deliveries behind it wait for its next try.
+   */
+  async recordAll(
+    attempts: {claim: ClaimedDelivery; outcome: AttemptOutcome}[],
+  ): Promise<void> {
+    if (!attempts.length) return;
     await inTransaction(this.sql, undefined, async tx => {
       await this.sql.execute(
         `INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
-         VALUES (?, ?, ?, ?, ?, ?)`,
-        [
+         VALUES ${attempts.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+        attempts.flatMap(({claim, outcome}) => [
           claim.id,
           claim.attemptNo,
           outcome.statusCode ?? null,
           outcome.error ?? null,
           Math.round(outcome.durationMs),
           outcome.worker,
-        ],
+        ]),
         tx,
       );
-      const recorded = await this.sql.execute(
-        `UPDATE ${DELIVERIES}
-            SET status = ?,
-                attempts = attempts + 1,
-                total_attempts = total_attempts + 1,
-                last_status_code = ?,
-                last_error = ?,
-                next_attempt_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
-                delivered_on = CASE WHEN ? = 'delivered' THEN UTC_TIMESTAMP(3) END,
-                locked_until = NULL,
-                lock_token = NULL,
-                modified_on = UTC_TIMESTAMP(3)
-          WHERE id = ? AND lock_token = ?`,
-        [
-          status,
-          outcome.statusCode ?? null,
-          outcome.error ?? null,
-          Math.round(retryInMs),
-          status,
-          claim.id,
-          claim.lockToken,
-        ],
-        tx,
-      );
-      // The claim was lost (it expired, another worker took it over).
-      if (!affectedCount(recorded)) return;
-      if (status === WebhookDeliveryStatus.Delivered) {
-        // The receiver's next deliveries of its tasks may go.
+      const outcomes = new Map<string, AttemptGroup>();
+      for (const {claim, outcome} of attempts) {
+        const group: AttemptGroup = {
+          status: statusOf(outcome),
+          statusCode: outcome.statusCode ?? null,
+          error: outcome.error ?? null,
+          retryInMs:
+            outcome.delivered || outcome.dead
+              ? 0
+              : Math.round(outcome.retryInMs),
+          claims: [],
+        };
+        const name = JSON.stringify([
+          group.status,
+          group.statusCode,
+          group.error,
+          group.retryInMs,
+        ]);
+        const same = outcomes.get(name) ?? group;
+        same.claims.push(claim);
+        outcomes.set(name, same);
+      }
+      const moves: BehindMove[] = [];
+      for (const group of outcomes.values()) {
+        moves.push(...(await this.recordOutcome(group, tx)));
+      }
+      await this.moveBehind(moves, tx);
+    });
+  }
+
+  /** The deliveries of one outcome, each while its claim holds. */
+  private async recordOutcome(
+    {status, statusCode, error, retryInMs, claims}: AttemptGroup,
+    tx: Options,
+  ): Promise<BehindMove[]> {
+    const ids = claims.map(c => c.id);
+    const recorded = await this.sql.execute(
+      `UPDATE ${DELIVERIES}
+          SET status = ?,
+              attempts = attempts + 1,
+              total_attempts = total_attempts + 1,
+              last_status_code = ?,
+              last_error = ?,
+              next_attempt_on = TIMESTAMPADD(MICROSECOND, ? * 1000, UTC_TIMESTAMP(3)),
+              delivered_on = CASE WHEN ? = 'delivered' THEN UTC_TIMESTAMP(3) END,
+              locked_until = NULL,
+              lock_token = NULL,
+              modified_on = UTC_TIMESTAMP(3)
+        WHERE id IN (${mySqlPlaceholders(ids)})
+          AND (id, lock_token) IN (${claims.map(() => '(?, ?)').join(', ')})`,
+      [
+        status,
+        statusCode,
+        error,
+        retryInMs,
+        status,
+        ...ids,
+        ...claims.flatMap(c => [c.id, c.lockToken]),
+      ],
+      tx,
+    );
+    // The claims that were lost (expired, taken over by another worker)
+    // changed nothing.
+    const changed = affectedCount(recorded);
+    if (!changed) return [];
+    if (status === WebhookDeliveryStatus.Delivered) {
+      // The receiver's next deliveries of these tasks may go. Keys of a
+      // delivery someone else delivered are gone already.
+      const delivered =
+        changed === ids.length
+          ? ids
+          : rowsOf(
+              await this.sql.execute(
+                `SELECT id FROM ${DELIVERIES}
+                  WHERE id IN (${mySqlPlaceholders(ids)}) AND status = 'delivered'`,
+                ids,
+                tx,
+              ),
+            ).map(r => String(r.id));
+      if (delivered.length) {
         await this.sql.execute(
-          `DELETE FROM ${KEYS} WHERE delivery_id = ?`,
-          [claim.id],
+          `DELETE FROM ${KEYS} WHERE delivery_id IN (${mySqlPlaceholders(delivered)})`,
+          delivered,
           tx,
         );
-        return;
       }
-      // Not delivered: the deliveries behind it wait for its next try (for
-      // its re-queue, when it is dead).
+      return [];
+    }
+    // Not delivered: the deliveries behind each wait for its next try (for
+    // its re-queue, when it is dead).
+    const moves: BehindMove[] = [];
+    for (const claim of claims) {
       const [failed] = rowsOf(
         await this.sql.execute(
           `SELECT CASE WHEN status = 'dead' THEN ${MYSQL_NEVER}
                        ELSE next_attempt_on END AS not_before
-             FROM ${DELIVERIES} WHERE id = ?`,
-          [claim.id],
+             FROM ${DELIVERIES} WHERE id = ? AND status = ?`,
+          [claim.id, status],
           tx,
         ),
       );
+      if (!failed) continue;
       const behind = await this.behind(claim.id, tx);
-      if (!behind.length) return;
+      if (behind.length) moves.push({notBefore: failed.not_before, behind});
+    }
+    return moves;
+  }
+
+  /**
+   * Moves the deliveries behind failed ones. Their rows are locked first,
+   * all at once in primary-key order, as every other statement that
+   * changes several of them does: the moves of several failures in one
+   * transaction, each in its own order, could otherwise deadlock with a
+   * claim putting back the same rows.
+   */
+  private async moveBehind(moves: BehindMove[], tx: Options): Promise<void> {
+    if (!moves.length) return;
+    const ids = [...new Set(moves.flatMap(m => m.behind))].sort();
+    await this.sql.execute(
+      `SELECT id FROM ${DELIVERIES}
+        WHERE id IN (${mySqlPlaceholders(ids)})
+        ORDER BY id
+        FOR UPDATE`,
+      ids,
+      tx,
+    );
+    for (const {notBefore, behind} of moves) {
       await this.sql.execute(
         `UPDATE ${DELIVERIES} SET next_attempt_on = ?
           WHERE id IN (${mySqlPlaceholders(behind)}) AND status = 'pending'
             AND next_attempt_on < ?`,
-        [failed.not_before, ...behind, failed.not_before],
+        [notBefore, ...behind, notBefore],
         tx,
       );
-    });
+    }
   }
 
   async requeueDead(id: string, clientAppId: string): Promise<boolean> {
@@ -360,4 +569,12 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     );
     return rows.map(r => String(r.id));
   }
+}
+
+function statusOf(outcome: AttemptOutcome): WebhookDeliveryStatus {
+  return outcome.delivered
+    ? WebhookDeliveryStatus.Delivered
+    : outcome.dead
+      ? WebhookDeliveryStatus.Dead
+      : WebhookDeliveryStatus.Pending;
 }
