@@ -107,7 +107,8 @@ export interface EventOutboxConfig {
   pollIntervalMs?: number;
   /**
    * Events taken per round, handed to the connector in one call when it has
-   * `publishBatch`; default 2000.
+   * `publishBatch`; default 10000. The room is shared among tasks in turns:
+   * each task's next event before any task's second.
    */
   batchSize?: number;
   /**

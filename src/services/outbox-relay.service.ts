@@ -11,6 +11,7 @@ import {TaskServiceBindings} from '../keys';
 import {
   OutboxEntry,
   OutboxStore,
+  singleKeyRuns,
   TaskSqlBindings,
   TransactionLostError,
   TransactionRunner,
@@ -60,7 +61,7 @@ export class OutboxRelay implements LifeCycleObserver {
   ) {
     this.config = {
       pollIntervalMs: 250,
-      batchSize: 2000,
+      batchSize: 10_000,
       maxEventsPerTask: 500,
       initialBackoffMs: 500,
       maxBackoffMs: 60_000,
@@ -145,27 +146,42 @@ export class OutboxRelay implements LifeCycleObserver {
       if (due.length > 1 && (await this.publishAll(connector, due, options))) {
         return due.length;
       }
-      let published = 0;
-      // One by one, in order: a task whose event failed sends nothing more.
-      const held = new Set<string>();
-      for (const entry of due) {
-        const keys = orderingKeysOf(entry.event);
-        if (keys.some(key => held.has(key))) continue;
-        if (await this.publish(connector, entry, options)) published++;
-        else for (const key of keys) held.add(key);
-      }
-      return published;
+      return this.publishEach(connector, due, options);
     });
   }
 
-  /** The round's events: each task's in order, tasks after one another. */
+  /**
+   * One by one, in order: a task whose event failed sends nothing more.
+   * Returns how many went out.
+   */
+  private async publishEach(
+    connector: IOutgoingConnector,
+    due: OutboxEntry[],
+    options: Options,
+  ): Promise<number> {
+    let published = 0;
+    const held = new Set<string>();
+    for (const entry of due) {
+      const keys = orderingKeysOf(entry.event);
+      if (keys.some(key => held.has(key))) continue;
+      if (await this.publish(connector, entry, options)) published++;
+      else for (const key of keys) held.add(key);
+    }
+    return published;
+  }
+
+  /**
+   * The round's events: each task's claimed event first, then the events
+   * queued behind it, in turns (each task's next event before any task's
+   * second), `batchSize` in all.
+   */
   private async claim(options: Options): Promise<OutboxEntry[]> {
     const {batchSize, maxEventsPerTask} = this.config;
     const claimed = await this.store.claimDue(batchSize, options);
-    if (maxEventsPerTask <= 1 || !this.store.claimFollowers) return claimed;
+    if (!this.store.claimFollowers) return claimed;
+    const runs = singleKeyRuns(claimed, maxEventsPerTask - 1);
     const followers = await this.store.claimFollowers(
-      claimed,
-      maxEventsPerTask - 1,
+      runs,
       batchSize - claimed.length,
       options,
     );

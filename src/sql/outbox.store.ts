@@ -25,38 +25,104 @@ export interface FollowerRow {
   keyCount: number;
 }
 
-/** The claimed events a run can follow: those with one key, and their seq. */
+/**
+ * Where a task's run goes on in a round: behind the event with `seq` on
+ * `key` (the claimed event, or the last follower taken), up to `limit`
+ * more. `taken`: the run's events taken so far, the claimed one included
+ * (the key's rows from its claimed event up to `seq`).
+ */
+export interface FollowerRun {
+  key: string;
+  seq: number;
+  taken: number;
+  limit: number;
+}
+
+/**
+ * The runs the claimed events start: those with one key (and their seq),
+ * each allowed `perKey` followers.
+ */
 export function singleKeyRuns(
   claimed: OutboxEntry[],
-): {key: string; seq: number}[] {
-  const runs: {key: string; seq: number}[] = [];
+  perKey: number,
+): FollowerRun[] {
+  const runs: FollowerRun[] = [];
+  if (perKey <= 0) return runs;
   for (const entry of claimed) {
     const keys = orderingKeysOf(entry.event);
     if (keys.length === 1 && entry.seq !== undefined) {
-      runs.push({key: keys[0], seq: entry.seq});
+      runs.push({key: keys[0], seq: entry.seq, taken: 1, limit: perKey});
     }
   }
   return runs;
 }
 
 /**
- * The followers a round takes, from candidates in key and `seq` order: per
- * key, those right behind its claimed event that are due and of that key
- * alone, up to the first that is not; `room` in all.
+ * The runs after `taken` (followers read for `runs`, each of one key):
+ * each goes on behind its last event taken, with that much less room;
+ * a run with no room left ends.
  */
-export function takeRuns(rows: FollowerRow[], room: number): OutboxEntry[] {
-  const taken: OutboxEntry[] = [];
-  let stopped: string | undefined;
-  for (const row of rows) {
-    if (taken.length >= room) break;
-    if (row.key === stopped) continue;
-    if (!row.due || row.keyCount !== 1) {
-      stopped = row.key;
-      continue;
+export function runsAfter(
+  runs: FollowerRun[],
+  taken: OutboxEntry[],
+): FollowerRun[] {
+  const byKey = new Map(runs.map(run => [run.key, {...run}]));
+  for (const entry of taken) {
+    const run = byKey.get(orderingKeysOf(entry.event)[0]);
+    if (!run || entry.seq === undefined) continue;
+    run.seq = entry.seq;
+    run.taken++;
+    run.limit--;
+  }
+  return [...byKey.values()].filter(run => run.limit > 0);
+}
+
+/**
+ * Runs taken in turns, up to `room` events: each run's next event before
+ * any run's one after it, runs in the order given. Each run stays in its
+ * order.
+ */
+export function inTurns<T>(runs: T[][], room: number): T[] {
+  const taken: T[] = [];
+  for (let turn = 0; taken.length < room; turn++) {
+    let any = false;
+    for (const run of runs) {
+      if (turn >= run.length) continue;
+      any = true;
+      taken.push(run[turn]);
+      if (taken.length >= room) break;
     }
-    taken.push(row.entry);
+    if (!any) break;
   }
   return taken;
+}
+
+/**
+ * The followers a round takes, from candidates in key and `seq` order
+ * (each behind its run's last event taken, within its run's limit): per
+ * key, those that are due and of that key alone, up to the first that is
+ * not; then in turns (`inTurns`), `room` in all.
+ */
+export function takeRuns(rows: FollowerRow[], room: number): OutboxEntry[] {
+  const runs: OutboxEntry[][] = [];
+  let key: string | undefined;
+  let run: OutboxEntry[] = [];
+  let stopped = false;
+  for (const row of rows) {
+    if (row.key !== key) {
+      key = row.key;
+      run = [];
+      runs.push(run);
+      stopped = false;
+    }
+    if (stopped) continue;
+    if (!row.due || row.keyCount !== 1) {
+      stopped = true;
+      continue;
+    }
+    run.push(row.entry);
+  }
+  return inTurns(runs, room);
 }
 
 /** What became of a publish that failed. */
@@ -127,18 +193,19 @@ export interface OutboxStore {
    */
   claimDue(limit: number, options: Options): Promise<OutboxEntry[]>;
   /**
-   * Optional: the events queued right behind `claimed` ones (from
-   * `claimDue`, with their `seq`), read in the same transaction. They need
-   * no lock of their own: while the claimed event is held, nobody else can
-   * claim, fail or park what queues behind it on its key. Only
-   * behind a claimed event with a single key; per key, in order, up to
-   * `perKey` of them, each due and of that key alone, stopping at the first
-   * that is not; `room` in all. With them a round publishes a run of a
-   * task's events rather than its first one alone.
+   * Optional: the events queued right behind claimed ones (`runs`, from
+   * `singleKeyRuns` of `claimDue`'s events, then `runsAfter` the followers
+   * taken so far), read in the same transaction. They need no lock of
+   * their own: while the claimed event is held, nobody else can claim,
+   * fail or park what queues behind it on its key. Per run, in order,
+   * behind its `seq`, up to its `limit`, each due and of that key alone,
+   * stopping at the first that is not; the runs in turns (each run's next
+   * event before any run's one after it, runs in key order), `room` in
+   * all. With them a round publishes a run of a task's events rather than
+   * its first one alone.
    */
   claimFollowers?(
-    claimed: OutboxEntry[],
-    perKey: number,
+    runs: FollowerRun[],
     room: number,
     options: Options,
   ): Promise<OutboxEntry[]>;
