@@ -26,15 +26,12 @@ export interface FollowerRow {
 }
 
 /**
- * Where a task's run goes on in a round: behind the event with `seq` on
- * `key` (the claimed event, or the last follower taken), up to `limit`
- * more. `taken`: the run's events taken so far, the claimed one included
- * (the key's rows from its claimed event up to `seq`).
+ * A task's run in a round: the events behind its claimed event (`seq` on
+ * `key`), up to `limit` of them.
  */
 export interface FollowerRun {
   key: string;
   seq: number;
-  taken: number;
   limit: number;
 }
 
@@ -51,30 +48,10 @@ export function singleKeyRuns(
   for (const entry of claimed) {
     const keys = orderingKeysOf(entry.event);
     if (keys.length === 1 && entry.seq !== undefined) {
-      runs.push({key: keys[0], seq: entry.seq, taken: 1, limit: perKey});
+      runs.push({key: keys[0], seq: entry.seq, limit: perKey});
     }
   }
   return runs;
-}
-
-/**
- * The runs after `taken` (followers read for `runs`, each of one key):
- * each goes on behind its last event taken, with that much less room;
- * a run with no room left ends.
- */
-export function runsAfter(
-  runs: FollowerRun[],
-  taken: OutboxEntry[],
-): FollowerRun[] {
-  const byKey = new Map(runs.map(run => [run.key, {...run}]));
-  for (const entry of taken) {
-    const run = byKey.get(orderingKeysOf(entry.event)[0]);
-    if (!run || entry.seq === undefined) continue;
-    run.seq = entry.seq;
-    run.taken++;
-    run.limit--;
-  }
-  return [...byKey.values()].filter(run => run.limit > 0);
 }
 
 /**
@@ -99,9 +76,9 @@ export function inTurns<T>(runs: T[][], room: number): T[] {
 
 /**
  * The followers a round takes, from candidates in key and `seq` order
- * (each behind its run's last event taken, within its run's limit): per
- * key, those that are due and of that key alone, up to the first that is
- * not; then in turns (`inTurns`), `room` in all.
+ * (each behind its run's claimed event, within its run's limit): per key,
+ * those that are due and of that key alone, up to the first that is not;
+ * then in turns (`inTurns`), `room` in all.
  */
 export function takeRuns(rows: FollowerRow[], room: number): OutboxEntry[] {
   const runs: OutboxEntry[][] = [];
@@ -193,22 +170,27 @@ export interface OutboxStore {
    */
   claimDue(limit: number, options: Options): Promise<OutboxEntry[]>;
   /**
-   * Optional: the events queued right behind claimed ones (`runs`, from
-   * `singleKeyRuns` of `claimDue`'s events, then `runsAfter` the followers
-   * taken so far), read in the same transaction. They need no lock of
-   * their own: while the claimed event is held, nobody else can claim,
-   * fail or park what queues behind it on its key. Per run, in order,
-   * behind its `seq`, up to its `limit`, each due and of that key alone,
-   * stopping at the first that is not; the runs in turns (each run's next
-   * event before any run's one after it, runs in key order), `room` in
-   * all. With them a round publishes a run of a task's events rather than
-   * its first one alone.
+   * Optional, with `readFollowers`: the events queued right behind claimed
+   * ones (`runs`, from `singleKeyRuns` of `claimDue`'s events), read in the
+   * same transaction, as ids in the order to publish them. They need no
+   * lock of their own: while the claimed event is held, nobody else can
+   * claim, fail or park what queues behind it on its key. Per run, in
+   * order, behind its `seq`, up to its `limit`, each due and of that key
+   * alone, stopping at the first that is not; the runs in turns (each
+   * run's next event before any run's one after it, runs in key order),
+   * `room` in all. With them a round publishes a run of a task's events
+   * rather than its first one alone.
    */
   claimFollowers?(
     runs: FollowerRun[],
     room: number,
     options: Options,
-  ): Promise<OutboxEntry[]>;
+  ): Promise<string[]>;
+  /**
+   * The events `ids` (from `claimFollowers`, in the same transaction), in
+   * that order: a round reads them page by page.
+   */
+  readFollowers?(ids: string[], options: Options): Promise<OutboxEntry[]>;
   /** The event was handed to the connector: the events behind it may go. */
   markPublished(id: string, options: Options): Promise<void>;
   /** Optional: `markPublished` of several events in one statement. */

@@ -468,6 +468,7 @@ for (const cell of dataCells()) {
                   initialBackoffMs: 10,
                   maxBackoffMs: 50,
                   batchSize: batches ? 12 : 5,
+                  pageSize: 4,
                   maxEventsPerTask: batches ? 4 : 500,
                 }),
             }),
@@ -555,9 +556,12 @@ for (const cell of dataCells()) {
         after: app =>
           app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
             pollIntervalMs: 50,
-            initialBackoffMs: 20,
-            maxBackoffMs: 100,
+            // Long enough that a failed event is not due again in the
+            // rounds right after its own: the rounds below are exact.
+            initialBackoffMs: 1500,
+            maxBackoffMs: 1500,
             batchSize: 10,
+            pageSize: 4,
             maxEventsPerTask: 4,
           }),
       });
@@ -603,16 +607,23 @@ for (const cell of dataCells()) {
       );
     }
 
-    it('shares a round’s room among tasks in turns, each task in order: exact rounds', async () => {
+    /** The calls, each as its events' names, a lone event marked `1:`. */
+    const shapes = () =>
+      calls.map(c => c.events.map(e => (c.batch ? '' : '1:') + nOf(e)));
+
+    it('shares a round’s room among tasks in turns, in pages, each task in order: exact rounds', async () => {
       await announceAll(eventsOf(['x', 'y', 'z'], 5));
       await eventually(() => published().length === 15, 'fifteen events');
-      expect(calls.every(c => c.batch)).to.be.true();
-      // batchSize 10: the claimed event of each task, then the events
-      // queued behind them in turns (x's fourth is its last of the round:
-      // maxEventsPerTask 4); the rest in the next round.
-      expect(calls.map(c => c.events.map(nOf))).to.eql([
-        ['x0', 'y0', 'z0', 'x1', 'y1', 'z1', 'x2', 'y2', 'z2', 'x3'],
-        ['y3', 'z3', 'x4', 'y4', 'z4'],
+      // batchSize 10 in pages of 4: the claimed event of each task, then
+      // the events queued behind them in turns, counted across pages (x's
+      // fourth is its last of the round: maxEventsPerTask 4); the rest in
+      // the next round, whose last page is one event, published alone.
+      expect(shapes()).to.eql([
+        ['x0', 'y0', 'z0', 'x1'],
+        ['y1', 'z1', 'x2', 'y2'],
+        ['z2', 'x3'],
+        ['y3', 'z3', 'x4', 'y4'],
+        ['1:z4'],
       ]);
       await allRecorded();
     });
@@ -631,11 +642,7 @@ for (const cell of dataCells()) {
       await eventually(() => published().length === 6, 'six events');
       expect(publishedOfTask('m')).to.eql(['m0', 'm1', 'm2']);
       // Round 1: m0 m1 k0; round 2: mk; round 3: m2 k1.
-      expect(calls.map(c => c.events.map(nOf))).to.eql([
-        ['m0', 'k0', 'm1'],
-        ['mk'],
-        ['m2', 'k1'],
-      ]);
+      expect(shapes()).to.eql([['m0', 'k0', 'm1'], ['1:mk'], ['m2', 'k1']]);
       await allRecorded();
     });
 
@@ -660,19 +667,41 @@ for (const cell of dataCells()) {
       await allRecorded();
     });
 
-    it('an event refused in the middle of a task’s run holds back the rest of that run only', async () => {
+    it('an event refused in the middle of a task’s run, in a later page, holds back the rest of that run only', async () => {
+      let refused = 0;
+      refuse = e => e.payload.n === 'r2' && refused++ < 2;
+      await announceAll(eventsOf(['r', 's'], 4));
+      await eventually(() => publishedOfTask('r').length === 4, "r's events");
+      expect(publishedOfTask('r')).to.eql(['r0', 'r1', 'r2', 'r3']);
+      expect(publishedOfTask('s')).to.eql(['s0', 's1', 's2', 's3']);
+      // The second page failed, then went one by one: r2 failed again, so
+      // r3 waited for it; s went on. r2 and r3 after r2's backoff.
+      expect(shapes()).to.eql([
+        ['r0', 's0', 'r1', 's1'],
+        ['1:s2'],
+        ['1:s3'],
+        ['r2', 'r3'],
+      ]);
+      await allRecorded();
+    });
+
+    it('a page that fails ends its round: the pages read behind it wait for the next', async () => {
       let refused = 0;
       refuse = e => e.payload.n === 'r1' && refused++ < 2;
       await announceAll(eventsOf(['r', 's'], 4));
       await eventually(() => publishedOfTask('r').length === 4, "r's events");
       expect(publishedOfTask('r')).to.eql(['r0', 'r1', 'r2', 'r3']);
       expect(publishedOfTask('s')).to.eql(['s0', 's1', 's2', 's3']);
-      // The failed batch, then one by one: r0, s0, s1, s2, s3 (r1 failed;
-      // r2 and r3 waited for it).
-      expect(calls[0].batch).to.be.false();
-      expect(
-        calls.filter(c => !c.batch).flatMap(c => c.events.map(nOf)),
-      ).to.eql(['r0', 's0', 's1', 's2', 's3']);
+      // The first page failed and went one by one (r1 failed again); the
+      // second page (r2 s2 r3 s3) was not published behind it: s2 and s3
+      // came in the next round, r1 r2 r3 after r1's backoff.
+      expect(shapes()).to.eql([
+        ['1:r0'],
+        ['1:s0'],
+        ['1:s1'],
+        ['s2', 's3'],
+        ['r1', 'r2', 'r3'],
+      ]);
       await allRecorded();
     });
   });

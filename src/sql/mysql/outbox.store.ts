@@ -134,17 +134,17 @@ export class MySqlOutboxStore implements OutboxStore {
     runs: FollowerRun[],
     room: number,
     options: Options,
-  ): Promise<OutboxEntry[]> {
+  ): Promise<string[]> {
     if (!runs.length || room <= 0) return [];
     // Read without row locks, as on PostgreSQL (see there): while a relay
     // holds the claimed event, the events queued behind it on its key are
     // nobody else's. The candidates come without their payloads; the runs
-    // are cut and taken in turns here, then only the events taken are read.
+    // are cut and taken in turns here (readFollowers reads the events).
     const byKey = new Map(runs.map(r => [r.key, r]));
     const keys = [...byKey.keys()];
-    // A key's rows from its claimed event on: the run's events taken so far,
-    // then its candidates (MariaDB has no LATERAL to start behind each).
-    const reach = Math.max(...runs.map(r => r.taken + r.limit));
+    // A key's rows from its claimed event on (MariaDB has no LATERAL to
+    // start behind each): the claimed one, then its candidates.
+    const reach = Math.max(...runs.map(r => r.limit)) + 1;
     const rows = rowsOf(
       await this.sql.execute(
         `SELECT b.event_id, b.ordering_key, b.seq,
@@ -169,7 +169,7 @@ export class MySqlOutboxStore implements OutboxStore {
     for (const row of rows) {
       const key = String(row.ordering_key);
       const run = byKey.get(key);
-      // Behind the run's last event taken, within its limit.
+      // Behind the run's claimed event, within its limit.
       if (!run || Number(row.seq) <= run.seq) continue;
       const n = (seen.get(key) ?? 0) + 1;
       if (n > run.limit) continue;
@@ -181,23 +181,25 @@ export class MySqlOutboxStore implements OutboxStore {
         keyCount: Number(row.key_count),
       });
     }
-    const taken = takeRuns(candidates, room);
-    if (!taken.length) return [];
+    return takeRuns(candidates, room).map(entry => entry.id);
+  }
+
+  async readFollowers(ids: string[], options: Options): Promise<OutboxEntry[]> {
     const read = new Map<string, OutboxEntry>();
-    for (let i = 0; i < taken.length; i += READ_CHUNK) {
-      const ids = taken.slice(i, i + READ_CHUNK).map(e => e.id);
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      const chunk = ids.slice(i, i + READ_CHUNK);
       for (const row of rowsOf(
         await this.sql.execute(
           `SELECT id, event, attempts, last_attempt_on, seq
-             FROM ${OUTBOX} WHERE id IN (${mySqlPlaceholders(ids)})`,
-          ids,
+             FROM ${OUTBOX} WHERE id IN (${mySqlPlaceholders(chunk)})`,
+          chunk,
           options,
         ),
       )) {
         read.set(String(row.id), entryOf(row));
       }
     }
-    return taken.map(e => read.get(e.id)!);
+    return ids.flatMap(id => read.get(id) ?? []);
   }
 
   async markPublishedAll(ids: string[], options: Options): Promise<void> {

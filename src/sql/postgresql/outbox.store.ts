@@ -112,14 +112,15 @@ export class PostgresOutboxStore implements OutboxStore {
     runs: FollowerRun[],
     room: number,
     options: Options,
-  ): Promise<OutboxEntry[]> {
+  ): Promise<string[]> {
     if (!runs.length || room <= 0) return [];
     // Read without row locks: while a relay holds the claimed event, the
     // events queued behind it on its key are nobody else's. No other claim
     // can take them (an earlier event of their key is unpublished), and
     // only a claim's holder fails or parks an event; a replay or discard
     // acts on a parked event, which stops the run. The runs are cut and
-    // taken in turns here, so only the events taken come back.
+    // taken in turns here, so only the events taken come back, as ids: the
+    // round reads their events page by page (readFollowers).
     const rows = rowsOf(
       await this.sql.execute(
         `WITH candidate AS (
@@ -153,9 +154,7 @@ export class PostgresOutboxStore implements OutboxStore {
             ORDER BY turn, ordering_key
             LIMIT $4
          )
-         SELECT f.id, f.event, f.attempts, f.last_attempt_on, f.seq
-           FROM taken t JOIN ${OUTBOX} f ON f.id = t.event_id
-          ORDER BY t.turn, t.ordering_key`,
+         SELECT event_id FROM taken ORDER BY turn, ordering_key`,
         [
           runs.map(r => r.key),
           runs.map(r => r.seq),
@@ -165,7 +164,20 @@ export class PostgresOutboxStore implements OutboxStore {
         options,
       ),
     );
-    return rows.map(entryOf);
+    return rows.map(row => String(row.event_id));
+  }
+
+  async readFollowers(ids: string[], options: Options): Promise<OutboxEntry[]> {
+    if (!ids.length) return [];
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT id, event, attempts, last_attempt_on, seq
+           FROM ${OUTBOX} WHERE id = ANY($1::uuid[])`,
+        [ids],
+        options,
+      ),
+    );
+    return inOrderOf(ids, rows.map(entryOf));
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
@@ -331,6 +343,12 @@ function resumedBehind(cte: string): string {
        AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
        AND behind.available_on > now()
   )`;
+}
+
+/** `entries` in the order of `ids`. */
+function inOrderOf(ids: string[], entries: OutboxEntry[]): OutboxEntry[] {
+  const byId = new Map(entries.map(e => [e.id, e]));
+  return ids.flatMap(id => byId.get(id) ?? []);
 }
 
 function entryOf(row: Row): OutboxEntry {
