@@ -106,10 +106,16 @@ export interface EventOutboxConfig {
   /** How often (ms) the relay looks for events to publish; default 250. */
   pollIntervalMs?: number;
   /**
-   * Events taken per round, handed to the connector in one call when it has
-   * `publishBatch`; default 2000.
+   * Events taken per round, handed to a connector with `publishBatch` in
+   * pages of `pageSize`; default 10000. Tasks share the room in turns: each
+   * task's next event before any task's second.
    */
   batchSize?: number;
+  /**
+   * Events of a round handed to a connector with `publishBatch` in one
+   * call; the next page is read while one is published. Default 2000.
+   */
+  pageSize?: number;
   /**
    * Events of one task a round may take, in their order: the first one
    * still to publish and those queued right behind it (each of that task

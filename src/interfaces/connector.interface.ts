@@ -49,9 +49,10 @@ export interface IOutgoingConnector<E = IEvent> {
   publish(event: E, options?: Options): Promise<void>;
   /**
    * Optional: publishes several events at once (one request to a broker,
-   * say). The relay hands over no two events of one task in a call, so any
-   * order among them is right. Either all are published or it throws; the
-   * relay then publishes them one by one to find the failing one.
+   * say), in the order given: a task's events come in their order, so a
+   * connector that sends them in parts sends those in order too. Either all
+   * are published or it throws; the relay then publishes them one by one
+   * to find the failing one.
    */
   publishBatch?(events: E[], options?: Options): Promise<void>;
 }

@@ -11,6 +11,7 @@ import {TaskServiceBindings} from '../keys';
 import {
   OutboxEntry,
   OutboxStore,
+  singleKeyRuns,
   TaskSqlBindings,
   TransactionLostError,
   TransactionRunner,
@@ -60,7 +61,8 @@ export class OutboxRelay implements LifeCycleObserver {
   ) {
     this.config = {
       pollIntervalMs: 250,
-      batchSize: 2000,
+      batchSize: 10_000,
+      pageSize: 2000,
       maxEventsPerTask: 500,
       initialBackoffMs: 500,
       maxBackoffMs: 60_000,
@@ -133,79 +135,150 @@ export class OutboxRelay implements LifeCycleObserver {
 
   /**
    * One round in one transaction: claim the due events (the first still to
-   * publish of each task, and the events of that task alone queued right
-   * behind it), publish them in order, record each outcome. A failure holds
-   * back the failing event and the later events of its tasks. Returns how
-   * many events the round published.
+   * publish of each task), take the events of that task alone queued right
+   * behind each (in turns, `batchSize` in all), publish them in order,
+   * record each outcome. A failure holds back the failing event and the
+   * later events of its tasks. Returns how many events the round published.
    */
   private async relayBatch(): Promise<number> {
     const connector = await this.connector();
     return this.transactions.run(async options => {
-      const due = await this.claim(options);
-      if (due.length > 1 && (await this.publishAll(connector, due, options))) {
-        return due.length;
+      const {batchSize, maxEventsPerTask} = this.config;
+      const claimed = await this.store.claimDue(batchSize, options);
+      if (!claimed.length) return 0;
+      const followers = this.store.claimFollowers
+        ? await this.store.claimFollowers(
+            singleKeyRuns(claimed, maxEventsPerTask - 1),
+            batchSize - claimed.length,
+            options,
+          )
+        : [];
+      if (connector.publishBatch) {
+        return this.publishPages(connector, claimed, followers, options);
       }
-      let published = 0;
-      // One by one, in order: a task whose event failed sends nothing more.
-      const held = new Set<string>();
-      for (const entry of due) {
-        const keys = orderingKeysOf(entry.event);
-        if (keys.some(key => held.has(key))) continue;
-        if (await this.publish(connector, entry, options)) published++;
-        else for (const key of keys) held.add(key);
-      }
-      return published;
+      const due = claimed.concat(await this.read(followers, options));
+      return this.publishEach(connector, due, options);
     });
   }
 
-  /** The round's events: each task's in order, tasks after one another. */
-  private async claim(options: Options): Promise<OutboxEntry[]> {
-    const {batchSize, maxEventsPerTask} = this.config;
-    const claimed = await this.store.claimDue(batchSize, options);
-    if (maxEventsPerTask <= 1 || !this.store.claimFollowers) return claimed;
-    const followers = await this.store.claimFollowers(
-      claimed,
-      maxEventsPerTask - 1,
-      batchSize - claimed.length,
-      options,
-    );
-    return claimed.concat(followers);
+  /** The followers' events, in order. */
+  private async read(ids: string[], options: Options): Promise<OutboxEntry[]> {
+    if (!ids.length || !this.store.readFollowers) return [];
+    return this.store.readFollowers(ids, options);
   }
 
   /**
-   * Hands the round's events to a connector that takes a batch, in one
-   * call, and marks them published together. False when the connector has
-   * no batch call or the call failed: the round then goes one by one, so
-   * only the failing event is held back (the others may go out twice, as
-   * after any failure between a publish and its record).
+   * The round in pages of `pageSize` events, one `publishBatch` each, in
+   * order; the next page's events are read while one is published. The
+   * pages that went out are marked published together, in one statement.
+   * A page whose call failed goes one by one and ends the round: a task
+   * whose event failed sends nothing more in it, and the pages behind it
+   * wait for the next round. Returns how many events went out.
+   */
+  private async publishPages(
+    connector: IOutgoingConnector,
+    claimed: OutboxEntry[],
+    followers: string[],
+    options: Options,
+  ): Promise<number> {
+    const {pageSize} = this.config;
+    // The first page: the claimed events and the followers that fit beside.
+    const first = Math.max(0, pageSize - claimed.length);
+    const pages: string[][] = [];
+    for (let i = first; i < followers.length; i += pageSize) {
+      pages.push(followers.slice(i, i + pageSize));
+    }
+    let page = claimed.concat(
+      await this.read(followers.slice(0, first), options),
+    );
+    const published: string[] = [];
+    let alone = 0;
+    while (page.length) {
+      const next = this.read(pages.shift() ?? [], options);
+      // Awaited below, or dropped when the round ends first.
+      next.catch(() => undefined);
+      if (page.length === 1) {
+        // Alone: a failed batch of one would be tried twice.
+        const out = await this.publishEach(connector, page, options);
+        alone += out;
+        if (!out) {
+          await next.catch(() => undefined);
+          break;
+        }
+      } else if (await this.publishAll(connector, page, options)) {
+        for (const entry of page) published.push(entry.id);
+      } else {
+        // The read runs on the round's connection: let it finish first.
+        await next.catch(() => undefined);
+        alone += await this.publishEach(connector, page, options);
+        break;
+      }
+      page = await next;
+    }
+    if (published.length) await this.markAllPublished(published, options);
+    return published.length + alone;
+  }
+
+  /**
+   * One by one, in order: a task whose event failed sends nothing more.
+   * Returns how many went out.
+   */
+  private async publishEach(
+    connector: IOutgoingConnector,
+    due: OutboxEntry[],
+    options: Options,
+  ): Promise<number> {
+    let published = 0;
+    const held = new Set<string>();
+    for (const entry of due) {
+      const keys = orderingKeysOf(entry.event);
+      if (keys.some(key => held.has(key))) continue;
+      if (await this.publish(connector, entry, options)) published++;
+      else for (const key of keys) held.add(key);
+    }
+    return published;
+  }
+
+  /**
+   * Hands a page of events to a connector that takes a batch, in one call.
+   * False when the call failed: the page then goes one by one, so only the
+   * failing event is held back (the others may go out twice, as after any
+   * failure between a publish and its record).
    */
   private async publishAll(
     connector: IOutgoingConnector,
     due: OutboxEntry[],
     options: Options,
   ): Promise<boolean> {
-    if (!connector.publishBatch) return false;
     const events = due.map(entry => entry.event);
     try {
       await this.transactions.savepoint(options, () =>
         connector.publishBatch!(events, options),
       );
     } catch (err) {
+      // The round's transaction is gone (a deadlock victim on MySQL): its
+      // claims went with it, so the round ends here and the next one retries.
+      if (err instanceof TransactionLostError) throw err;
       this.logger.warn(
         {err, events: due.length},
         'Outgoing events not published as a batch; each is tried alone',
       );
       return false;
     }
-    const ids = due.map(entry => entry.id);
+    this.lastPublishedAt = Date.now();
+    this.logger.debug({events: due.length}, 'Outgoing events published');
+    return true;
+  }
+
+  private async markAllPublished(
+    ids: string[],
+    options: Options,
+  ): Promise<void> {
     if (this.store.markPublishedAll) {
       await this.store.markPublishedAll(ids, options);
     } else {
       for (const id of ids) await this.store.markPublished(id, options);
     }
-    this.lastPublishedAt = Date.now();
-    this.logger.debug({events: due.length}, 'Outgoing events published');
-    return true;
   }
 
   /** Publishes one event and records the outcome; true when it went out. */

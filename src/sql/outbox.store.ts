@@ -25,38 +25,81 @@ export interface FollowerRow {
   keyCount: number;
 }
 
-/** The claimed events a run can follow: those with one key, and their seq. */
+/**
+ * A task's run in a round: the events behind its claimed event (`seq` on
+ * `key`), up to `limit` of them.
+ */
+export interface FollowerRun {
+  key: string;
+  seq: number;
+  limit: number;
+}
+
+/**
+ * The runs the claimed events start: those with one key (and their seq),
+ * each allowed `perKey` followers.
+ */
 export function singleKeyRuns(
   claimed: OutboxEntry[],
-): {key: string; seq: number}[] {
-  const runs: {key: string; seq: number}[] = [];
+  perKey: number,
+): FollowerRun[] {
+  const runs: FollowerRun[] = [];
+  if (perKey <= 0) return runs;
   for (const entry of claimed) {
     const keys = orderingKeysOf(entry.event);
     if (keys.length === 1 && entry.seq !== undefined) {
-      runs.push({key: keys[0], seq: entry.seq});
+      runs.push({key: keys[0], seq: entry.seq, limit: perKey});
     }
   }
   return runs;
 }
 
 /**
- * The followers a round takes, from candidates in key and `seq` order: per
- * key, those right behind its claimed event that are due and of that key
- * alone, up to the first that is not; `room` in all.
+ * Runs taken in turns, up to `room` events: each run's next event before
+ * any run's one after it, runs in the order given. Each run stays in its
+ * order.
  */
-export function takeRuns(rows: FollowerRow[], room: number): OutboxEntry[] {
-  const taken: OutboxEntry[] = [];
-  let stopped: string | undefined;
-  for (const row of rows) {
-    if (taken.length >= room) break;
-    if (row.key === stopped) continue;
-    if (!row.due || row.keyCount !== 1) {
-      stopped = row.key;
-      continue;
+export function inTurns<T>(runs: T[][], room: number): T[] {
+  const taken: T[] = [];
+  for (let turn = 0; taken.length < room; turn++) {
+    let any = false;
+    for (const run of runs) {
+      if (turn >= run.length) continue;
+      any = true;
+      taken.push(run[turn]);
+      if (taken.length >= room) break;
     }
-    taken.push(row.entry);
+    if (!any) break;
   }
   return taken;
+}
+
+/**
+ * The followers a round takes, from candidates in key and `seq` order
+ * (each behind its run's claimed event, within its run's limit): per key,
+ * those that are due and of that key alone, up to the first that is not;
+ * then in turns (`inTurns`), `room` in all.
+ */
+export function takeRuns(rows: FollowerRow[], room: number): OutboxEntry[] {
+  const runs: OutboxEntry[][] = [];
+  let key: string | undefined;
+  let run: OutboxEntry[] = [];
+  let stopped = false;
+  for (const row of rows) {
+    if (row.key !== key) {
+      key = row.key;
+      run = [];
+      runs.push(run);
+      stopped = false;
+    }
+    if (stopped) continue;
+    if (!row.due || row.keyCount !== 1) {
+      stopped = true;
+      continue;
+    }
+    run.push(row.entry);
+  }
+  return inTurns(runs, room);
 }
 
 /** What became of a publish that failed. */
@@ -127,21 +170,27 @@ export interface OutboxStore {
    */
   claimDue(limit: number, options: Options): Promise<OutboxEntry[]>;
   /**
-   * Optional: the events queued right behind `claimed` ones (from
-   * `claimDue`, with their `seq`), read in the same transaction. They need
-   * no lock of their own: while the claimed event is held, nobody else can
-   * claim, fail or park what queues behind it on its key. Only
-   * behind a claimed event with a single key; per key, in order, up to
-   * `perKey` of them, each due and of that key alone, stopping at the first
-   * that is not; `room` in all. With them a round publishes a run of a
-   * task's events rather than its first one alone.
+   * Optional, with `readFollowers`: the events queued right behind claimed
+   * ones (`runs`, from `singleKeyRuns` of `claimDue`'s events), read in the
+   * same transaction, as ids in the order to publish them. They need no
+   * lock of their own: while the claimed event is held, nobody else can
+   * claim, fail or park what queues behind it on its key. Per run, in
+   * order, behind its `seq`, up to its `limit`, each due and of that key
+   * alone, stopping at the first that is not; the runs in turns (each
+   * run's next event before any run's one after it, runs in key order),
+   * `room` in all. With them a round publishes a run of a task's events
+   * rather than its first one alone.
    */
   claimFollowers?(
-    claimed: OutboxEntry[],
-    perKey: number,
+    runs: FollowerRun[],
     room: number,
     options: Options,
-  ): Promise<OutboxEntry[]>;
+  ): Promise<string[]>;
+  /**
+   * The events `ids` (from `claimFollowers`, in the same transaction), in
+   * that order: a round reads them page by page.
+   */
+  readFollowers?(ids: string[], options: Options): Promise<OutboxEntry[]>;
   /** The event was handed to the connector: the events behind it may go. */
   markPublished(id: string, options: Options): Promise<void>;
   /** Optional: `markPublished` of several events in one statement. */

@@ -6,7 +6,6 @@ import {EventType} from '../../models';
 import {EventOutbox} from '../../services';
 import {TaskDbSourceName} from '../../types';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
-import {TestDatabase} from '../fixtures/database';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 import {bearer, tokenWith} from '../fixtures/tokens';
 
@@ -423,219 +422,287 @@ for (const cell of dataCells()) {
     });
   });
 
-  describe(`Two relays on one ${cell.name} database keep each task in order`, function () {
+  for (const batches of [false, true]) {
+    describe(`Two relays on one ${cell.name} database keep each task in order${batches ? ', publishing batches' : ''}`, function () {
+      this.timeout(60000);
+      let db: CellDatabase;
+      const apps: TestApp[] = [];
+      /** Every publish of both apps, in the order publish returned. */
+      const timeline: {app: number; event: IEvent}[] = [];
+
+      /** Slow and now and then failing, so both relays interleave. */
+      class SharedConnector implements IOutgoingConnector {
+        constructor(private readonly app: number) {}
+        async publish(event: IEvent) {
+          await new Promise(r => setTimeout(r, Math.random() * 4));
+          if (Math.random() < 0.1) throw new Error('hiccup');
+          timeline.push({app: this.app, event});
+        }
+      }
+
+      /** The same, taking a round's events at once: all or nothing. */
+      class SharedBatchConnector extends SharedConnector {
+        constructor(private readonly batchApp: number) {
+          super(batchApp);
+        }
+        async publishBatch(events: IEvent[]) {
+          await new Promise(r => setTimeout(r, Math.random() * 8));
+          if (Math.random() < 0.2) throw new Error('hiccup');
+          for (const event of events)
+            timeline.push({app: this.batchApp, event});
+        }
+      }
+
+      before(async () => {
+        db = await givenCellDatabase(cell, ['core']);
+        for (let i = 0; i < 2; i++) {
+          apps.push(
+            await givenTestApp({
+              db,
+              outgoing: batches
+                ? new SharedBatchConnector(i)
+                : new SharedConnector(i),
+              after: app =>
+                app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
+                  pollIntervalMs: 20,
+                  initialBackoffMs: 10,
+                  maxBackoffMs: 50,
+                  batchSize: batches ? 12 : 5,
+                  pageSize: 4,
+                  maxEventsPerTask: batches ? 4 : 500,
+                }),
+            }),
+          );
+        }
+      });
+      after(async () => {
+        for (const t of apps) await t.stop();
+        await db?.drop();
+      });
+
+      it('20 tasks × 10 events written from both apps: each published once, each task in order', async () => {
+        const outboxes = await Promise.all(
+          apps.map(t => t.app.get<EventOutbox>('services.EventOutbox')),
+        );
+        const writes: Promise<void>[] = [];
+        for (let task = 0; task < 20; task++) {
+          writes.push(
+            (async () => {
+              for (let n = 0; n < 10; n++) {
+                await outboxes[(task + n) % 2].announce(
+                  EventType.TaskCompleted,
+                  {
+                    taskId: `task-${task}`,
+                    n,
+                  },
+                );
+              }
+            })(),
+          );
+        }
+        await Promise.all(writes);
+        await eventually(() => timeline.length >= 200, '200 events', 30000);
+        await new Promise(r => setTimeout(r, 300));
+        expect(timeline).to.have.length(200);
+        for (let task = 0; task < 20; task++) {
+          expect(
+            timeline
+              .filter(({event}) => event.payload.taskId === `task-${task}`)
+              .map(({event}) => event.payload.n),
+          ).to.eql([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        }
+        // Both relays took part.
+        expect(new Set(timeline.map(p => p.app))).to.eql(new Set([0, 1]));
+        const left = await db.rows('outbox_events', {
+          where: {published_on: null},
+        });
+        expect(left).to.have.length(0);
+      });
+    });
+  }
+
+  describe(`The relay on ${cell.name} hands a connector with publishBatch a round at once`, function () {
     this.timeout(60000);
     let db: CellDatabase;
-    const apps: TestApp[] = [];
-    /** Every publish of both apps, in the order publish returned. */
-    const timeline: {app: number; event: IEvent}[] = [];
+    let t: TestApp;
+    let outbox: EventOutbox;
+    /** Every call: the events of a batch, or one event alone. */
+    const calls: {batch: boolean; events: IEvent[]}[] = [];
+    let refuse: (event: IEvent) => boolean = () => false;
 
-    /** Slow and now and then failing, so both relays interleave. */
-    class SharedConnector implements IOutgoingConnector {
-      constructor(private readonly app: number) {}
+    /** All or nothing, as a broker request: a refused event fails its batch. */
+    class BatchConnector implements IOutgoingConnector {
       async publish(event: IEvent) {
-        await new Promise(r => setTimeout(r, Math.random() * 4));
-        if (Math.random() < 0.1) throw new Error('hiccup');
-        timeline.push({app: this.app, event});
+        if (refuse(event)) throw new Error('message too large');
+        calls.push({batch: false, events: [event]});
+      }
+      async publishBatch(events: IEvent[]) {
+        if (events.some(refuse)) throw new Error('message too large');
+        calls.push({batch: true, events});
       }
     }
+
+    const published = () => calls.flatMap(c => c.events);
+    const publishedOfTask = (taskId: string) =>
+      published()
+        .filter(e => e.payload.taskId === taskId)
+        .map(nOf);
 
     before(async () => {
       db = await givenCellDatabase(cell, ['core']);
-      for (let i = 0; i < 2; i++) {
-        apps.push(
-          await givenTestApp({
-            db,
-            outgoing: new SharedConnector(i),
-            after: app =>
-              app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
-                pollIntervalMs: 20,
-                initialBackoffMs: 10,
-                maxBackoffMs: 50,
-                batchSize: 5,
-              }),
+      t = await givenTestApp({
+        db,
+        outgoing: new BatchConnector(),
+        after: app =>
+          app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
+            pollIntervalMs: 50,
+            // Long enough that a failed event is not due again in the
+            // rounds right after its own: the rounds below are exact.
+            initialBackoffMs: 1500,
+            maxBackoffMs: 1500,
+            batchSize: 10,
+            pageSize: 4,
+            maxEventsPerTask: 4,
           }),
-        );
-      }
+      });
+      outbox = await t.app.get<EventOutbox>('services.EventOutbox');
     });
     after(async () => {
-      for (const t of apps) await t.stop();
+      await t?.stop();
       await db?.drop();
     });
+    beforeEach(() => {
+      calls.length = 0;
+      refuse = () => false;
+    });
 
-    it('20 tasks × 10 events written from both apps: each published once, each task in order', async () => {
-      const outboxes = await Promise.all(
-        apps.map(t => t.app.get<EventOutbox>('services.EventOutbox')),
+    /** Written in one transaction, so the relay finds them all at once. */
+    async function announceAll(events: {taskId: string; n: string}[]) {
+      const ds = await t.app.get<juggler.DataSource>(
+        `datasources.${TaskDbSourceName}`,
       );
-      const writes: Promise<void>[] = [];
-      for (let task = 0; task < 20; task++) {
-        writes.push(
-          (async () => {
-            for (let n = 0; n < 10; n++) {
-              await outboxes[(task + n) % 2].announce(EventType.TaskCompleted, {
-                taskId: `task-${task}`,
-                n,
-              });
-            }
-          })(),
-        );
+      const transaction = await ds.beginTransaction({});
+      for (const payload of events) {
+        await outbox.announce(EventType.TaskCompleted, payload, {transaction});
       }
-      await Promise.all(writes);
-      await eventually(() => timeline.length >= 200, '200 events', 30000);
-      await new Promise(r => setTimeout(r, 300));
-      expect(timeline).to.have.length(200);
-      for (let task = 0; task < 20; task++) {
-        expect(
-          timeline
-            .filter(({event}) => event.payload.taskId === `task-${task}`)
-            .map(({event}) => event.payload.n),
-        ).to.eql([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      await transaction.commit();
+      outbox.relaySoon();
+    }
+
+    /** The events of `tasks`, `count` each, written task after task in turn. */
+    function eventsOf(tasks: string[], count: number) {
+      const events = [];
+      for (let n = 0; n < count; n++) {
+        for (const taskId of tasks) events.push({taskId, n: `${taskId}${n}`});
       }
-      // Both relays took part.
-      expect(new Set(timeline.map(p => p.app))).to.eql(new Set([0, 1]));
-      const left = await db.rows('outbox_events', {
-        where: {published_on: null},
-      });
-      expect(left).to.have.length(0);
+      return events;
+    }
+
+    async function allRecorded() {
+      await eventually(
+        async () =>
+          (await db.rows('outbox_events', {where: {published_on: null}}))
+            .length === 0,
+        'every event recorded as published',
+      );
+    }
+
+    /** The calls, each as its events' names, a lone event marked `1:`. */
+    const shapes = () =>
+      calls.map(c => c.events.map(e => (c.batch ? '' : '1:') + nOf(e)));
+
+    it('shares a round’s room among tasks in turns, in pages, each task in order: exact rounds', async () => {
+      await announceAll(eventsOf(['x', 'y', 'z'], 5));
+      await eventually(() => published().length === 15, 'fifteen events');
+      // batchSize 10 in pages of 4: the claimed event of each task, then
+      // the events queued behind them in turns, counted across pages (x's
+      // fourth is its last of the round: maxEventsPerTask 4); the rest in
+      // the next round, whose last page is one event, published alone.
+      expect(shapes()).to.eql([
+        ['x0', 'y0', 'z0', 'x1'],
+        ['y1', 'z1', 'x2', 'y2'],
+        ['z2', 'x3'],
+        ['y3', 'z3', 'x4', 'y4'],
+        ['1:z4'],
+      ]);
+      await allRecorded();
+    });
+
+    it('a run ends before an event that names another task too: it goes once both tasks are there', async () => {
+      await announceAll([
+        {taskId: 'm', n: 'm0'},
+        {taskId: 'm', n: 'm1'},
+        {taskId: 'k', n: 'k0'},
+        // Names m and k: after m1 and k0, and never in the same round as
+        // events queued behind only one of them.
+        {createdTasks: [{id: 'm'}, {id: 'k'}], n: 'mk'},
+        {taskId: 'm', n: 'm2'},
+        {taskId: 'k', n: 'k1'},
+      ] as never);
+      await eventually(() => published().length === 6, 'six events');
+      expect(publishedOfTask('m')).to.eql(['m0', 'm1', 'm2']);
+      // Round 1: m0 m1 k0; round 2: mk; round 3: m2 k1.
+      expect(shapes()).to.eql([['m0', 'k0', 'm1'], ['1:mk'], ['m2', 'k1']]);
+      await allRecorded();
+    });
+
+    it('a batch that fails goes one by one: only the failing event and its task wait', async () => {
+      refuse = e => e.payload.n === 'p0';
+      await announceAll([
+        {taskId: 'p', n: 'p0'},
+        {taskId: 'q', n: 'q0'},
+        {taskId: 'p', n: 'p1'},
+        {taskId: 'q', n: 'q1'},
+      ]);
+      await eventually(() => publishedOfTask('q').length === 2, "q's events");
+      expect(publishedOfTask('q')).to.eql(['q0', 'q1']);
+      expect(publishedOfTask('p')).to.eql([]);
+      refuse = () => false;
+      await eventually(
+        () => publishedOfTask('p').length === 2,
+        "p's events",
+        20000,
+      );
+      expect(publishedOfTask('p')).to.eql(['p0', 'p1']);
+      await allRecorded();
+    });
+
+    it('an event refused in the middle of a task’s run, in a later page, holds back the rest of that run only', async () => {
+      let refused = 0;
+      refuse = e => e.payload.n === 'r2' && refused++ < 2;
+      await announceAll(eventsOf(['r', 's'], 4));
+      await eventually(() => publishedOfTask('r').length === 4, "r's events");
+      expect(publishedOfTask('r')).to.eql(['r0', 'r1', 'r2', 'r3']);
+      expect(publishedOfTask('s')).to.eql(['s0', 's1', 's2', 's3']);
+      // The second page failed, then went one by one: r2 failed again, so
+      // r3 waited for it; s went on. r2 and r3 after r2's backoff.
+      expect(shapes()).to.eql([
+        ['r0', 's0', 'r1', 's1'],
+        ['1:s2'],
+        ['1:s3'],
+        ['r2', 'r3'],
+      ]);
+      await allRecorded();
+    });
+
+    it('a page that fails ends its round: the pages read behind it wait for the next', async () => {
+      let refused = 0;
+      refuse = e => e.payload.n === 'r1' && refused++ < 2;
+      await announceAll(eventsOf(['r', 's'], 4));
+      await eventually(() => publishedOfTask('r').length === 4, "r's events");
+      expect(publishedOfTask('r')).to.eql(['r0', 'r1', 'r2', 'r3']);
+      expect(publishedOfTask('s')).to.eql(['s0', 's1', 's2', 's3']);
+      // The first page failed and went one by one (r1 failed again); the
+      // second page (r2 s2 r3 s3) was not published behind it: s2 and s3
+      // came in the next round, r1 r2 r3 after r1's backoff.
+      expect(shapes()).to.eql([
+        ['1:r0'],
+        ['1:s0'],
+        ['1:s1'],
+        ['s2', 's3'],
+        ['r1', 'r2', 'r3'],
+      ]);
+      await allRecorded();
     });
   });
 }
-
-describe('The relay hands a connector with publishBatch each round at once', function () {
-  this.timeout(60000);
-  let db: TestDatabase;
-  let t: TestApp;
-  let outbox: EventOutbox;
-  /** Every call: the events of a batch, or one event alone. */
-  const calls: {batch: boolean; events: IEvent[]}[] = [];
-  let refuse: (event: IEvent) => boolean = () => false;
-
-  /** All or nothing, as a broker request: a refused event fails its batch. */
-  class BatchConnector implements IOutgoingConnector {
-    async publish(event: IEvent) {
-      if (refuse(event)) throw new Error('message too large');
-      calls.push({batch: false, events: [event]});
-    }
-    async publishBatch(events: IEvent[]) {
-      if (events.some(refuse)) throw new Error('message too large');
-      calls.push({batch: true, events});
-    }
-  }
-
-  const published = () => calls.flatMap(c => c.events);
-  const publishedOfTask = (taskId: string) =>
-    published()
-      .filter(e => e.payload.taskId === taskId)
-      .map(nOf);
-
-  before(async () => {
-    db = await TestDatabase.create(['core']);
-    t = await givenTestApp({
-      db,
-      outgoing: new BatchConnector(),
-      after: app =>
-        app.bind(TaskServiceBindings.OUTBOX_CONFIG).to({
-          pollIntervalMs: 50,
-          initialBackoffMs: 20,
-          maxBackoffMs: 100,
-        }),
-    });
-    outbox = await t.app.get<EventOutbox>('services.EventOutbox');
-  });
-  after(async () => {
-    await t?.stop();
-    await db?.drop();
-  });
-  beforeEach(() => {
-    calls.length = 0;
-    refuse = () => false;
-  });
-
-  /** Written in one transaction, so the relay finds them all at once. */
-  async function announceAll(events: {taskId: string; n: string}[]) {
-    const ds = await t.app.get<juggler.DataSource>(
-      `datasources.${TaskDbSourceName}`,
-    );
-    const transaction = await ds.beginTransaction({});
-    for (const payload of events) {
-      await outbox.announce(EventType.TaskCompleted, payload, {transaction});
-    }
-    await transaction.commit();
-    outbox.relaySoon();
-  }
-
-  it('one call per round with each task’s queued events in it, each task in order', async () => {
-    const events = [];
-    for (let n = 0; n < 4; n++) {
-      for (const taskId of ['x', 'y', 'z'])
-        events.push({taskId, n: `${taskId}${n}`});
-    }
-    await announceAll(events);
-    await eventually(() => published().length === 12, 'twelve events');
-    for (const taskId of ['x', 'y', 'z']) {
-      expect(publishedOfTask(taskId)).to.eql(
-        [0, 1, 2, 3].map(n => `${taskId}${n}`),
-      );
-    }
-    expect(calls.every(c => c.batch)).to.be.true();
-    // The first event of each task, and the ones queued behind it.
-    expect(calls.map(c => c.events.length)).to.eql([12]);
-    await eventually(
-      async () =>
-        (
-          await db.query(
-            'SELECT 1 FROM main.outbox_events WHERE published_on IS NULL',
-          )
-        ).length === 0,
-      'every event recorded as published',
-    );
-  });
-
-  it('a run ends before an event that names another task too: it goes once both tasks are there', async () => {
-    await announceAll([
-      {taskId: 'm', n: 'm0'},
-      {taskId: 'm', n: 'm1'},
-      {taskId: 'k', n: 'k0'},
-      // Names m and k: after m1 and k0, and never in the same round as
-      // events queued behind only one of them.
-      {createdTasks: [{id: 'm'}, {id: 'k'}], n: 'mk'},
-      {taskId: 'm', n: 'm2'},
-      {taskId: 'k', n: 'k1'},
-    ] as never);
-    await eventually(() => published().length === 6, 'six events');
-    expect(publishedOfTask('m')).to.eql(['m0', 'm1', 'm2']);
-    const order = published().map(nOf);
-    for (const before of ['m0', 'm1', 'k0']) {
-      expect(order.indexOf(before)).to.be.below(order.indexOf('mk'));
-    }
-    for (const after of ['m2', 'k1']) {
-      expect(order.indexOf('mk')).to.be.below(order.indexOf(after));
-    }
-    // Round 1: m0 m1 k0; round 2: mk; round 3: m2 k1.
-    expect(calls.map(c => c.events.map(nOf))).to.eql([
-      ['m0', 'k0', 'm1'],
-      ['mk'],
-      ['m2', 'k1'],
-    ]);
-  });
-
-  it('a batch that fails goes one by one: only the failing event and its task wait', async () => {
-    refuse = e => e.payload.n === 'p0';
-    await announceAll([
-      {taskId: 'p', n: 'p0'},
-      {taskId: 'q', n: 'q0'},
-      {taskId: 'p', n: 'p1'},
-      {taskId: 'q', n: 'q1'},
-    ]);
-    await eventually(() => publishedOfTask('q').length === 2, "q's events");
-    expect(publishedOfTask('q')).to.eql(['q0', 'q1']);
-    expect(publishedOfTask('p')).to.eql([]);
-    refuse = () => false;
-    await eventually(
-      () => publishedOfTask('p').length === 2,
-      "p's events",
-      20000,
-    );
-    expect(publishedOfTask('p')).to.eql(['p0', 'p1']);
-  });
-});

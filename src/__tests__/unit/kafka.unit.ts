@@ -5,11 +5,18 @@ import type {
   EachBatchPayload,
   Kafka,
   KafkaMessage,
+  Message,
   Producer,
+  ProducerBatch,
   ProducerRecord,
 } from 'kafkajs';
 import {join} from 'path';
-import {KafkaEventAdapter, KafkaStreamService} from '../../connectors/kafka';
+import {
+  bySize,
+  KafkaEventAdapter,
+  KafkaStreamService,
+  MAX_BATCH_BYTES,
+} from '../../connectors/kafka';
 import {IEvent} from '../../interfaces';
 import {capturingLogger} from '../fixtures/log-capture';
 
@@ -105,6 +112,10 @@ class FakeKafka {
   producers = 0;
   connects = 0;
   sent: ProducerRecord[] = [];
+  /** Each sendBatch's messages, and how many were in flight at its start. */
+  batches: {messages: Message[]; inFlight: number}[] = [];
+  inFlight = 0;
+  failBatchAt = -1;
   commits: unknown[] = [];
   failSends = false;
   failConnects = 0;
@@ -139,6 +150,21 @@ class FakeKafka {
         if (this.failSends) throw new Error('dlq unavailable');
         this.sent.push(record);
         return [];
+      },
+      sendBatch: async (batch: ProducerBatch) => {
+        const index = this.batches.length;
+        this.batches.push({
+          messages: batch.topicMessages!.flatMap(t => t.messages),
+          inFlight: this.inFlight,
+        });
+        this.inFlight++;
+        try {
+          await new Promise(r => setTimeout(r, 5));
+          if (index === this.failBatchAt) throw new Error('record too large');
+          return [];
+        } finally {
+          this.inFlight--;
+        }
       },
     } as unknown as Producer;
   }
@@ -433,6 +459,45 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     expect(fake.sent).to.have.length(2);
   });
 
+  it('publishes a batch as one sendBatch per MAX_BATCH_BYTES of messages, each after the one before it, in order', async () => {
+    const fake = new FakeKafka();
+    const service = givenService(fake);
+    // ~100 kB each: ten to a request, so 25 events make three requests.
+    const events = Array.from({length: 25}, (_, n) => ({
+      ...event,
+      payload: {taskId: `t${n % 3}`, n, pad: 'x'.repeat(100_000)},
+    }));
+    await service.publishBatch(events);
+    expect(fake.batches.map(b => b.messages.length)).to.eql([9, 9, 7]);
+    expect(fake.batches.map(b => b.inFlight)).to.eql([0, 0, 0]);
+    const sent = fake.batches.flatMap(b =>
+      b.messages.map(m => JSON.parse(String(m.value)).payload.n),
+    );
+    expect(sent).to.eql(events.map(e => e.payload.n));
+    for (const batch of fake.batches) {
+      const bytes = batch.messages.reduce(
+        (sum, m) =>
+          sum + Buffer.byteLength(String(m.key)) + (m.value as string).length,
+        0,
+      );
+      expect(bytes).to.be.belowOrEqual(MAX_BATCH_BYTES);
+    }
+  });
+
+  it('stops at the first sendBatch that fails and rejects with its error', async () => {
+    const fake = new FakeKafka();
+    fake.failBatchAt = 1;
+    const service = givenService(fake);
+    const events = Array.from({length: 25}, (_, n) => ({
+      ...event,
+      payload: {taskId: 't', n, pad: 'x'.repeat(100_000)},
+    }));
+    await expect(service.publishBatch(events)).to.be.rejectedWith(
+      /record too large/,
+    );
+    expect(fake.batches).to.have.length(2);
+  });
+
   it('says what is missing to subscribe or publish', async () => {
     const fake = new FakeKafka();
     const bare = new KafkaStreamService(
@@ -463,6 +528,43 @@ describe('KafkaStreamService (unit, fake kafkajs)', () => {
     expect(String(warnings[0].msg)).to.match(
       /output\.topic is not set, so outgoing events are dropped/,
     );
+  });
+});
+
+describe('bySize (unit)', () => {
+  const m = (key: string | null, value: string | Buffer | null): Message => ({
+    key,
+    value,
+  });
+
+  it('cuts messages in order into parts of at most maxBytes of keys and values', () => {
+    const messages = [
+      m('ab', '123'),
+      m(null, Buffer.from('12345')),
+      m('a', '1'),
+      m('abc', null),
+      m('', 'é'),
+    ];
+    // Sizes 5, 5, 2, 3, 2: bytes, so 'é' counts 2.
+    expect(bySize(messages, 10)).to.eql([
+      [messages[0], messages[1]],
+      [messages[2], messages[3], messages[4]],
+    ]);
+    expect(bySize(messages, 7)).to.eql([
+      [messages[0]],
+      [messages[1], messages[2]],
+      [messages[3], messages[4]],
+    ]);
+  });
+
+  it('puts a message larger than maxBytes in a part of its own, and nothing in no part', () => {
+    const big = m('k', 'x'.repeat(20));
+    expect(bySize([m('a', 'b'), big, m('c', 'd')], 10)).to.eql([
+      [m('a', 'b')],
+      [big],
+      [m('c', 'd')],
+    ]);
+    expect(bySize([], 10)).to.eql([]);
   });
 });
 

@@ -45,6 +45,39 @@ export const DeadLetterHeaders = {
   ATTEMPTS: 'x-dlq-attempts',
 } as const;
 
+/**
+ * Uncompressed bytes of messages (keys and values) `publishBatch` puts in
+ * one request: below the broker's default `message.max.bytes` (1 MB).
+ */
+export const MAX_BATCH_BYTES = 1_000_000;
+
+/**
+ * `messages` in order, cut into parts of at most `maxBytes` of keys and
+ * values each; a message larger than that is a part of its own.
+ */
+export function bySize(messages: Message[], maxBytes: number): Message[][] {
+  const parts: Message[][] = [];
+  let part: Message[] = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = sizeOf(message.key) + sizeOf(message.value);
+    if (part.length && bytes + size > maxBytes) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(message);
+    bytes += size;
+  }
+  if (part.length) parts.push(part);
+  return parts;
+}
+
+function sizeOf(data: Buffer | string | null | undefined): number {
+  if (data === null || data === undefined) return 0;
+  return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+}
+
 const COMPRESSION: Record<KafkaCompression, keyof typeof CompressionTypes> = {
   none: 'None',
   gzip: 'GZIP',
@@ -197,9 +230,12 @@ export class KafkaStreamService
   }
 
   /**
-   * The events in one request (`sendBatch`), keyed as `publish` keys them:
-   * a task's events share a partition, and the relay never hands over two
-   * of one task in a call.
+   * The events in order, keyed as `publish` keys them (a task's events
+   * share a partition, so they stay in order): one `sendBatch` per
+   * `MAX_BATCH_BYTES` of messages, each sent once the one before it is
+   * acknowledged, so that no request outgrows the broker's
+   * `message.max.bytes` (1 MB by default). Throws at the first request that
+   * fails; the ones before it are out.
    */
   async publishBatch(events: IEvent[]): Promise<void> {
     const topic = this.config.output?.topic;
@@ -211,10 +247,12 @@ export class KafkaStreamService
       events.map(event => this.adapter.adaptFrom(event)),
     );
     const producer = await this.producer();
-    await producer.sendBatch({
-      topicMessages: [{topic, messages}],
-      compression: this.compression(),
-    });
+    for (const part of bySize(messages, MAX_BATCH_BYTES)) {
+      await producer.sendBatch({
+        topicMessages: [{topic, messages: part}],
+        compression: this.compression(),
+      });
+    }
   }
 
   private warnDropped(event: IEvent) {

@@ -5,12 +5,13 @@ import {IEvent} from '../../interfaces';
 import {OutboxEvent, OutboxEventKey} from '../../models';
 import {orderingKeysOf} from '../../utils';
 import {
+  FollowerRow,
+  FollowerRun,
   OutboxEntry,
   OutboxFailure,
   OutboxStats,
   OutboxStore,
   ParkedOutboxEvent,
-  singleKeyRuns,
   takeRuns,
 } from '../outbox.store';
 import {parsedJson, Row, rowsOf} from '../rows';
@@ -19,6 +20,9 @@ import {MYSQL, MYSQL_NEVER, mySqlPlaceholders} from './dialect';
 
 const OUTBOX = MYSQL.tableOf(OutboxEvent);
 const KEYS = MYSQL.tableOf(OutboxEventKey);
+
+/** Events whose payloads one statement reads by id. */
+const READ_CHUNK = 1000;
 
 /** Neither published, parked nor discarded: what `idx_outbox_events_due` leads with. */
 const PENDING = `published_on IS NULL AND parked_on IS NULL AND discarded_on IS NULL`;
@@ -127,22 +131,23 @@ export class MySqlOutboxStore implements OutboxStore {
   }
 
   async claimFollowers(
-    claimed: OutboxEntry[],
-    perKey: number,
+    runs: FollowerRun[],
     room: number,
     options: Options,
-  ): Promise<OutboxEntry[]> {
-    const runs = singleKeyRuns(claimed);
-    if (!runs.length || room <= 0 || perKey <= 0) return [];
+  ): Promise<string[]> {
+    if (!runs.length || room <= 0) return [];
     // Read without row locks, as on PostgreSQL (see there): while a relay
     // holds the claimed event, the events queued behind it on its key are
-    // nobody else's.
-    const heads = new Map(runs.map(r => [r.key, r.seq]));
-    const keys = [...heads.keys()];
+    // nobody else's. The candidates come without their payloads; the runs
+    // are cut and taken in turns here (readFollowers reads the events).
+    const byKey = new Map(runs.map(r => [r.key, r]));
+    const keys = [...byKey.keys()];
+    // A key's rows from its claimed event on (MariaDB has no LATERAL to
+    // start behind each): the claimed one, then its candidates.
+    const reach = Math.max(...runs.map(r => r.limit)) + 1;
     const rows = rowsOf(
       await this.sql.execute(
-        `SELECT f.id, f.event, f.attempts, f.last_attempt_on, f.seq,
-                b.ordering_key,
+        `SELECT b.event_id, b.ordering_key, b.seq,
                 (f.published_on IS NULL AND f.parked_on IS NULL
                  AND f.discarded_on IS NULL
                  AND f.available_on <= UTC_TIMESTAMP(3)) AS due,
@@ -155,25 +160,46 @@ export class MySqlOutboxStore implements OutboxStore {
            JOIN ${OUTBOX} f ON f.id = b.event_id
           WHERE b.n <= ?
           ORDER BY b.ordering_key, b.seq`,
-        [...keys, perKey + 1],
+        [...keys, reach],
         options,
       ),
     );
-    return takeRuns(
-      rows
-        // Behind the claimed event: its own row is the first of its key.
-        .filter(
-          row =>
-            Number(row.seq) > (heads.get(String(row.ordering_key)) ?? Infinity),
-        )
-        .map(row => ({
-          entry: entryOf(row),
-          key: String(row.ordering_key),
-          due: Number(row.due) === 1,
-          keyCount: Number(row.key_count),
-        })),
-      room,
-    );
+    const candidates: FollowerRow[] = [];
+    const seen = new Map<string, number>();
+    for (const row of rows) {
+      const key = String(row.ordering_key);
+      const run = byKey.get(key);
+      // Behind the run's claimed event, within its limit.
+      if (!run || Number(row.seq) <= run.seq) continue;
+      const n = (seen.get(key) ?? 0) + 1;
+      if (n > run.limit) continue;
+      seen.set(key, n);
+      candidates.push({
+        entry: {id: String(row.event_id), seq: Number(row.seq)} as OutboxEntry,
+        key,
+        due: Number(row.due) === 1,
+        keyCount: Number(row.key_count),
+      });
+    }
+    return takeRuns(candidates, room).map(entry => entry.id);
+  }
+
+  async readFollowers(ids: string[], options: Options): Promise<OutboxEntry[]> {
+    const read = new Map<string, OutboxEntry>();
+    for (let i = 0; i < ids.length; i += READ_CHUNK) {
+      const chunk = ids.slice(i, i + READ_CHUNK);
+      for (const row of rowsOf(
+        await this.sql.execute(
+          `SELECT id, event, attempts, last_attempt_on, seq
+             FROM ${OUTBOX} WHERE id IN (${mySqlPlaceholders(chunk)})`,
+          chunk,
+          options,
+        ),
+      )) {
+        read.set(String(row.id), entryOf(row));
+      }
+    }
+    return ids.flatMap(id => read.get(id) ?? []);
   }
 
   async markPublishedAll(ids: string[], options: Options): Promise<void> {

@@ -4,13 +4,12 @@ import {IEvent} from '../../interfaces';
 import {OutboxEvent, OutboxEventKey} from '../../models';
 import {orderingKeysOf} from '../../utils';
 import {
+  FollowerRun,
   OutboxEntry,
   OutboxFailure,
   OutboxStats,
   OutboxStore,
   ParkedOutboxEvent,
-  singleKeyRuns,
-  takeRuns,
 } from '../outbox.store';
 import {Row, rowsOf} from '../rows';
 import {POSTGRES_NEVER, POSTGRESQL} from './dialect';
@@ -110,46 +109,75 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async claimFollowers(
-    claimed: OutboxEntry[],
-    perKey: number,
+    runs: FollowerRun[],
     room: number,
     options: Options,
-  ): Promise<OutboxEntry[]> {
-    const runs = singleKeyRuns(claimed);
-    if (!runs.length || room <= 0 || perKey <= 0) return [];
+  ): Promise<string[]> {
+    if (!runs.length || room <= 0) return [];
     // Read without row locks: while a relay holds the claimed event, the
     // events queued behind it on its key are nobody else's. No other claim
     // can take them (an earlier event of their key is unpublished), and
     // only a claim's holder fails or parks an event; a replay or discard
-    // acts on a parked event, which stops the run.
+    // acts on a parked event, which stops the run. The runs are cut and
+    // taken in turns here, so only the events taken come back, as ids: the
+    // round reads their events page by page (readFollowers).
     const rows = rowsOf(
       await this.sql.execute(
-        `SELECT f.id, f.event, f.attempts, f.last_attempt_on, f.seq,
-                k.ordering_key,
-                (f.published_on IS NULL AND f.parked_on IS NULL
-                 AND f.discarded_on IS NULL AND f.available_on <= now()) AS due,
-                (SELECT count(*) FROM ${KEYS} c WHERE c.event_id = f.id) AS key_count
-           FROM unnest($1::varchar[], $2::bigint[]) AS run(key, seq)
-           CROSS JOIN LATERAL (
-             SELECT b.event_id, b.ordering_key, b.seq FROM ${KEYS} b
-              WHERE b.ordering_key = run.key AND b.seq > run.seq
-              ORDER BY b.seq
-              LIMIT $3) k
-           JOIN ${OUTBOX} f ON f.id = k.event_id
-          ORDER BY k.ordering_key, k.seq`,
-        [runs.map(r => r.key), runs.map(r => r.seq), perKey],
+        `WITH candidate AS (
+           SELECT k.event_id, k.ordering_key, k.seq,
+                  row_number() OVER (PARTITION BY k.ordering_key
+                                     ORDER BY k.seq) AS turn
+             FROM unnest($1::varchar[], $2::bigint[], $3::int[])
+                    AS run(key, seq, lim)
+             CROSS JOIN LATERAL (
+               SELECT b.event_id, b.ordering_key, b.seq FROM ${KEYS} b
+                WHERE b.ordering_key = run.key AND b.seq > run.seq
+                ORDER BY b.seq
+                LIMIT run.lim) k
+         ), judged AS (
+           -- Per key, the turn of the first event that is not due or
+           -- concerns another task too: the run stops before it.
+           SELECT c.event_id, c.ordering_key, c.turn,
+                  min(CASE WHEN f.published_on IS NULL AND f.parked_on IS NULL
+                            AND f.discarded_on IS NULL
+                            AND f.available_on <= now()
+                            AND NOT EXISTS (
+                                  SELECT 1 FROM ${KEYS} o
+                                   WHERE o.event_id = c.event_id
+                                     AND o.ordering_key <> c.ordering_key)
+                           THEN NULL ELSE c.turn END)
+                    OVER (PARTITION BY c.ordering_key) AS stop
+             FROM candidate c JOIN ${OUTBOX} f ON f.id = c.event_id
+         ), taken AS (
+           SELECT event_id, ordering_key, turn FROM judged
+            WHERE stop IS NULL OR turn < stop
+            ORDER BY turn, ordering_key
+            LIMIT $4
+         )
+         SELECT event_id FROM taken ORDER BY turn, ordering_key`,
+        [
+          runs.map(r => r.key),
+          runs.map(r => r.seq),
+          runs.map(r => r.limit),
+          room,
+        ],
         options,
       ),
     );
-    return takeRuns(
-      rows.map(row => ({
-        entry: entryOf(row),
-        key: String(row.ordering_key),
-        due: row.due === true,
-        keyCount: Number(row.key_count),
-      })),
-      room,
+    return rows.map(row => String(row.event_id));
+  }
+
+  async readFollowers(ids: string[], options: Options): Promise<OutboxEntry[]> {
+    if (!ids.length) return [];
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT id, event, attempts, last_attempt_on, seq
+           FROM ${OUTBOX} WHERE id = ANY($1::uuid[])`,
+        [ids],
+        options,
+      ),
     );
+    return inOrderOf(ids, rows.map(entryOf));
   }
 
   async markPublished(id: string, options: Options): Promise<void> {
@@ -315,6 +343,12 @@ function resumedBehind(cte: string): string {
        AND behind.parked_on IS NULL AND behind.discarded_on IS NULL
        AND behind.available_on > now()
   )`;
+}
+
+/** `entries` in the order of `ids`. */
+function inOrderOf(ids: string[], entries: OutboxEntry[]): OutboxEntry[] {
+  const byId = new Map(entries.map(e => [e.id, e]));
+  return ids.flatMap(id => byId.get(id) ?? []);
 }
 
 function entryOf(row: Row): OutboxEntry {
