@@ -151,18 +151,16 @@ export class CreateTaskCommand implements SharedCommand {
     options: Options,
   ): Promise<CreatedTasks> {
     const tasks = await this.tasks.createAll(values, options);
-    const starts: PendingTaskStart[] = [];
-    for (const [taskIndex, task] of tasks.entries()) {
-      const mapping = await this.mappings.findOne(
-        {where: {taskKey: task.key}},
-        options,
-      );
-      starts.push({
-        taskIndex,
-        taskId: task.id!,
-        workflowKey: mapping?.workflowKey,
-      });
-    }
+    // The workflows mapped to the tasks' keys, in one statement.
+    const workflows = await this.starts.workflowsOf(
+      tasks.map(task => task.key),
+      options,
+    );
+    const starts: PendingTaskStart[] = tasks.map((task, taskIndex) => ({
+      taskIndex,
+      taskId: task.id!,
+      workflowKey: workflows.get(task.key),
+    }));
     const startsLeft = starts.some(s => s.workflowKey);
     if (startsLeft) {
       await this.starts.add(workItem, starts, options);
