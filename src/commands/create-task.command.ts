@@ -2,9 +2,10 @@ import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {AnyObject, DataObject, Options, repository} from '@loopback/repository';
 import {
   CommandParameters,
-  ICommand,
   IUserTaskService,
   IWorkflowManager,
+  SHARED_COMMAND,
+  SharedCommand,
 } from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {
@@ -71,7 +72,9 @@ const TASK_FIELDS = [
  * work item's claim), so the engine's retry creates the tasks once.
  */
 @injectable({scope: BindingScope.TRANSIENT})
-export class CreateTaskCommand implements ICommand {
+export class CreateTaskCommand implements SharedCommand {
+  /** One instance runs every work item (see `SHARED_COMMAND`). */
+  static readonly [SHARED_COMMAND] = true;
   topic = 'create-tasks';
   parameters: CommandParameters;
 
@@ -98,22 +101,36 @@ export class CreateTaskCommand implements ICommand {
     private readonly metrics?: TaskMetrics,
   ) {}
 
-  async execute(): Promise<Task[]> {
-    const {task: externalTask, taskService} = this.parameters;
+  execute(): Promise<Task[]> {
+    return this.executeWith(this.parameters);
+  }
+
+  async executeWith({
+    task: externalTask,
+    taskService,
+  }: CommandParameters): Promise<Task[]> {
     const workItem = externalTask.id ?? '';
     const values = readTaskValues(externalTask.variables.get('tasks'));
+    // Step two runs when step one left workflows to start, or when it was
+    // done before (this is a retry, and the earlier run may have stopped
+    // between the two).
     const create = () =>
       this.ledger.once(workItem, this.topic, options =>
         this.createTasks(workItem, values, options),
       );
-    let created = await create();
-    let announced = await this.startWorkflows(workItem, created === undefined);
-    if (!created && !announced) {
+    const startLeft = async (step: CreatedTasks | undefined) =>
+      step && !step.startsLeft
+        ? undefined
+        : this.startWorkflows(workItem, step === undefined);
+    let step = await create();
+    let announced = await startLeft(step);
+    if (!step && !announced) {
       // Done by an earlier run, or undone by one that failed: a new claim
       // tells which.
-      created = await create();
-      if (created) announced = await this.startWorkflows(workItem, false);
+      step = await create();
+      if (step) announced = await startLeft(step);
     }
+    const created = step?.tasks;
     if (created) {
       this.metrics?.tasksCreated.inc(created.length);
       addLogContext({taskIds: created.map(t => t.id)});
@@ -132,26 +149,25 @@ export class CreateTaskCommand implements ICommand {
     workItem: string,
     values: DataObject<Task>[],
     options: Options,
-  ): Promise<Task[]> {
+  ): Promise<CreatedTasks> {
     const tasks = await this.tasks.createAll(values, options);
-    const starts: PendingTaskStart[] = [];
-    for (const [taskIndex, task] of tasks.entries()) {
-      const mapping = await this.mappings.findOne(
-        {where: {taskKey: task.key}},
-        options,
-      );
-      starts.push({
-        taskIndex,
-        taskId: task.id!,
-        workflowKey: mapping?.workflowKey,
-      });
-    }
-    if (starts.some(s => s.workflowKey)) {
+    // The workflows mapped to the tasks' keys, in one statement.
+    const workflows = await this.starts.workflowsOf(
+      tasks.map(task => task.key),
+      options,
+    );
+    const starts: PendingTaskStart[] = tasks.map((task, taskIndex) => ({
+      taskIndex,
+      taskId: task.id!,
+      workflowKey: workflows.get(task.key),
+    }));
+    const startsLeft = starts.some(s => s.workflowKey);
+    if (startsLeft) {
       await this.starts.add(workItem, starts, options);
     } else {
       await this.announce(tasks, options);
     }
-    return tasks;
+    return {tasks, startsLeft};
   }
 
   /**
@@ -299,6 +315,12 @@ export class CreateTaskCommand implements ICommand {
       );
     }
   }
+}
+
+/** What step one committed: the tasks, and whether workflows wait to start. */
+interface CreatedTasks {
+  tasks: Task[];
+  startsLeft: boolean;
 }
 
 /** The entries of `tasks.values`, checked and reduced to task fields. */

@@ -1,6 +1,11 @@
 import {BindingScope, inject, injectable, service} from '@loopback/core';
 import {repository} from '@loopback/repository';
-import {CommandParameters, ICommand, IUserTaskService} from '../interfaces';
+import {
+  CommandParameters,
+  IUserTaskService,
+  SHARED_COMMAND,
+  SharedCommand,
+} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {EventType, TaskStatus} from '../models';
 import {TaskRepository} from '../repositories';
@@ -17,7 +22,9 @@ import type {TaskLogger} from '../observability/types';
  * one transaction, after any `user-task-completed` still owed.
  */
 @injectable({scope: BindingScope.TRANSIENT})
-export class EndTaskCommand implements ICommand {
+export class EndTaskCommand implements SharedCommand {
+  /** One instance runs every work item (see `SHARED_COMMAND`). */
+  static readonly [SHARED_COMMAND] = true;
   topic = 'end-task';
   parameters: CommandParameters;
 
@@ -33,8 +40,14 @@ export class EndTaskCommand implements ICommand {
     private readonly metrics?: TaskMetrics,
   ) {}
 
-  async execute(): Promise<void> {
-    const {task: externalTask, taskService} = this.parameters;
+  execute(): Promise<void> {
+    return this.executeWith(this.parameters);
+  }
+
+  async executeWith({
+    task: externalTask,
+    taskService,
+  }: CommandParameters): Promise<void> {
     const taskId = externalTask.variables.get('taskId');
     if (typeof taskId !== 'string' || !taskId) {
       throw new Error('Process variable "taskId" is missing.');

@@ -9,6 +9,8 @@ export interface ExternalTaskLike {
   id?: string;
   topicName?: string;
   processInstanceId?: string;
+  /** The definition of the instance, when the runner knows it. */
+  processDefinitionId?: string;
   /** Retries left, as the engine counts them; null before the first failure. */
   retries?: number | null;
   variables: {
@@ -61,4 +63,23 @@ export interface ICommand<P extends object = CommandParameters | AnyObject> {
   topic?: string;
   parameters: P;
   execute(): Promise<unknown>;
+}
+
+/**
+ * Marks a command class whose one instance may run many work items at
+ * once: set as its own static property (`static readonly [SHARED_COMMAND] =
+ * true`), it tells the executor to resolve the command once, in a
+ * system-user context of its own, and to call `executeWith(parameters)` on
+ * it for every work item instead of resolving it again and setting
+ * `parameters`. Such a command keeps nothing of a run on the instance. A
+ * subclass is resolved for each run again unless it is marked itself.
+ */
+export const SHARED_COMMAND = Symbol.for(
+  'loopback4-task-service.shared-command',
+);
+
+/** A command marked with `SHARED_COMMAND`. */
+export interface SharedCommand extends ICommand {
+  /** `execute()`, with the parameters of this run given rather than set. */
+  executeWith(parameters: CommandParameters): Promise<unknown>;
 }

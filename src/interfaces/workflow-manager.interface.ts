@@ -78,6 +78,13 @@ export interface IWorkflowManager {
   /** Completes a user task; one that is not there is an `UnknownUserTaskError`. */
   completeUserTask(userTaskId: string, variables?: AnyObject): Promise<void>;
   /**
+   * Optional: whether an instance of the definition can wait at a user task
+   * of its own (the definition holds one). The user tasks of an instance
+   * whose definition has none are not looked for after each of its steps;
+   * an engine without it is asked after every step.
+   */
+  definitionHasUserTasks?(definitionId: string): Promise<boolean>;
+  /**
    * Optional: a cheap call that throws when the engine does not answer;
    * `GET /ready` uses it. An engine without it counts as ready.
    */

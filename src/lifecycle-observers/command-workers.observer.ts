@@ -70,6 +70,7 @@ export class CommandWorkersObserver implements LifeCycleObserver {
     await this.repairing;
     await this.runner?.unsubscribe();
     this.runner = undefined;
+    await this.executor.release();
   }
 
   private scheduleRepair(intervalMs: number) {

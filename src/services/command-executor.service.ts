@@ -6,25 +6,44 @@ import {
   inject,
   injectable,
   instantiateClass,
+  ValueOrPromise,
 } from '@loopback/core';
 import {asSystemUser} from '../auth/system-user';
-import {CommandParameters, CommandSubscription, ICommand} from '../interfaces';
+import {
+  CommandParameters,
+  CommandSubscription,
+  ExternalTaskLike,
+  ICommand,
+  SHARED_COMMAND,
+  SharedCommand,
+} from '../interfaces';
+import {TaskServiceBindings} from '../keys';
 import {TaskObservabilityBindings} from '../observability/keys';
 import {withLogContext} from '../observability/log-context';
 import {fallbackLogger} from '../observability/logger';
 import type {TaskMetrics} from '../observability/metrics';
 import type {TaskLogger} from '../observability/types';
+import {UserTaskService} from './user-task.service';
 import {UserTaskSync} from './user-task-sync.service';
 
 /**
- * How a bound command runs, whatever engine feeds it: each run gets a
- * context of its own in which the system user acts, and once the command
- * has done its work the user tasks its workflow instance reached are
- * recorded. The command runner (the engine's side) turns a failure into a
- * retry or an incident.
+ * How a bound command runs, whatever engine feeds it: as the system user,
+ * on the command's one shared instance when it is marked `SHARED_COMMAND`,
+ * else on an instance resolved for the run in a context of its own; once
+ * the command has done its work, the user tasks its workflow instance
+ * reached are recorded. The command runner (the engine's side) turns a
+ * failure into a retry or an incident.
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class CommandExecutor {
+  /** The system-user context of the shared instances (see `shares`). */
+  private sharedContext?: Promise<Context>;
+  private readonly sharedCommands = new Map<
+    Constructor<ICommand>,
+    Promise<SharedCommand>
+  >();
+  private sharedSync?: Promise<UserTaskSync>;
+
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
     @inject(TaskObservabilityBindings.LOGGER, {optional: true})
@@ -101,21 +120,115 @@ export class CommandExecutor {
     parameters: CommandParameters,
   ): Promise<void> {
     const {task} = parameters;
+    if (this.shares(command)) {
+      const instance = await this.sharedCommand(command);
+      await instance.executeWith(parameters);
+      await this.afterStep(task, () => this.sharedUserTaskSync());
+      return;
+    }
     await this.inSystemContext(`command-${topic}-${task.id}`, async ctx => {
       const instance = await instantiate(command, ctx);
       instance.parameters = parameters;
       await instance.execute();
-      // The command is done; what follows must not report it as failed.
-      try {
-        const sync = await instantiateClass(UserTaskSync, ctx);
-        await sync.afterStep(task.processInstanceId);
-      } catch (err) {
-        this.logger.warn(
-          {err},
-          'The command is done, but recording the user tasks it reached failed',
-        );
-      }
+      await this.afterStep(task, () => instantiateClass(UserTaskSync, ctx));
     });
+  }
+
+  /** Records the user tasks the step reached; the command is done, so a failure here is only logged. */
+  private async afterStep(
+    task: ExternalTaskLike,
+    sync: () => ValueOrPromise<UserTaskSync>,
+  ): Promise<void> {
+    try {
+      await (
+        await sync()
+      ).afterStep(task.processInstanceId, task.processDefinitionId);
+    } catch (err) {
+      this.logger.warn(
+        {err},
+        'The command is done, but recording the user tasks it reached failed',
+      );
+    }
+  }
+
+  /**
+   * Whether one instance of the command runs every work item: the class
+   * says so itself (`SHARED_COMMAND`), and the user-task service it uses is
+   * the service's own. Otherwise the command, with what it injects, is
+   * resolved for each run in a context of its own, as a bound command
+   * written for the original expects. Resolving a command with its
+   * repositories and services for each work item cost about as much CPU as
+   * the work itself.
+   */
+  private shares(command: Constructor<ICommand>): boolean {
+    if (!Object.prototype.hasOwnProperty.call(command, SHARED_COMMAND)) {
+      return false;
+    }
+    const userTasks = this.app.getBinding(
+      TaskServiceBindings.SUB_TASK_SERVICE,
+      {optional: true},
+    );
+    return userTasks?.valueConstructor === UserTaskService;
+  }
+
+  private sharedCommand(
+    command: Constructor<ICommand>,
+  ): Promise<SharedCommand> {
+    let instance = this.sharedCommands.get(command);
+    if (!instance) {
+      const made = this.inSharedContext(
+        ctx => instantiate(command, ctx) as Promise<SharedCommand>,
+      );
+      this.sharedCommands.set(command, (instance = made));
+      // A failed resolution is tried again by the next run.
+      made.catch(() => {
+        if (this.sharedCommands.get(command) === made) {
+          this.sharedCommands.delete(command);
+        }
+      });
+    }
+    return instance;
+  }
+
+  private sharedUserTaskSync(): Promise<UserTaskSync> {
+    let sync = this.sharedSync;
+    if (!sync) {
+      const made = this.inSharedContext(ctx =>
+        Promise.resolve(instantiateClass(UserTaskSync, ctx)),
+      );
+      this.sharedSync = sync = made;
+      made.catch(() => {
+        if (this.sharedSync === made) this.sharedSync = undefined;
+      });
+    }
+    return sync;
+  }
+
+  private async inSharedContext<T>(
+    work: (ctx: Context) => Promise<T> | T,
+  ): Promise<T> {
+    let shared = this.sharedContext;
+    if (!shared) {
+      const made = asSystemUser(this.app, 'commands');
+      this.sharedContext = shared = made;
+      made.catch(() => {
+        if (this.sharedContext === made) this.sharedContext = undefined;
+      });
+    }
+    return work(await shared);
+  }
+
+  /**
+   * Drops the shared instances and closes their context (the command
+   * runner has stopped): a later start resolves them again, so bindings
+   * changed meanwhile count.
+   */
+  async release(): Promise<void> {
+    const ctx = this.sharedContext;
+    this.sharedContext = undefined;
+    this.sharedCommands.clear();
+    this.sharedSync = undefined;
+    (await ctx?.catch(() => undefined))?.close();
   }
 
   private async inSystemContext<T>(

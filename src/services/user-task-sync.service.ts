@@ -1,6 +1,6 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {repository, Where} from '@loopback/repository';
-import {IUserTaskService} from '../interfaces';
+import {IUserTaskService, IWorkflowManager} from '../interfaces';
 import {TaskServiceBindings} from '../keys';
 import {Task, TaskStatus, UserTaskStatus} from '../models';
 import {TaskRepository, UserTaskRepository} from '../repositories';
@@ -18,10 +18,27 @@ export class UserTaskSync {
     private readonly userTasks: IUserTaskService,
     @repository(UserTaskRepository)
     private readonly userTaskRows: UserTaskRepository,
+    @inject(TaskServiceBindings.WORKFLOW_MANAGER)
+    private readonly engine: IWorkflowManager,
   ) {}
 
-  async afterStep(processInstanceId: string | undefined): Promise<void> {
+  /**
+   * After a step of the instance: nothing to look for when the engine says
+   * its definition holds no user task (most event workflows), else its
+   * task's pending user tasks are recorded.
+   */
+  async afterStep(
+    processInstanceId: string | undefined,
+    processDefinitionId?: string,
+  ): Promise<void> {
     if (!processInstanceId) return;
+    if (
+      processDefinitionId &&
+      this.engine.definitionHasUserTasks &&
+      !(await this.engine.definitionHasUserTasks(processDefinitionId))
+    ) {
+      return;
+    }
     const owner = await this.tasks.findOne({
       where: {externalId: processInstanceId},
       fields: {id: true},

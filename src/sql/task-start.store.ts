@@ -33,4 +33,25 @@ export interface TaskStartStore {
   ): Promise<PendingTaskStart[]>;
   /** Forgets the work item's tasks: started and announced, or undone. */
   clear(externalTaskId: string, options: Options): Promise<void>;
+  /**
+   * The workflow mapped to each of the task keys (`task_workflows`, not
+   * deleted; of several, the first by id), in one statement: keys with no
+   * mapping are not in the map.
+   */
+  workflowsOf(
+    taskKeys: string[],
+    options?: Options,
+  ): Promise<Map<string, string>>;
+}
+
+/** The first workflow of each task key among `rows` (ordered by id). */
+export function firstWorkflowOfEachKey(
+  rows: Record<string, unknown>[],
+): Map<string, string> {
+  const byKey = new Map<string, string>();
+  for (const row of rows) {
+    const key = String(row.task_key);
+    if (!byKey.has(key)) byKey.set(key, String(row.workflow_key));
+  }
+  return byKey;
 }

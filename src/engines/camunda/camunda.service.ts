@@ -48,6 +48,12 @@ export interface CamundaProcessDefinition {
 /** How many definition ids the tenant check remembers (ids never change owner). */
 const OWN_DEFINITIONS_CACHED = 1000;
 
+/** How many definitions' "has a user task" answers are kept (a definition never changes). */
+const USER_TASK_DEFINITIONS_CACHED = 1000;
+
+/** A user task element, with any namespace prefix (`bpmn:userTask`, `userTask`). */
+const USER_TASK_ELEMENT = /<(?:[A-Za-z_][\w.-]*:)?userTask[\s/>]/;
+
 interface CamundaInstance {
   id: string;
   definitionId: string;
@@ -81,6 +87,8 @@ export class CamundaService implements IWorkflowManager {
   private readonly tenantId?: string;
   /** Definition ids known to belong to our tenant, oldest first. */
   private readonly ownDefinitions = new Set<string>();
+  /** Whether each definition holds a user task, oldest first. */
+  private readonly userTaskDefinitions = new Map<string, Promise<boolean>>();
 
   constructor(
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
@@ -299,6 +307,31 @@ export class CamundaService implements IWorkflowManager {
   async pendingUserTasks(instanceId: string): Promise<PendingUserTask[]> {
     const tasks = await this.getPendingUserTasks(instanceId);
     return tasks.map(t => ({id: t.id, name: t.name ?? t.taskDefinitionKey}));
+  }
+
+  /**
+   * Whether the definition's BPMN holds a user task, read once per
+   * definition id (a deployed definition never changes). The user tasks of
+   * a called process belong to its own instance, not to this one.
+   */
+  definitionHasUserTasks(definitionId: string): Promise<boolean> {
+    const known = this.userTaskDefinitions.get(definitionId);
+    if (known) return known;
+    const answer = this.request<{bpmn20Xml?: string | null}>(
+      'GET',
+      `/process-definition/${encodeURIComponent(definitionId)}/xml`,
+    ).then(({bpmn20Xml}) =>
+      // Without its XML, it may have one.
+      bpmn20Xml ? USER_TASK_ELEMENT.test(bpmn20Xml) : true,
+    );
+    this.userTaskDefinitions.set(definitionId, answer);
+    // A failed read is asked again next time.
+    answer.catch(() => this.userTaskDefinitions.delete(definitionId));
+    if (this.userTaskDefinitions.size > USER_TASK_DEFINITIONS_CACHED) {
+      const [oldest] = this.userTaskDefinitions.keys();
+      this.userTaskDefinitions.delete(oldest);
+    }
+    return answer;
   }
 
   async completeUserTask(

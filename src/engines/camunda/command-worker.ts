@@ -84,13 +84,16 @@ export class CamundaCommandWorker implements ICommandRunner {
         topic,
         // Only this deployment's external tasks, when it owns a tenant.
         tenantId ? {tenantIdIn: [tenantId]} : {},
-        args => {
-          // The library ignores what a handler returns; the run is tracked
-          // so that stopping waits for it, and it reports its own failures.
+        // The library counts a task as running until the promise its
+        // handler returns settles (its types say void): returning the run
+        // keeps at most maxTasks running, where a handler that returned at
+        // once let every poll fetch maxTasks more. The run is tracked so
+        // that stopping waits for it, and it reports its own failures.
+        // eslint-disable-next-line @typescript-eslint/no-misused-promises
+        args =>
           this.track(
             this.run(client, topic, run, args.task, args.taskService),
-          ).catch(err => this.logger.error({err, topic}, 'Command run failed'));
-        },
+          ).catch(err => this.logger.error({err, topic}, 'Command run failed')),
       );
       this.topics.push(topic);
     }

@@ -1,11 +1,16 @@
 import {Options} from '@loopback/repository';
 import {SqlSession} from '../session';
-import {TaskStart} from '../../models';
+import {TaskStart, TaskWorkflow} from '../../models';
 import {rowsOf} from '../rows';
-import {PendingTaskStart, TaskStartStore} from '../task-start.store';
+import {
+  firstWorkflowOfEachKey,
+  PendingTaskStart,
+  TaskStartStore,
+} from '../task-start.store';
 import {MYSQL} from './dialect';
 
 const STARTS = MYSQL.tableOf(TaskStart);
+const MAPPINGS = MYSQL.tableOf(TaskWorkflow);
 
 /** Pending task-workflow starts on MySQL. */
 export class MySqlTaskStartStore implements TaskStartStore {
@@ -57,5 +62,23 @@ export class MySqlTaskStartStore implements TaskStartStore {
       [externalTaskId],
       options,
     );
+  }
+
+  async workflowsOf(
+    taskKeys: string[],
+    options?: Options,
+  ): Promise<Map<string, string>> {
+    const keys = [...new Set(taskKeys)];
+    if (!keys.length) return new Map();
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT task_key, workflow_key FROM ${MAPPINGS}
+          WHERE task_key IN (${keys.map(() => '?').join(', ')}) AND NOT deleted
+          ORDER BY id`,
+        keys,
+        options,
+      ),
+    );
+    return firstWorkflowOfEachKey(rows);
   }
 }

@@ -1,11 +1,16 @@
 import {Options} from '@loopback/repository';
 import {SqlSession} from '../session';
-import {TaskStart} from '../../models';
+import {TaskStart, TaskWorkflow} from '../../models';
 import {rowsOf} from '../rows';
-import {PendingTaskStart, TaskStartStore} from '../task-start.store';
+import {
+  firstWorkflowOfEachKey,
+  PendingTaskStart,
+  TaskStartStore,
+} from '../task-start.store';
 import {POSTGRESQL} from './dialect';
 
 const STARTS = POSTGRESQL.tableOf(TaskStart);
+const MAPPINGS = POSTGRESQL.tableOf(TaskWorkflow);
 
 /** Pending task-workflow starts on PostgreSQL. */
 export class PostgresTaskStartStore implements TaskStartStore {
@@ -59,5 +64,22 @@ export class PostgresTaskStartStore implements TaskStartStore {
       [externalTaskId],
       options,
     );
+  }
+
+  async workflowsOf(
+    taskKeys: string[],
+    options?: Options,
+  ): Promise<Map<string, string>> {
+    if (!taskKeys.length) return new Map();
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT task_key, workflow_key FROM ${MAPPINGS}
+          WHERE task_key = ANY($1::varchar[]) AND NOT deleted
+          ORDER BY id`,
+        [[...new Set(taskKeys)]],
+        options,
+      ),
+    );
+    return firstWorkflowOfEachKey(rows);
   }
 }
