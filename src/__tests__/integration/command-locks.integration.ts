@@ -3,7 +3,11 @@ import {expect} from '@loopback/testlab';
 import {CommandParameters, ICommand} from '../../interfaces';
 import {givenTestApp, TestApp} from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
-import {assertCamundaUp, camunda} from '../fixtures/camunda';
+import {
+  assertCamundaUp,
+  camunda,
+  deleteTenantDefinitions,
+} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
@@ -46,14 +50,7 @@ describe('Short external-task locks that a running command extends (PostgreSQL, 
 
   after(async () => {
     for (const t of instances) await t.stop();
-    const definitions = await camunda<{id: string}[]>(
-      `/process-definition?tenantIdIn=${db.name}`,
-    ).catch(() => []);
-    for (const {id} of definitions) {
-      await camunda(`/process-definition/${id}?cascade=true`, {
-        method: 'DELETE',
-      }).catch(() => undefined);
-    }
+    await deleteTenantDefinitions(db.name);
     await db?.drop();
   });
 

@@ -9,7 +9,7 @@ import {
 } from '../../interfaces';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {bpmn, BpmnName} from '../fixtures/bpmn';
-import {assertCamundaUp, camunda} from '../fixtures/camunda';
+import {assertCamundaUp, deleteTenantDefinitions} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
@@ -88,14 +88,7 @@ describe('Command workers on Camunda (PostgreSQL)', function () {
 
   after(async () => {
     await t?.stop();
-    const definitions = await camunda<{id: string}[]>(
-      `/process-definition?tenantIdIn=${db.name}`,
-    ).catch(() => []);
-    for (const {id} of definitions) {
-      await camunda(`/process-definition/${id}?cascade=true`, {
-        method: 'DELETE',
-      }).catch(() => undefined);
-    }
+    await deleteTenantDefinitions(db.name);
     await db?.drop();
   });
 

@@ -11,7 +11,11 @@ import {
   TestApp,
 } from '../fixtures/app';
 import {bpmn} from '../fixtures/bpmn';
-import {assertCamundaUp, camunda} from '../fixtures/camunda';
+import {
+  assertCamundaUp,
+  camunda,
+  deleteTenantDefinitions,
+} from '../fixtures/camunda';
 import {TestDatabase} from '../fixtures/database';
 import {ALL_PERMISSIONS, bearer, tokenWith} from '../fixtures/tokens';
 
@@ -47,14 +51,7 @@ describe('Two deployments on one Camunda engine (PostgreSQL, Camunda)', function
     for (const {t} of deployments) await t.stop();
     for (const {db} of deployments) {
       // Each tenant's definitions go with their instances.
-      const definitions = await camunda<{id: string}[]>(
-        `/process-definition?tenantIdIn=${db.name}`,
-      ).catch(() => []);
-      for (const {id} of definitions) {
-        await camunda(`/process-definition/${id}?cascade=true`, {
-          method: 'DELETE',
-        }).catch(() => undefined);
-      }
+      await deleteTenantDefinitions(db.name);
       await db.drop();
     }
   });

@@ -1,6 +1,7 @@
 import {Options} from '@loopback/repository';
 import {IEvent} from '../../../interfaces';
 import {Row} from '../../../sql';
+import {WebhookDeliveryStatus} from '../types';
 
 /** A delivery a worker has claimed: what it needs to sign and POST it. */
 export interface ClaimedDelivery {
@@ -122,4 +123,13 @@ export interface WebhookDeliveryStore {
    * attempt budget. Returns false when there is no such dead delivery.
    */
   requeueDead(id: string, clientAppId: string): Promise<boolean>;
+}
+
+/** The status a delivery's row takes after an attempt with `outcome`. */
+export function statusOf(outcome: AttemptOutcome): WebhookDeliveryStatus {
+  return outcome.delivered
+    ? WebhookDeliveryStatus.Delivered
+    : outcome.dead
+      ? WebhookDeliveryStatus.Dead
+      : WebhookDeliveryStatus.Pending;
 }

@@ -24,6 +24,7 @@ import {
   AttemptOutcome,
   ClaimedDelivery,
   claimedDeliveryOf,
+  statusOf,
   WebhookDeliveryStore,
 } from '../webhook-delivery.store';
 
@@ -569,12 +570,4 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     );
     return rows.map(r => String(r.id));
   }
-}
-
-function statusOf(outcome: AttemptOutcome): WebhookDeliveryStatus {
-  return outcome.delivered
-    ? WebhookDeliveryStatus.Delivered
-    : outcome.dead
-      ? WebhookDeliveryStatus.Dead
-      : WebhookDeliveryStatus.Pending;
 }

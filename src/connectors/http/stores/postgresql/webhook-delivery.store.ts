@@ -9,11 +9,11 @@ import {
   WebhookDeliveryKey,
   WebhookSubscription,
 } from '../../models';
-import {WebhookDeliveryStatus} from '../../types';
 import {
   AttemptOutcome,
   ClaimedDelivery,
   claimedDeliveryOf,
+  statusOf,
   WebhookDeliveryStore,
 } from '../webhook-delivery.store';
 
@@ -326,12 +326,4 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     );
     return Number(row?.n ?? 0) > 0;
   }
-}
-
-function statusOf(outcome: AttemptOutcome): WebhookDeliveryStatus {
-  return outcome.delivered
-    ? WebhookDeliveryStatus.Delivered
-    : outcome.dead
-      ? WebhookDeliveryStatus.Dead
-      : WebhookDeliveryStatus.Pending;
 }
