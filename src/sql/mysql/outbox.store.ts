@@ -98,7 +98,11 @@ export class MySqlOutboxStore implements OutboxStore {
     // primary key, skipping any another relay holds.
     // By due time rather than seq: the order between tasks is free, and
     // the key test keeps each task's own.
-    await this.putBackWaiting(options);
+    // Outside the round's transaction, a statement at a time: the rows it
+    // moves may be another relay's followers (read without locks), and
+    // holding them to the end of this round while that relay marks them
+    // published, and this one its own, was a deadlock between the two.
+    await this.putBackWaiting();
     const due = rowsOf(
       await this.sql.execute(
         `SELECT o.id FROM ${OUTBOX} o
@@ -226,7 +230,7 @@ export class MySqlOutboxStore implements OutboxStore {
    * (the relay recording the failure could not see it yet) is the one this
    * finds; usually there is none.
    */
-  private async putBackWaiting(options: Options): Promise<void> {
+  private async putBackWaiting(): Promise<void> {
     const waiting = rowsOf(
       await this.sql.execute(
         `SELECT o.id, ${NOT_BEFORE('a')} AS not_before
@@ -240,7 +244,6 @@ export class MySqlOutboxStore implements OutboxStore {
           GROUP BY o.id
          HAVING not_before > UTC_TIMESTAMP(3)`,
         [],
-        options,
       ),
     );
     for (const row of waiting) {
@@ -248,7 +251,6 @@ export class MySqlOutboxStore implements OutboxStore {
         `UPDATE ${OUTBOX} SET available_on = ?
           WHERE id = ? AND ${PENDING} AND available_on < ?`,
         [row.not_before, row.id, row.not_before],
-        options,
       );
     }
   }
