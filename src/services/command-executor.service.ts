@@ -26,6 +26,9 @@ import type {TaskLogger} from '../observability/types';
 import {UserTaskService} from './user-task.service';
 import {UserTaskSync} from './user-task-sync.service';
 
+/** The key of the shared instances' system-user context. */
+const SHARED_CONTEXT = Symbol('commands context');
+
 /**
  * How a bound command runs, whatever engine feeds it: as the system user,
  * on the command's one shared instance when it is marked `SHARED_COMMAND`,
@@ -36,13 +39,12 @@ import {UserTaskSync} from './user-task-sync.service';
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class CommandExecutor {
-  /** The system-user context of the shared instances (see `shares`). */
-  private sharedContext?: Promise<Context>;
-  private readonly sharedCommands = new Map<
-    Constructor<ICommand>,
-    Promise<SharedCommand>
-  >();
-  private sharedSync?: Promise<UserTaskSync>;
+  /**
+   * What the shared runs use (see `shares`), each made once: the
+   * system-user context (`SHARED_CONTEXT`), each shared command by its
+   * class, and the user-task sync by `UserTaskSync`.
+   */
+  private readonly sharedValues = new Map<unknown, Promise<unknown>>();
 
   constructor(
     @inject(CoreBindings.APPLICATION_INSTANCE) private readonly app: Context,
@@ -174,48 +176,41 @@ export class CommandExecutor {
   private sharedCommand(
     command: Constructor<ICommand>,
   ): Promise<SharedCommand> {
-    let instance = this.sharedCommands.get(command);
-    if (!instance) {
-      const made = this.inSharedContext(
+    return this.shared(command, () =>
+      this.inSharedContext(
         ctx => instantiate(command, ctx) as Promise<SharedCommand>,
-      );
-      this.sharedCommands.set(command, (instance = made));
-      // A failed resolution is tried again by the next run.
-      made.catch(() => {
-        if (this.sharedCommands.get(command) === made) {
-          this.sharedCommands.delete(command);
-        }
-      });
-    }
-    return instance;
+      ),
+    );
   }
 
   private sharedUserTaskSync(): Promise<UserTaskSync> {
-    let sync = this.sharedSync;
-    if (!sync) {
-      const made = this.inSharedContext(ctx =>
+    return this.shared(UserTaskSync, () =>
+      this.inSharedContext(ctx =>
         Promise.resolve(instantiateClass(UserTaskSync, ctx)),
-      );
-      this.sharedSync = sync = made;
-      made.catch(() => {
-        if (this.sharedSync === made) this.sharedSync = undefined;
-      });
-    }
-    return sync;
+      ),
+    );
   }
 
   private async inSharedContext<T>(
     work: (ctx: Context) => Promise<T> | T,
   ): Promise<T> {
-    let shared = this.sharedContext;
-    if (!shared) {
-      const made = asSystemUser(this.app, 'commands');
-      this.sharedContext = shared = made;
+    const ctx = await this.shared(SHARED_CONTEXT, () =>
+      asSystemUser(this.app, 'commands'),
+    );
+    return work(ctx);
+  }
+
+  /** The value kept under `key`, made by `make` the first time; a failed one is made again by the next call. */
+  private shared<T>(key: unknown, make: () => Promise<T>): Promise<T> {
+    let value = this.sharedValues.get(key) as Promise<T> | undefined;
+    if (!value) {
+      const made = make();
+      this.sharedValues.set(key, (value = made));
       made.catch(() => {
-        if (this.sharedContext === made) this.sharedContext = undefined;
+        if (this.sharedValues.get(key) === made) this.sharedValues.delete(key);
       });
     }
-    return work(await shared);
+    return value;
   }
 
   /**
@@ -224,10 +219,9 @@ export class CommandExecutor {
    * changed meanwhile count.
    */
   async release(): Promise<void> {
-    const ctx = this.sharedContext;
-    this.sharedContext = undefined;
-    this.sharedCommands.clear();
-    this.sharedSync = undefined;
+    const ctx = this.sharedValues.get(SHARED_CONTEXT) as
+      Promise<Context> | undefined;
+    this.sharedValues.clear();
     (await ctx?.catch(() => undefined))?.close();
   }
 
