@@ -17,7 +17,7 @@ import {
   TransactionRunner,
 } from '../sql';
 import {EventOutboxConfig} from '../types';
-import {exponentialBackoff, orderingKeysOf} from '../utils';
+import {chunksOf, exponentialBackoff, orderingKeysOf} from '../utils';
 import {outgoingEventFields} from '../observability/event-fields';
 import {TaskObservabilityBindings} from '../observability/keys';
 import {fallbackLogger} from '../observability/logger';
@@ -184,10 +184,7 @@ export class OutboxRelay implements LifeCycleObserver {
     const {pageSize} = this.config;
     // The first page: the claimed events and the followers that fit beside.
     const first = Math.max(0, pageSize - claimed.length);
-    const pages: string[][] = [];
-    for (let i = first; i < followers.length; i += pageSize) {
-      pages.push(followers.slice(i, i + pageSize));
-    }
+    const pages = chunksOf(followers.slice(first), pageSize);
     let page = claimed.concat(
       await this.read(followers.slice(0, first), options),
     );

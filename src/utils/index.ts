@@ -1,3 +1,4 @@
 export * from './backoff';
 export * from './ordering-keys';
 export * from './call-batcher';
+export * from './chunks';

@@ -12,6 +12,7 @@ import {
   IncomingEventToStore,
   StoredIncomingEvent,
 } from '../event-receipt.store';
+import {chunksOf} from '../../utils';
 import {rowsOf} from '../rows';
 import {inTransaction} from '../transactions';
 import {MYSQL, mySqlPlaceholders} from './dialect';
@@ -64,7 +65,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
     const keys = [...new Set(events.map(({event}) => event.key))];
     return inTransaction(this.sql, undefined, async options => {
       const received = new Set<string>();
-      for (const chunk of chunks(sourceIds)) {
+      for (const chunk of chunksOf(sourceIds, ROWS_PER_INSERT)) {
         const rows = rowsOf(
           await this.sql.execute(
             `SELECT source_id FROM ${RECEIPTS}
@@ -85,7 +86,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
       const stored = events.flatMap((e, i) =>
         ids[i] === undefined ? [] : [{...e, id: ids[i]!}],
       );
-      for (const chunk of chunks(stored)) {
+      for (const chunk of chunksOf(stored, ROWS_PER_INSERT)) {
         await this.sql.execute(
           `INSERT INTO ${EVENTS}
              (id, \`key\`, description, source, payload, \`timestamp\`)
@@ -102,7 +103,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
         );
       }
       const receipts = stored.filter(e => e.sourceId !== undefined);
-      for (const chunk of chunks(receipts)) {
+      for (const chunk of chunksOf(receipts, ROWS_PER_INSERT)) {
         await this.sql.execute(
           `INSERT INTO ${RECEIPTS} (source_id, event_id)
            VALUES ${chunk.map(() => '(?, ?)').join(', ')}`,
@@ -111,7 +112,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
         );
       }
       const mapped = new Map<string, string[]>();
-      for (const chunk of chunks(keys)) {
+      for (const chunk of chunksOf(keys, ROWS_PER_INSERT)) {
         const rows = rowsOf(
           await this.sql.execute(
             `SELECT event_key, workflow_key FROM ${MAPPINGS}
@@ -188,12 +189,4 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
       throw err;
     }
   }
-}
-
-function chunks<T>(items: T[]): T[][] {
-  const result: T[][] = [];
-  for (let i = 0; i < items.length; i += ROWS_PER_INSERT) {
-    result.push(items.slice(i, i + ROWS_PER_INSERT));
-  }
-  return result;
 }

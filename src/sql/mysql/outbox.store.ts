@@ -3,7 +3,7 @@ import {SqlSession} from '../session';
 import {randomUUID} from 'crypto';
 import {IEvent} from '../../interfaces';
 import {OutboxEvent, OutboxEventKey} from '../../models';
-import {orderingKeysOf} from '../../utils';
+import {chunksOf, orderingKeysOf} from '../../utils';
 import {
   FollowerRow,
   FollowerRun,
@@ -190,8 +190,7 @@ export class MySqlOutboxStore implements OutboxStore {
 
   async readFollowers(ids: string[], options: Options): Promise<OutboxEntry[]> {
     const read = new Map<string, OutboxEntry>();
-    for (let i = 0; i < ids.length; i += READ_CHUNK) {
-      const chunk = ids.slice(i, i + READ_CHUNK);
+    for (const chunk of chunksOf(ids, READ_CHUNK)) {
       for (const row of rowsOf(
         await this.sql.execute(
           `SELECT id, event, attempts, last_attempt_on, seq
