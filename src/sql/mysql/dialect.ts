@@ -31,6 +31,12 @@ export function mySqlPlaceholders(values: unknown[]): string {
   return values.map(() => '?').join(', ');
 }
 
+/** `(?, ?), (?, ?)`: a row of `width` placeholders for each of `rows`. */
+export function mySqlTuples(rows: unknown[], width: number): string {
+  const tuple = `(${Array.from({length: width}, () => '?').join(', ')})`;
+  return rows.map(() => tuple).join(', ');
+}
+
 /**
  * A time nothing is due at: "not before this" for the rows that wait behind
  * a parked event or a dead delivery, until it is replayed or re-queued.

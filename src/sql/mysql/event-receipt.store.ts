@@ -15,7 +15,7 @@ import {
 import {chunksOf} from '../../utils';
 import {rowsOf} from '../rows';
 import {inTransaction} from '../transactions';
-import {MYSQL, mySqlPlaceholders} from './dialect';
+import {MYSQL, mySqlPlaceholders, mySqlTuples} from './dialect';
 
 const RECEIPTS = MYSQL.tableOf(EventReceipt);
 const RUNS = MYSQL.tableOf(EventWorkflowRun);
@@ -90,7 +90,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
         await this.sql.execute(
           `INSERT INTO ${EVENTS}
              (id, \`key\`, description, source, payload, \`timestamp\`)
-           VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+           VALUES ${mySqlTuples(chunk, 6)}`,
           chunk.flatMap(({id, event}) => [
             id,
             event.key,
@@ -106,7 +106,7 @@ export class MySqlEventReceiptStore implements EventReceiptStore {
       for (const chunk of chunksOf(receipts, ROWS_PER_INSERT)) {
         await this.sql.execute(
           `INSERT INTO ${RECEIPTS} (source_id, event_id)
-           VALUES ${chunk.map(() => '(?, ?)').join(', ')}`,
+           VALUES ${mySqlTuples(chunk, 2)}`,
           chunk.flatMap(({id, sourceId}) => [sourceId, id]),
           options,
         );

@@ -16,7 +16,7 @@ import {
 } from '../outbox.store';
 import {parsedJson, Row, rowsOf} from '../rows';
 import {inTransaction} from '../transactions';
-import {MYSQL, MYSQL_NEVER, mySqlPlaceholders} from './dialect';
+import {MYSQL, MYSQL_NEVER, mySqlPlaceholders, mySqlTuples} from './dialect';
 
 const OUTBOX = MYSQL.tableOf(OutboxEvent);
 const KEYS = MYSQL.tableOf(OutboxEventKey);
@@ -80,7 +80,7 @@ export class MySqlOutboxStore implements OutboxStore {
       const seq = (inserted as {insertId: number}).insertId;
       await this.sql.execute(
         `INSERT INTO ${KEYS} (event_id, ordering_key, seq)
-         VALUES ${keys.map(() => '(?, ?, ?)').join(', ')}`,
+         VALUES ${mySqlTuples(keys, 3)}`,
         keys.flatMap(key => [id, key, seq]),
         tx,
       );

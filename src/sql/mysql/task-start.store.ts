@@ -7,7 +7,7 @@ import {
   PendingTaskStart,
   TaskStartStore,
 } from '../task-start.store';
-import {MYSQL} from './dialect';
+import {MYSQL, mySqlPlaceholders, mySqlTuples} from './dialect';
 
 const STARTS = MYSQL.tableOf(TaskStart);
 const MAPPINGS = MYSQL.tableOf(TaskWorkflow);
@@ -24,7 +24,7 @@ export class MySqlTaskStartStore implements TaskStartStore {
     if (!starts.length) return;
     await this.sql.execute(
       `INSERT INTO ${STARTS} (external_task_id, task_index, task_id, workflow_key)
-       VALUES ${starts.map(() => '(?, ?, ?, ?)').join(', ')}`,
+       VALUES ${mySqlTuples(starts, 4)}`,
       starts.flatMap(s => [
         externalTaskId,
         s.taskIndex,
@@ -73,7 +73,7 @@ export class MySqlTaskStartStore implements TaskStartStore {
     const rows = rowsOf(
       await this.sql.execute(
         `SELECT task_key, workflow_key FROM ${MAPPINGS}
-          WHERE task_key IN (${keys.map(() => '?').join(', ')}) AND NOT deleted
+          WHERE task_key IN (${mySqlPlaceholders(keys)}) AND NOT deleted
           ORDER BY id`,
         keys,
         options,

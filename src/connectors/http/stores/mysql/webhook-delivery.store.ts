@@ -7,6 +7,7 @@ import {
   MYSQL,
   MYSQL_NEVER,
   mySqlPlaceholders,
+  mySqlTuples,
   Row,
   rowsOf,
   SqlSession,
@@ -146,7 +147,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     const seq = (inserted as {insertId: number}).insertId;
     await this.sql.execute(
       `INSERT INTO ${KEYS} (delivery_id, receiver, ordering_key, seq)
-       VALUES ${keys.map(() => '(?, ?, ?, ?)').join(', ')}`,
+       VALUES ${mySqlTuples(keys, 4)}`,
       keys.flatMap(key => [id, target.receiver, key, seq]),
       options,
     );
@@ -372,7 +373,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       await this.sql.execute(
         `INSERT INTO ${ATTEMPTS}
                 (delivery_id, attempt_no, status_code, error, duration_ms, worker)
-         VALUES ${attempts.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}`,
+         VALUES ${mySqlTuples(attempts, 6)}`,
         attempts.flatMap(({claim, outcome}) => [
           claim.id,
           claim.attemptNo,
@@ -432,7 +433,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
               lock_token = NULL,
               modified_on = UTC_TIMESTAMP(3)
         WHERE id IN (${mySqlPlaceholders(ids)})
-          AND (id, lock_token) IN (${claims.map(() => '(?, ?)').join(', ')})`,
+          AND (id, lock_token) IN (${mySqlTuples(claims, 2)})`,
       [
         status,
         statusCode,
