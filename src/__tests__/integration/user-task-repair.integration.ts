@@ -86,13 +86,19 @@ describe('User tasks a crash kept from being recorded (PostgreSQL, Camunda)', fu
     }, 'its first user task');
 
     // As if the step that reached it had died before recording it.
-    await db.query('DELETE FROM main.user_tasks WHERE task_id = $1', [task.id]);
-    expect(await userTasksOf(task.id!)).to.eql([]);
+    // A repair round may come between this DELETE and any read that follows,
+    // so the deletion is proven by what it removed, and the repair by a row
+    // that is not the deleted one.
+    const deleted = await db.query<{id: string}>(
+      'DELETE FROM main.user_tasks WHERE task_id = $1 RETURNING id',
+      [task.id],
+    );
+    expect(deleted.map(row => row.id)).to.eql([first.id]);
 
     const [repaired] = await eventually(
       async () => {
         const list = await userTasksOf(task.id!);
-        return list.length ? list : undefined;
+        return list.length && list[0].id !== first.id ? list : undefined;
       },
       'the repair round to record it',
       20000,
