@@ -1,6 +1,7 @@
 import {Getter} from '@loopback/core';
 import {
   AnyObject,
+  Count,
   DefaultTransactionalRepository,
   Entity,
   EntityCrudRepository,
@@ -10,6 +11,7 @@ import {
   InclusionResolver,
   juggler,
   Model,
+  Where,
 } from '@loopback/repository';
 import {
   fittedToDialect,
@@ -121,6 +123,142 @@ type ConnectorAll = (
   callback: (err: Error | null, rows?: AnyObject[]) => void,
 ) => void;
 
+/** What of loopback-connector's `SQLConnector` a direct read uses. */
+interface SqlConnectorInternals {
+  all: ConnectorAll;
+  fromRow(model: string, row: AnyObject): AnyObject;
+  buildSelect(
+    model: string,
+    filter: AnyObject,
+    options: Options,
+  ): {sql: string; params: unknown[]};
+  execute(
+    sql: string,
+    params: unknown[],
+    options: Options,
+    callback: (err: Error | null, rows?: AnyObject[]) => void,
+  ): void;
+  column(model: string, property: string): string;
+  fromColumnValue(definition: unknown, value: unknown): unknown;
+  getModelDefinition(model: string): {properties: Record<string, unknown>};
+}
+
+/** The direct read of each connector (null: it has none). */
+const directReads = new WeakMap<object, DirectRead | null>();
+
+/** How a direct read runs its SELECT and makes its rows model data. */
+interface DirectRead {
+  select(
+    model: string,
+    filter: AnyObject,
+    options: Options,
+  ): Promise<AnyObject[]>;
+}
+
+/** The object of `target`'s prototype chain that holds `name` itself. */
+function holderOf(target: object, name: string): object | undefined {
+  for (let o: object | null = target; o; o = Object.getPrototypeOf(o)) {
+    if (Object.prototype.hasOwnProperty.call(o, name)) return o;
+  }
+  return undefined;
+}
+
+/**
+ * Rows mapped to model data as `SQLConnector.fromRow` maps them (each
+ * property from its column, through the connector's `fromColumnValue`),
+ * with the columns of the model's properties looked up once rather than
+ * for every property of every row.
+ */
+const rowMappers = new WeakMap<
+  object,
+  Map<string, (row: AnyObject) => AnyObject>
+>();
+
+function rowMapperOf(
+  connector: SqlConnectorInternals,
+  model: string,
+): (row: AnyObject) => AnyObject {
+  let byModel = rowMappers.get(connector);
+  if (!byModel) rowMappers.set(connector, (byModel = new Map()));
+  let mapper = byModel.get(model);
+  if (mapper) return mapper;
+  const {properties} = connector.getModelDefinition(model);
+  const columns = Object.keys(properties).map(
+    name => [name, connector.column(model, name), properties[name]] as const,
+  );
+  mapper = row => {
+    const data: AnyObject = {};
+    for (const [name, column, definition] of columns) {
+      const value = connector.fromColumnValue(definition, row[column]);
+      if (value !== undefined) data[name] = value;
+    }
+    return data;
+  };
+  byModel.set(model, mapper);
+  return mapper;
+}
+
+/**
+ * The connector's way to a page of model data: `all` itself, or, when
+ * neither `all` nor `fromRow` is a dialect's own (the SQL connectors'
+ * case), `all`'s steps with the row mapping of `rowMapperOf`.
+ */
+function directReadOn(connector: object): DirectRead | undefined {
+  const sql = connector as Partial<SqlConnectorInternals>;
+  const all = sql.all;
+  if (typeof all !== 'function' || all.length < 4) return undefined;
+  const generic =
+    holderOf(connector, 'all') === holderOf(connector, 'fromRow') &&
+    typeof sql.buildSelect === 'function' &&
+    typeof sql.execute === 'function' &&
+    typeof sql.column === 'function' &&
+    typeof sql.fromColumnValue === 'function' &&
+    typeof sql.getModelDefinition === 'function';
+  if (!generic) {
+    return {
+      select: (model, filter, options) =>
+        new Promise((resolve, reject) =>
+          all.call(connector, model, filter, options, (err, rows) =>
+            err ? reject(err) : resolve(rows ?? []),
+          ),
+        ),
+    };
+  }
+  const internals = sql as SqlConnectorInternals;
+  return {
+    select: (model, filter, options) => {
+      const statement = internals.buildSelect(model, filter, options);
+      const toData = rowMapperOf(internals, model);
+      return new Promise((resolve, reject) =>
+        internals.execute(
+          statement.sql,
+          statement.params,
+          options,
+          (err, rows) =>
+            err ? reject(err) : resolve((rows ?? []).map(toData)),
+        ),
+      );
+    },
+  };
+}
+
+/**
+ * `work()` with no stack captured for errors made inside it. The juggler's
+ * filter coercion throws and catches an error for every plain value of a
+ * `where` (it tries each as an array first); the stacks of those errors,
+ * never seen, were most of its cost. `work` must be synchronous; an error
+ * it throws out (a 400 for a malformed filter) keeps its message and status.
+ */
+function withoutStacks<T>(work: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return work();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
 /** The datasource, when it is a juggler one; else an error that says what to set. */
 function jugglerDataSource(
   entityClass: typeof Entity,
@@ -173,18 +311,47 @@ export class JugglerTableRepository<
     filter?: Filter<T>,
     options?: Options,
   ): Promise<(T & Relations)[]> {
-    const all = this.directReadOf(filter, options);
-    if (!all) return super.find(filter, options);
+    const direct = this.directReadOf(filter, options);
+    if (!direct) return super.find(filter, options);
+    return this.readDirectly(direct, filter, options);
+  }
+
+  /** `find` with a limit of one, as the juggler's `findOne` is, on the same path. */
+  override async findOne(
+    filter?: Filter<T>,
+    options?: Options,
+  ): Promise<(T & Relations) | null> {
+    const direct = this.directReadOf(filter, options);
+    if (!direct) return super.findOne(filter, options);
+    const [first] = await this.readDirectly(
+      direct,
+      {...filter, limit: 1},
+      options,
+    );
+    return first ?? null;
+  }
+
+  /**
+   * `count` as the juggler counts, with the error stacks of its `where`
+   * coercion (made before its first wait) left out, as `find` does.
+   */
+  override count(where?: Where<T>, options?: Options): Promise<Count> {
+    return withoutStacks(() => super.count(where, options));
+  }
+
+  private async readDirectly(
+    direct: DirectRead,
+    filter?: Filter<T>,
+    options?: Options,
+  ): Promise<(T & Relations)[]> {
     const model = this.modelClass as unknown as JugglerModelInternals;
     const query: AnyObject = this.normalizeFilter(filter) ?? {};
     const opts = options ?? {};
-    model._normalize(query, opts);
-    model.applyScope(query);
-    const rows = await new Promise<AnyObject[]>((resolve, reject) =>
-      all(model.modelName, query, opts, (err, found) =>
-        err ? reject(err) : resolve(found ?? []),
-      ),
-    );
+    withoutStacks(() => {
+      model._normalize(query, opts);
+      model.applyScope(query);
+    });
+    const rows = await direct.select(model.modelName, query, opts);
     const names = bigintLoaders.get(this.modelClass)?.names ?? [];
     return rows.map(
       row =>
@@ -192,11 +359,11 @@ export class JugglerTableRepository<
     );
   }
 
-  /** The connector's `all` when `find` may read through it directly. */
+  /** The connector's way to read when `find` may read through it directly. */
   private directReadOf(
     filter?: Filter<T>,
     options?: Options,
-  ): ConnectorAll | undefined {
+  ): DirectRead | undefined {
     if (filter?.include ?? options?.transaction) return undefined;
     const model = this.modelClass as unknown as JugglerModelInternals;
     const dataSource = model.getDataSource();
@@ -208,9 +375,14 @@ export class JugglerTableRepository<
       const loaded = observers.loaded ?? [];
       if (loaded.some(o => o !== own)) return undefined;
     }
-    const all = (dataSource.connector as {all?: ConnectorAll} | undefined)?.all;
-    if (typeof all !== 'function' || all.length < 4) return undefined;
-    return all.bind(dataSource.connector);
+    const {connector} = dataSource;
+    if (!connector) return undefined;
+    let direct = directReads.get(connector);
+    if (direct === undefined) {
+      direct = directReadOn(connector) ?? null;
+      directReads.set(connector, direct);
+    }
+    return direct ?? undefined;
   }
 
   protected override definePersistedModel(

@@ -22,7 +22,10 @@ import {givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 
 type AnyRepository = DefaultTransactionalRepository<Entity, unknown, {}> & {
-  modelClass: {find: (...args: unknown[]) => unknown};
+  modelClass: {
+    find: (...args: unknown[]) => unknown;
+    getDataSource(): {connector?: object};
+  };
 };
 
 /** `find` on the direct path (the table base's own). */
@@ -36,6 +39,22 @@ function direct(repo: unknown, filter?: Filter<Entity>) {
 /** `find` the juggler's whole way (model instances, notifications, `toObject`). */
 function whole(repo: unknown, filter?: Filter<Entity>) {
   return DefaultTransactionalRepository.prototype.find.call(
+    repo as AnyRepository,
+    filter,
+  );
+}
+
+/** `findOne` on the direct path. */
+function directOne(repo: unknown, filter?: Filter<Entity>) {
+  return JugglerTableRepository.prototype.findOne.call(
+    repo as AnyRepository,
+    filter,
+  );
+}
+
+/** `findOne` the juggler's whole way. */
+function wholeOne(repo: unknown, filter?: Filter<Entity>) {
+  return DefaultTransactionalRepository.prototype.findOne.call(
     repo as AnyRepository,
     filter,
   );
@@ -173,9 +192,17 @@ for (const cell of dataCells().filter(c => c.orm === 'juggler')) {
             whole(repo, structuredClone(filter)),
           );
           expect({filter, ...ours}).to.eql({filter, ...theirs});
+          const ourOne = await answerOf(async () => [
+            (await directOne(repo, structuredClone(filter)))!,
+          ]);
+          const theirOne = await answerOf(async () => [
+            (await wholeOne(repo, structuredClone(filter)))!,
+          ]);
+          expect({filter, one: ourOne}).to.eql({filter, one: theirOne});
         }
-        // The direct path never made juggler model instances of tasks.
-        expect(theirFinds.callCount).to.equal(taskFilters().length);
+        // The direct path never made juggler model instances of tasks
+        // (the juggler's `findOne` goes through its `find`).
+        expect(theirFinds.callCount).to.equal(2 * taskFilters().length);
       } finally {
         theirFinds.restore();
       }
@@ -200,6 +227,44 @@ for (const cell of dataCells().filter(c => c.orm === 'juggler')) {
       const live = await tasks.find();
       expect(live.map(x => x.id).sort()).to.eql(taskIds.slice(0, 5).sort());
       expect(live[0]).to.be.instanceOf(Task);
+    });
+
+    it('maps the rows itself, as the connector would, and leaves error stacks as they were', async () => {
+      const connector = (
+        tasks as unknown as AnyRepository
+      ).modelClass.getDataSource().connector as unknown as Record<
+        'all' | 'fromRow',
+        () => unknown
+      >;
+      const all = sinon.spy(connector, 'all');
+      const fromRow = sinon.spy(connector, 'fromRow');
+      const limit = Error.stackTraceLimit;
+      try {
+        const found = await direct(tasks, {
+          where: {key: 'odd'},
+        } as Filter<Entity>);
+        expect(found).to.have.length(3);
+        expect(all.callCount).to.equal(0);
+        expect(fromRow.callCount).to.equal(0);
+        expect(Error.stackTraceLimit).to.equal(limit);
+        // A refused filter: its 400 and message as the juggler makes them,
+        // and the limit restored after the throw.
+        const refusal = await direct(tasks, {
+          where: {priority: {between: [1]}},
+        } as Filter<Entity>).then(
+          () => undefined,
+          (err: Error & {statusCode?: number}) => err,
+        );
+        expect(refusal?.statusCode).to.equal(400);
+        expect(refusal?.message).to.match(
+          /priority property has invalid clause.*Expected precisely 2 values/,
+        );
+        expect(Error.stackTraceLimit).to.equal(limit);
+        expect(new Error('here').stack).to.match(/\n\s+at /);
+      } finally {
+        all.restore();
+        fromRow.restore();
+      }
     });
 
     it('takes the juggler whole way inside a transaction', async () => {
