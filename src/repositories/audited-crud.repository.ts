@@ -2,6 +2,7 @@ import {Getter} from '@loopback/core';
 import {
   Count,
   DataObject,
+  Fields,
   Filter,
   FilterExcludingWhere,
   Options,
@@ -233,12 +234,17 @@ export function auditedCrudOn(
       return super.count(this.notDeleted(where), options);
     }
 
+    /** Whether a live row has this id: the id of at most one row read. */
     override async exists(id: ID, options?: Options): Promise<boolean> {
-      const {count} = await super.count(
-        this.notDeleted(this.idWhere(id)),
+      const idName = this.entityClass.getIdProperties()[0];
+      const found = await super.findOne(
+        {
+          where: this.notDeleted(this.idWhere(id)),
+          fields: {[idName]: true} as Fields<T>,
+        },
         options,
       );
-      return count > 0;
+      return found !== null;
     }
 
     /** Soft delete: the row stays, marked deleted, and reads skip it. */

@@ -1,3 +1,4 @@
+import {randomUUID} from 'crypto';
 import {Context} from '@loopback/core';
 import {securityId} from '@loopback/security';
 import {SecurityBindings} from '@loopback/security';
@@ -288,6 +289,8 @@ for (const cell of dataCells()) {
       ]);
       expect((await tasks.count({key: 'soft'})).count).to.equal(1);
       expect(await tasks.exists(a.id!)).to.be.false();
+      expect(await tasks.exists(b.id!)).to.be.true();
+      expect(await tasks.exists(randomUUID())).to.be.false();
       await expect(tasks.findById(a.id!)).to.be.rejectedWith({
         code: 'ENTITY_NOT_FOUND',
       });
