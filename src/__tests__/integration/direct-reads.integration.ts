@@ -28,37 +28,27 @@ type AnyRepository = DefaultTransactionalRepository<Entity, unknown, {}> & {
   };
 };
 
-/** `find` on the direct path (the table base's own). */
-function direct(repo: unknown, filter?: Filter<Entity>) {
-  return JugglerTableRepository.prototype.find.call(
-    repo as AnyRepository,
-    filter,
-  );
+type Read = 'find' | 'findOne';
+
+/** `read` as `base` does it, on `repo`. */
+function readOf<R extends Read>(
+  base: {prototype: Pick<AnyRepository, Read>},
+  read: R,
+) {
+  return (repo: unknown, filter?: Filter<Entity>) =>
+    (
+      base.prototype[read] as (
+        filter?: Filter<Entity>,
+      ) => ReturnType<AnyRepository[R]>
+    ).call(repo as AnyRepository, filter);
 }
 
-/** `find` the juggler's whole way (model instances, notifications, `toObject`). */
-function whole(repo: unknown, filter?: Filter<Entity>) {
-  return DefaultTransactionalRepository.prototype.find.call(
-    repo as AnyRepository,
-    filter,
-  );
-}
-
-/** `findOne` on the direct path. */
-function directOne(repo: unknown, filter?: Filter<Entity>) {
-  return JugglerTableRepository.prototype.findOne.call(
-    repo as AnyRepository,
-    filter,
-  );
-}
-
-/** `findOne` the juggler's whole way. */
-function wholeOne(repo: unknown, filter?: Filter<Entity>) {
-  return DefaultTransactionalRepository.prototype.findOne.call(
-    repo as AnyRepository,
-    filter,
-  );
-}
+/** On the direct path (the table base's own). */
+const direct = readOf(JugglerTableRepository, 'find');
+const directOne = readOf(JugglerTableRepository, 'findOne');
+/** The juggler's whole way (model instances, notifications, `toObject`). */
+const whole = readOf(DefaultTransactionalRepository, 'find');
+const wholeOne = readOf(DefaultTransactionalRepository, 'findOne');
 
 /** What a client is sent for the answer, or the error's message. */
 async function answerOf(read: () => Promise<Entity[]>) {
