@@ -87,6 +87,11 @@ export class EventProcessorService implements IEventProcessor {
     const kept = filter
       ? await Promise.all(events.map(async event => !!(await filter(event))))
       : events.map(() => true);
+    events.forEach((event, i) => {
+      if (!kept[i]) {
+        this.logger.debug({eventKey: event.key}, 'Event dropped by the filter');
+      }
+    });
     const toStore = events.filter((_, i) => kept[i]);
     const results = toStore.length
       ? await this.receipts.storeAndMapAll(

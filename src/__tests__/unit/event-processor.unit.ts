@@ -8,6 +8,7 @@ import {
 } from '../../services';
 import {EventReceiptStore} from '../../sql';
 import {FakeTransactions} from '../fixtures/fake-transactions';
+import {TaskLogger} from '../../observability/types';
 
 describe('EventProcessorService (unit)', () => {
   let created: object[];
@@ -18,7 +19,11 @@ describe('EventProcessorService (unit)', () => {
   /** Instances the engine holds by business key before the delivery. */
   let startedBefore: Map<string, {id: string; definitionId: string}>;
 
+  /** The debug lines written, as `[message, eventKey]`. */
+  let debugLines: [string, unknown][];
+
   function processor(filter?: (e: IEvent) => boolean) {
+    debugLines = [];
     startedBefore = new Map();
     created = [];
     started = [];
@@ -68,6 +73,11 @@ describe('EventProcessorService (unit)', () => {
       new FakeTransactions(),
       workflows,
       filter,
+      {
+        debug: (fields: {eventKey?: unknown}, message: string) =>
+          debugLines.push([message, fields.eventKey]),
+        info: () => {},
+      } as unknown as TaskLogger,
     );
   }
 
@@ -107,6 +117,9 @@ describe('EventProcessorService (unit)', () => {
     await processor(() => false).handle(event);
     expect(created).to.eql([]);
     expect(started).to.eql([]);
+    expect(debugLines).to.containDeep([
+      ['Event dropped by the filter', 'order.created'],
+    ]);
   });
 
   it('a redelivery (same source id) reuses the stored event and starts only what had not started', async () => {
@@ -178,6 +191,9 @@ describe('EventProcessorService (unit)', () => {
       {...event, id: 's-c', key: 'unmapped'},
     ];
     const left = await p.handleBatch(batch);
+    expect(
+      debugLines.filter(([message]) => message.includes('dropped')),
+    ).to.eql([['Event dropped by the filter', 'order.created']]);
     sinon.assert.calledOnce(storeAndMapAll);
     expect(
       storeAndMapAll.args[0][0].map((e: {sourceId: string}) => e.sourceId),
