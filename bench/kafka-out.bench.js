@@ -62,7 +62,7 @@ async function main() {
       // (its task), so a task's events go one after the other.
       await db.query(
         `WITH added AS (
-           INSERT INTO main.outbox_events (key, event)
+           INSERT INTO main.outbox_events (key, event, key_count)
            SELECT 'task-created',
                   json_build_object(
                     'key', 'task-created',
@@ -70,7 +70,8 @@ async function main() {
                       json_build_object('id', 'task-' || (g % ${TASKS}),
                                         'key', 'review', 'name', 'Task ' || g))),
                     'timestamp', $2::bigint,
-                    'source', 'task-service')
+                    'source', 'task-service'),
+                  1
              FROM generate_series(1, $1::int) g
            RETURNING id, seq, event
          )

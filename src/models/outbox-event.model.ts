@@ -68,6 +68,14 @@ export class OutboxEvent extends Entity {
   @property({type: 'date', ...column('discarded_on')})
   discardedOn?: Date;
 
+  /**
+   * How many ordering keys the event was written with (its rows in
+   * `outbox_event_keys`); set once. NULL for an event written before the
+   * column: the relay's claim then reads its keys.
+   */
+  @property({type: 'number', ...column('key_count', 'integer')})
+  keyCount?: number;
+
   constructor(data?: Partial<OutboxEvent>) {
     super(data);
   }

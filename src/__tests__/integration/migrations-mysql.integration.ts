@@ -478,6 +478,18 @@ const PARTIAL_INDEXES: Record<string, {predicate: string; mysql: string[]}> = {
       '((published_on IS NULL) AND (parked_on IS NULL) AND (discarded_on IS NULL))',
     mysql: ['published_on', 'parked_on', 'discarded_on', 'available_on', 'seq'],
   },
+  idx_outbox_events_unkeyed: {
+    predicate:
+      '((published_on IS NULL) AND (parked_on IS NULL) AND (discarded_on IS NULL) AND ((key_count IS NULL) OR (key_count = 0)))',
+    mysql: [
+      'published_on',
+      'parked_on',
+      'discarded_on',
+      'key_count',
+      'available_on',
+      'seq',
+    ],
+  },
   idx_outbox_events_parked: {
     predicate: '(parked_on IS NOT NULL)',
     mysql: ['parked_on'],

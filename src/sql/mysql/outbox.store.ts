@@ -69,10 +69,10 @@ export class MySqlOutboxStore implements OutboxStore {
              WHERE e.ordering_key IN (${mySqlPlaceholders(keys)}))`
         : 'NULL';
       const inserted = await this.sql.execute(
-        `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on)
+        `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on, key_count)
          SELECT ?, ?, ?, GREATEST(UTC_TIMESTAMP(3),
-                                  COALESCE(${ahead}, UTC_TIMESTAMP(3)))`,
-        [id, event.key, JSON.stringify(event), ...keys],
+                                  COALESCE(${ahead}, UTC_TIMESTAMP(3))), ?`,
+        [id, event.key, JSON.stringify(event), ...keys, keys.length],
         tx,
       );
       if (!keys.length) return;

@@ -31,10 +31,10 @@ const BEHIND = (event: string) => `
 
 /**
  * The outbox on PostgreSQL; relays share the work through `FOR UPDATE SKIP
- * LOCKED`, and a relay's claim reads only indexes: `idx_outbox_events_due`
- * for the pending events whose time has come, the keys' primary key and
- * `idx_outbox_event_keys_order` for "an earlier unpublished event shares a
- * key".
+ * LOCKED`, and a relay's claim reads the first event of each key from
+ * `idx_outbox_event_keys_order` (one pass over the keys), the due events that
+ * may have no key from `idx_outbox_events_unkeyed`, and those candidates'
+ * rows by primary key.
  *
  * So that the claim's range holds no event that waits behind another, a
  * waiting event's `available_on` is kept no earlier than the next try of the
@@ -70,8 +70,9 @@ export class PostgresOutboxStore implements OutboxStore {
               LIMIT 1) latest
            JOIN ${OUTBOX} o ON o.id = latest.event_id
        ), added AS (
-         INSERT INTO ${OUTBOX} (key, event, available_on)
-         SELECT $1, $2::json, GREATEST(now(), COALESCE(ahead.not_before, now()))
+         INSERT INTO ${OUTBOX} (key, event, available_on, key_count)
+         SELECT $1, $2::json, GREATEST(now(), COALESCE(ahead.not_before, now())),
+                cardinality($3::varchar[])
            FROM ahead
          RETURNING id, seq
        )
@@ -84,20 +85,46 @@ export class PostgresOutboxStore implements OutboxStore {
   }
 
   async claimDue(limit: number, options: Options): Promise<OutboxEntry[]> {
-    // By due time rather than seq: the order between tasks is free, and
-    // the key test keeps each task's own.
+    // The candidates are the heads of the keys (the first row of each key,
+    // one pass over the keys in idx_outbox_event_keys_order's order) and
+    // the due events that may have no key (idx_outbox_events_unkeyed),
+    // rather than every due event probed for an earlier one on its keys. (A
+    // loose index scan, one descent per key, is faster still with few keys
+    // but three times slower than this with one event per key.) An event is first on all its keys when it
+    // heads as many keys as it was written with (key_count: its key rows
+    // stay until it is published or discarded); one whose key_count is
+    // unknown (NULL) gets the old test. By due time rather than seq: the
+    // order between tasks is free, and the key test keeps each task's own.
     const rows = rowsOf(
       await this.sql.execute(
-        `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
-           FROM ${OUTBOX} o
+        `WITH head AS (
+           SELECT DISTINCT ON (k.ordering_key) k.event_id FROM ${KEYS} k
+            ORDER BY k.ordering_key, k.seq
+         ), candidate AS (
+           SELECT event_id AS id, count(*) AS heads FROM head GROUP BY event_id
+           UNION ALL
+           -- No key (an event with a NULL key_count that has keys comes
+           -- from the heads, when it heads one).
+           SELECT u.id, 0 FROM ${OUTBOX} u
+            WHERE u.published_on IS NULL AND u.parked_on IS NULL
+              AND u.discarded_on IS NULL
+              AND (u.key_count IS NULL OR u.key_count = 0)
+              AND u.available_on <= now()
+              AND (u.key_count = 0 OR NOT EXISTS (
+                     SELECT 1 FROM ${KEYS} x WHERE x.event_id = u.id))
+         )
+         SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
+           FROM candidate c JOIN ${OUTBOX} o ON o.id = c.id
           WHERE o.published_on IS NULL AND o.parked_on IS NULL
             AND o.discarded_on IS NULL AND o.available_on <= now()
-            AND NOT EXISTS (
-                  SELECT 1 FROM ${KEYS} mine
-                    JOIN ${KEYS} earlier
-                      ON earlier.ordering_key = mine.ordering_key
-                     AND earlier.seq < mine.seq
-                   WHERE mine.event_id = o.id)
+            AND CASE WHEN c.heads = 0 THEN true
+                     WHEN o.key_count IS NOT NULL THEN c.heads = o.key_count
+                     ELSE NOT EXISTS (
+                            SELECT 1 FROM ${KEYS} mine
+                              JOIN ${KEYS} earlier
+                                ON earlier.ordering_key = mine.ordering_key
+                               AND earlier.seq < mine.seq
+                             WHERE mine.event_id = o.id) END
           ORDER BY o.available_on, o.seq
           LIMIT $1
           FOR UPDATE OF o SKIP LOCKED`,
@@ -136,15 +163,16 @@ export class PostgresOutboxStore implements OutboxStore {
                 LIMIT run.lim) k
          ), judged AS (
            -- Per key, the turn of the first event that is not due or
-           -- concerns another task too: the run stops before it.
+           -- concerns another task too (key_count; when unknown, its key
+           -- rows): the run stops before it.
            SELECT c.event_id, c.ordering_key, c.turn,
                   min(CASE WHEN f.published_on IS NULL AND f.parked_on IS NULL
                             AND f.discarded_on IS NULL
                             AND f.available_on <= now()
-                            AND NOT EXISTS (
+                            AND COALESCE(f.key_count = 1, NOT EXISTS (
                                   SELECT 1 FROM ${KEYS} o
                                    WHERE o.event_id = c.event_id
-                                     AND o.ordering_key <> c.ordering_key)
+                                     AND o.ordering_key <> c.ordering_key))
                            THEN NULL ELSE c.turn END)
                     OVER (PARTITION BY c.ordering_key) AS stop
              FROM candidate c JOIN ${OUTBOX} f ON f.id = c.event_id
