@@ -21,6 +21,10 @@ export const PATH_GUARD_MIDDLEWARE = 'middleware.task-security.path';
 /** Names every plain object inherits (`__proto__`, `constructor`, `toString`, ...). */
 const INHERITED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/** Paths checked before and found without such a segment. */
+const allowedPaths = new Set<string>();
+const MAX_ALLOWED_PATHS = 1024;
+
 /**
  * Refuses a path with a segment such as `__proto__` or `constructor`:
  * LoopBack's route table looks segments up in plain objects, and such a
@@ -31,7 +35,12 @@ export const refuseInheritedPathSegments: ExpressRequestHandler = (
   _response,
   next,
 ) => {
-  for (const segment of request.path.split('/')) {
+  const path = request.path;
+  if (allowedPaths.has(path)) {
+    next();
+    return;
+  }
+  for (const segment of path.split('/')) {
     let decoded = segment;
     // Without a `%` there is nothing to decode.
     if (segment.includes('%')) {
@@ -53,6 +62,9 @@ export const refuseInheritedPathSegments: ExpressRequestHandler = (
       return;
     }
   }
+  // A route's path comes again and again; an id in it makes many paths.
+  if (allowedPaths.size >= MAX_ALLOWED_PATHS) allowedPaths.clear();
+  allowedPaths.add(path);
   next();
 };
 
