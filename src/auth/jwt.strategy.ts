@@ -79,6 +79,19 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     return token;
   }
 
+  /** The key object of the material last used, looked up only when it changes. */
+  private lastKey?: {material: string; asymmetric: boolean; key: KeyObject};
+
+  private keyFor(material: string, asymmetric: boolean): KeyObject {
+    const last = this.lastKey;
+    if (last?.material === material && last.asymmetric === asymmetric) {
+      return last.key;
+    }
+    const key = verificationKey(material, asymmetric);
+    this.lastKey = {material, asymmetric, key};
+    return key;
+  }
+
   private verify(token: string): JwtPayload {
     const {publicKey, secret, issuer} = this.config;
     const material = publicKey ?? secret;
@@ -89,7 +102,7 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     }
     const algorithms: Algorithm[] = publicKey ? ['RS256'] : ['HS256'];
     try {
-      const key = verificationKey(material, publicKey !== undefined);
+      const key = this.keyFor(material, publicKey !== undefined);
       const known = stillValid(key, token, issuer);
       if (known) return known;
       const payload = jwt.verify(token, key, {
