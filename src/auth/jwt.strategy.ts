@@ -79,6 +79,19 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     return token;
   }
 
+  /** The key object of the material last used, looked up only when it changes. */
+  private lastKey?: {material: string; asymmetric: boolean; key: KeyObject};
+
+  private keyFor(material: string, asymmetric: boolean): KeyObject {
+    const last = this.lastKey;
+    if (last?.material === material && last.asymmetric === asymmetric) {
+      return last.key;
+    }
+    const key = verificationKey(material, asymmetric);
+    this.lastKey = {material, asymmetric, key};
+    return key;
+  }
+
   private verify(token: string): JwtPayload {
     const {publicKey, secret, issuer} = this.config;
     const material = publicKey ?? secret;
@@ -89,7 +102,9 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
     }
     const algorithms: Algorithm[] = publicKey ? ['RS256'] : ['HS256'];
     try {
-      const key = verificationKey(material, publicKey !== undefined);
+      const key = this.keyFor(material, publicKey !== undefined);
+      const known = stillValid(key, token, issuer);
+      if (known) return known;
       const payload = jwt.verify(token, key, {
         algorithms,
         issuer: issuer ? issuer : undefined,
@@ -100,6 +115,7 @@ export class BearerJwtStrategy implements AuthenticationStrategy {
       if (typeof payload.exp !== 'number') {
         throw new Error('the token has no expiry (exp)');
       }
+      remember(key, token, issuer, payload);
       return payload;
     } catch (err) {
       throw new HttpErrors.Unauthorized(
@@ -132,4 +148,60 @@ function verificationKey(material: string, asymmetric: boolean): KeyObject {
     verificationKeys.set(id, key);
   }
   return key;
+}
+
+/** A token verified before: its claims, and the issuer it was checked for. */
+interface VerifiedToken {
+  claims: JwtPayload & {exp: number};
+  issuer: string | undefined;
+}
+
+/**
+ * Tokens that passed verification, by key object and token: a client sends
+ * the same token with every request until it expires, and its signature and
+ * claims check out the same each time; only the clock moves. Only tokens
+ * signed with the key get here.
+ */
+const verifiedTokens = new WeakMap<KeyObject, Map<string, VerifiedToken>>();
+const MAX_VERIFIED_TOKENS = 1024;
+
+/**
+ * The claims of a token verified before with `key` and `issuer`, while the
+ * clock still admits it as `jsonwebtoken` would (before `exp`, not before
+ * `nbf`); none otherwise, and the token is verified again (an expired one
+ * is then refused with `jsonwebtoken`'s own message).
+ */
+function stillValid(
+  key: KeyObject,
+  token: string,
+  issuer: string | undefined,
+): JwtPayload | undefined {
+  const known = verifiedTokens.get(key)?.get(token);
+  if (!known || known.issuer !== issuer) return undefined;
+  const now = Math.floor(Date.now() / 1000);
+  const {exp, nbf} = known.claims;
+  if (now >= exp || (typeof nbf === 'number' && nbf > now)) {
+    verifiedTokens.get(key)?.delete(token);
+    return undefined;
+  }
+  return known.claims;
+}
+
+function remember(
+  key: KeyObject,
+  token: string,
+  issuer: string | undefined,
+  claims: JwtPayload,
+): void {
+  let tokens = verifiedTokens.get(key);
+  if (!tokens) {
+    tokens = new Map();
+    verifiedTokens.set(key, tokens);
+  }
+  // Many users at once: the oldest are verified again when they return.
+  if (tokens.size >= MAX_VERIFIED_TOKENS) tokens.clear();
+  tokens.set(token, {
+    claims: claims as VerifiedToken['claims'],
+    issuer,
+  });
 }

@@ -21,16 +21,27 @@ export class PermissionAuthorizerProvider implements Provider<Authorizer> {
     context: AuthorizationContext,
     metadata: AuthorizationMetadata,
   ): Promise<AuthorizationDecision> {
-    const required = metadata.scopes ?? [];
     const principal = context.principals[0] as
       {permissions?: unknown} | undefined;
-    if (!principal) return AuthorizationDecision.DENY;
-    if (required.includes(ANY_PERMISSION)) return AuthorizationDecision.ALLOW;
-    const held = Array.isArray(principal.permissions)
-      ? principal.permissions
-      : [];
-    return required.some(key => held.includes(key))
-      ? AuthorizationDecision.ALLOW
-      : AuthorizationDecision.DENY;
+    return decideByPermissions(principal, metadata);
   }
+}
+
+/**
+ * The permission authorizer's decision for `principal` (the first of the
+ * context's principals) on a route with `metadata`.
+ */
+export function decideByPermissions(
+  principal: {permissions?: unknown} | undefined,
+  metadata: AuthorizationMetadata,
+): AuthorizationDecision {
+  const required = metadata.scopes ?? [];
+  if (!principal) return AuthorizationDecision.DENY;
+  if (required.includes(ANY_PERMISSION)) return AuthorizationDecision.ALLOW;
+  const held = Array.isArray(principal.permissions)
+    ? principal.permissions
+    : [];
+  return required.some(key => held.includes(key))
+    ? AuthorizationDecision.ALLOW
+    : AuthorizationDecision.DENY;
 }

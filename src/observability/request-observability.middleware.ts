@@ -1,4 +1,11 @@
-import {BindingScope, inject, injectable, Next, Provider} from '@loopback/core';
+import {
+  BindingScope,
+  BindingType,
+  inject,
+  injectable,
+  Next,
+  Provider,
+} from '@loopback/core';
 import {
   Middleware,
   MiddlewareContext,
@@ -100,10 +107,22 @@ export class RequestObservabilityProvider implements Provider<Middleware> {
   }
 }
 
-/** The route's path template (`/tasks/{id}`), so the label stays bounded. */
-function routeOf(context: MiddlewareContext): string | undefined {
-  const entry = context.getSync<RouteEntry>(RestBindings.Operation.ROUTE, {
+/**
+ * The route's path template (`/tasks/{id}`), so the label stays bounded.
+ * The router binds the route as a constant: its value is read from the
+ * binding, without a resolution per request; any other binding is resolved.
+ */
+export function routeOf(context: MiddlewareContext): string | undefined {
+  const binding = context.getBinding<RouteEntry>(RestBindings.Operation.ROUTE, {
     optional: true,
   });
+  if (!binding) return undefined;
+  const source = binding.source;
+  const entry =
+    source?.type === BindingType.CONSTANT
+      ? source.value
+      : context.getSync<RouteEntry>(RestBindings.Operation.ROUTE, {
+          optional: true,
+        });
   return entry?.path;
 }

@@ -43,7 +43,7 @@ import {
   ValidationOptions,
 } from '@loopback/rest';
 import {BearerJwtStrategy, JWT_STRATEGY_NAME} from '../auth/jwt.strategy';
-import {PermissionAuthorizerProvider} from '../auth/permission.authorizer';
+import {decideByPermissions} from '../auth/permission.authorizer';
 import {TaskAuthBindings} from '../auth/keys';
 import {asHttpErrors, toHttpError} from '../controllers/http-errors';
 import {TaskObservabilityBindings} from '../observability/keys';
@@ -108,7 +108,6 @@ interface LeanSetup {
   validation: ValidationOptions;
   strategy: BearerJwtStrategy;
   guard: RequestGuardInterceptor;
-  authorizer: PermissionAuthorizerProvider;
 }
 
 /**
@@ -140,6 +139,8 @@ interface LeanSetup {
 @injectable({scope: BindingScope.SINGLETON})
 export class LeanRoutesProvider implements Provider<Middleware> {
   private setup?: Promise<LeanSetup | undefined>;
+  /** The set-up once made: null when the lean path serves nothing. */
+  private ready?: LeanSetup | null;
   private readonly plans = new WeakMap<object, LeanPlan | null>();
 
   constructor(
@@ -155,8 +156,8 @@ export class LeanRoutesProvider implements Provider<Middleware> {
 
   private async serve(context: MiddlewareContext, next: Next) {
     const {request} = context;
-    this.setup ??= this.prepare();
-    const setup = await this.setup;
+    // Resolved once; later requests read it without waiting on a promise.
+    const setup = this.ready !== undefined ? this.ready : await this.setUp();
     if (!setup?.mayServe(request.method, request.path)) return next();
     let route: ResolvedRoute;
     try {
@@ -164,11 +165,13 @@ export class LeanRoutesProvider implements Provider<Middleware> {
     } catch {
       return next();
     }
-    const plan = await this.planFor(route);
+    const known = this.plans.get(route.spec);
+    const plan = known !== undefined ? known : await this.planFor(route);
     if (!plan) return next();
     const user = await this.userOf(setup, request);
-    if (!user || !(await this.allows(setup, user, plan))) return next();
-    if (plan.rateLimit && !(await underLimit(plan.rateLimit, user))) {
+    if (!user || !allows(user, plan)) return next();
+    const userKey = `user:${user.id}`;
+    if (plan.rateLimit && !(await underLimit(plan.rateLimit, userKey))) {
       return next();
     }
     context.bind(RestBindings.Operation.ROUTE).to(route);
@@ -179,12 +182,18 @@ export class LeanRoutesProvider implements Provider<Middleware> {
       setup.validation,
     );
     await setup.guard.checkRequest(request, route.spec, route.schemas, args);
-    await plan.rateLimit?.consume(`user:${user.id}`, request.res);
+    await plan.rateLimit?.consume(userKey, request.res);
     try {
       return await plan.controller[plan.method](...args);
     } catch (err) {
       throw asClientError(toHttpError(err), request);
     }
+  }
+
+  private async setUp(): Promise<LeanSetup | null> {
+    this.setup ??= this.prepare();
+    this.ready = (await this.setup) ?? null;
+    return this.ready;
   }
 
   /** The token's user, or none (the pipeline then answers and counts). */
@@ -194,29 +203,13 @@ export class LeanRoutesProvider implements Provider<Middleware> {
   ): Promise<TaskUserProfile | undefined> {
     if (!request.headers.authorization) return undefined;
     try {
-      await strategy.failures?.assertAllowed(clientAddress(request));
+      if (strategy.failures) {
+        await strategy.failures.assertAllowed(clientAddress(request));
+      }
       return await strategy.verifyRequest(request);
     } catch {
       return undefined;
     }
-  }
-
-  private async allows(
-    {authorizer}: LeanSetup,
-    user: TaskUserProfile,
-    plan: LeanPlan,
-  ): Promise<boolean> {
-    const decision = await authorizer.authorize(
-      {
-        principals: [user],
-        roles: [],
-        scopes: [],
-        resource: plan.method,
-        invocationContext: undefined as never,
-      },
-      plan.authorization,
-    );
-    return decision === AuthorizationDecision.ALLOW;
   }
 
   /** The plan of a route, or null when it is not served here. */
@@ -321,7 +314,6 @@ export class LeanRoutesProvider implements Provider<Middleware> {
       validation: {...(validation ?? {}), ajvFactory},
       strategy,
       guard,
-      authorizer: new PermissionAuthorizerProvider(),
     };
   }
 
@@ -414,13 +406,21 @@ export class LeanRoutesProvider implements Provider<Middleware> {
   }
 }
 
-/** Whether `user` may make one more call under `limit`. */
-async function underLimit(
-  limit: RateLimit,
-  user: TaskUserProfile,
-): Promise<boolean> {
+/**
+ * Whether the permission authorizer allows `user` the plan's method: the
+ * same decision (`decideByPermissions`) without a context built for it on every request.
+ */
+function allows(user: TaskUserProfile, plan: LeanPlan): boolean {
+  return (
+    decideByPermissions(user, plan.authorization) ===
+    AuthorizationDecision.ALLOW
+  );
+}
+
+/** Whether the key (`user:<id>`) may make one more call under `limit`. */
+async function underLimit(limit: RateLimit, key: string): Promise<boolean> {
   if (!limit.limiter) return true;
-  const state = await limit.limiter.get(`user:${user.id}`);
+  const state = await limit.limiter.get(key);
   return !state || state.consumedPoints < limit.limiter.points;
 }
 

@@ -2,6 +2,7 @@ import {extensionFor} from '@loopback/core';
 import {
   ExpressRequestHandler,
   HttpErrors,
+  Middleware,
   RestMiddlewareGroups,
   RestServer,
   RestServerResolvedConfig,
@@ -20,6 +21,10 @@ export const PATH_GUARD_MIDDLEWARE = 'middleware.task-security.path';
 /** Names every plain object inherits (`__proto__`, `constructor`, `toString`, ...). */
 const INHERITED_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
 
+/** Paths checked before and found without such a segment. */
+const allowedPaths = new Set<string>();
+const MAX_ALLOWED_PATHS = 1024;
+
 /**
  * Refuses a path with a segment such as `__proto__` or `constructor`:
  * LoopBack's route table looks segments up in plain objects, and such a
@@ -30,12 +35,20 @@ export const refuseInheritedPathSegments: ExpressRequestHandler = (
   _response,
   next,
 ) => {
-  for (const segment of request.path.split('/')) {
+  const path = request.path;
+  if (allowedPaths.has(path)) {
+    next();
+    return;
+  }
+  for (const segment of path.split('/')) {
     let decoded = segment;
-    try {
-      decoded = decodeURIComponent(segment);
-    } catch {
-      // Not percent-encoding: checked as it is.
+    // Without a `%` there is nothing to decode.
+    if (segment.includes('%')) {
+      try {
+        decoded = decodeURIComponent(segment);
+      } catch {
+        // Not percent-encoding: checked as it is.
+      }
     }
     if (INHERITED_NAMES.has(segment) || INHERITED_NAMES.has(decoded)) {
       next(
@@ -49,6 +62,9 @@ export const refuseInheritedPathSegments: ExpressRequestHandler = (
       return;
     }
   }
+  // A route's path comes again and again; an id in it makes many paths.
+  if (allowedPaths.size >= MAX_ALLOWED_PATHS) allowedPaths.clear();
+  allowedPaths.add(path);
   next();
 };
 
@@ -104,7 +120,8 @@ export function hardenRestServer(
     RestTags.ACTION_MIDDLEWARE_CHAIN,
   );
   server
-    .expressMiddleware(PATH_GUARD_MIDDLEWARE, refuseInheritedPathSegments, {
+    .middleware(synchronousFirst(refuseInheritedPathSegments), {
+      key: PATH_GUARD_MIDDLEWARE,
       group: RestMiddlewareGroups.CORS,
     })
     .apply(bothChains);
@@ -115,10 +132,44 @@ export function hardenRestServer(
     return;
   }
   server
-    .expressMiddleware(helmet, config.helmet ?? {}, {
-      injectConfiguration: false,
+    .middleware(synchronousFirst(helmet(config.helmet ?? {})), {
       key: SECURITY_HEADERS_MIDDLEWARE,
       group: RestMiddlewareGroups.CORS,
     })
     .apply(bothChains);
+}
+
+/**
+ * An Express handler as middleware of the sequence, as LoopBack's
+ * `expressMiddleware` makes it (the chain goes on when the handler calls
+ * `next`, stops when it answers, fails with the error it passes to `next`),
+ * without LoopBack's cost per request for a handler that calls `next`
+ * before it returns, as helmet and the path check always do: LoopBack's
+ * wrapper builds two promises and listens for the end of the response on
+ * every request; here the chain goes on, or fails, at once. A handler that
+ * has not called `next` when it returns is waited for as LoopBack does:
+ * until it calls `next` or the response is done.
+ */
+export function synchronousFirst(handler: ExpressRequestHandler): Middleware {
+  return (context, next) => {
+    const {request, response} = context;
+    let called = false;
+    let failure: unknown;
+    let later: ((err?: unknown) => void) | undefined;
+    try {
+      handler(request, response, (err?: unknown) => {
+        if (later) return later(err);
+        called = true;
+        failure = err;
+      });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (called) return failure ? Promise.reject(failure) : next();
+    return new Promise<boolean>((resolve, reject) => {
+      later = err => (err ? reject(err) : resolve(false));
+      if (response.writableFinished) resolve(true);
+      else response.once('close', () => resolve(true));
+    }).then(answered => (answered ? response : next()));
+  };
 }

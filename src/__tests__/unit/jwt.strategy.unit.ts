@@ -1,4 +1,4 @@
-import {expect} from '@loopback/testlab';
+import {expect, sinon} from '@loopback/testlab';
 import {generateKeyPairSync} from 'crypto';
 import jwt from 'jsonwebtoken';
 import {BearerJwtStrategy, JwtVerificationConfig} from '../../auth';
@@ -120,5 +120,77 @@ describe('BearerJwtStrategy (unit)', () => {
         request(token),
       ),
     ).to.be.rejectedWith({statusCode: 401});
+  });
+
+  describe('a token verified before', () => {
+    let clock: sinon.SinonFakeTimers | undefined;
+    let verify: sinon.SinonSpy | undefined;
+
+    afterEach(() => {
+      clock?.restore();
+      verify?.restore();
+      clock = verify = undefined;
+    });
+
+    it('is taken again without verifying it anew, until it expires', async () => {
+      const now = Date.now();
+      clock = sinon.useFakeTimers({now, toFake: ['Date']});
+      const secret = `cache-${now}`;
+      const token = jwt.sign(claims, secret, {expiresIn: 60});
+      const strategy = new BearerJwtStrategy({secret});
+      verify = sinon.spy(jwt, 'verify');
+      expect((await strategy.authenticate(request(token))).id).to.equal('u-1');
+      const again = await new BearerJwtStrategy({secret}).authenticate(
+        request(token),
+      );
+      expect(again).to.containDeep({id: 'u-1', permissions: ['16003']});
+      expect(verify.callCount).to.equal(1);
+      // At its exp it is verified again, and refused as jsonwebtoken says.
+      clock.tick(60_000);
+      await expect(strategy.authenticate(request(token))).to.be.rejectedWith(
+        /Invalid token: jwt expired/,
+      );
+      expect(verify.callCount).to.equal(2);
+    });
+
+    it('is verified anew for another issuer or another secret', async () => {
+      const secret = `issuers-${Date.now()}`;
+      const token = jwt.sign(claims, secret, {issuer: 'me', expiresIn: 60});
+      expect(
+        (
+          await new BearerJwtStrategy({secret, issuer: 'me'}).authenticate(
+            request(token),
+          )
+        ).id,
+      ).to.equal('u-1');
+      await expect(
+        new BearerJwtStrategy({secret, issuer: 'you'}).authenticate(
+          request(token),
+        ),
+      ).to.be.rejectedWith(/jwt issuer invalid/);
+      await expect(
+        new BearerJwtStrategy({secret: `${secret}-other`}).authenticate(
+          request(token),
+        ),
+      ).to.be.rejectedWith(/invalid signature/);
+    });
+
+    it('is not taken before its nbf', async () => {
+      const now = Date.now();
+      clock = sinon.useFakeTimers({now, toFake: ['Date']});
+      const secret = `nbf-${now}`;
+      const token = jwt.sign(claims, secret, {expiresIn: 60});
+      const strategy = new BearerJwtStrategy({secret});
+      expect((await strategy.authenticate(request(token))).id).to.equal('u-1');
+      // A token with nbf, verified once, and a clock set back before it.
+      const later = jwt.sign({...claims, nbf: Math.floor(now / 1000)}, secret, {
+        expiresIn: 60,
+      });
+      expect((await strategy.authenticate(request(later))).id).to.equal('u-1');
+      clock.setSystemTime(now - 10_000);
+      await expect(strategy.authenticate(request(later))).to.be.rejectedWith(
+        /jwt not active/,
+      );
+    });
   });
 });

@@ -36,7 +36,12 @@ describe('Logging (unit)', () => {
     await withLogContext({requestId: 'r-1'}, async () => {
       logger.info('in the request');
       await withLogContext({eventKey: 'order.received'}, async () => {
-        addLogContext({eventId: 'e-1', empty: undefined});
+        addLogContext({
+          eventId: 'e-1',
+          empty: undefined,
+          none: null,
+          blank: '',
+        });
         await new Promise(resolve => setTimeout(resolve, 1));
         logger.info({eventKey: 'overridden'}, 'in the event');
       });
@@ -51,7 +56,9 @@ describe('Logging (unit)', () => {
       eventId: 'e-1',
       eventKey: 'overridden',
     });
-    expect(event).to.not.have.property('empty');
+    for (const key of ['empty', 'none', 'blank']) {
+      expect(event).to.not.have.property(key);
+    }
     expect(back).to.not.have.property('eventId');
     expect(outside).to.not.have.property('requestId');
   });
