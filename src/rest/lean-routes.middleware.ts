@@ -165,8 +165,9 @@ export class LeanRoutesProvider implements Provider<Middleware> {
     } catch {
       return next();
     }
+    // Planned once; later requests read it without waiting on a promise.
     const known = this.plans.get(route.spec);
-    const plan = known !== undefined ? known : await this.planFor(route);
+    const plan = known !== undefined ? known : await this.makePlanOnce(route);
     if (!plan) return next();
     const user = await this.userOf(setup, request);
     if (!user || !allows(user, plan)) return next();
@@ -212,10 +213,8 @@ export class LeanRoutesProvider implements Provider<Middleware> {
     }
   }
 
-  /** The plan of a route, or null when it is not served here. */
-  private async planFor(route: ResolvedRoute): Promise<LeanPlan | null> {
-    const known = this.plans.get(route.spec);
-    if (known !== undefined) return known;
+  /** The plan of a route not planned yet, kept (null when it is not served here). */
+  private async makePlanOnce(route: ResolvedRoute): Promise<LeanPlan | null> {
     const plan = await this.makePlan(route).catch(err => {
       this.logger.warn(
         {err, route: route.path},
