@@ -153,13 +153,10 @@ export class EventProcessorService implements IEventProcessor {
     );
     if (!workflowKeys.length) {
       addLogContext({eventId: stored.id});
-      // The line of every unmapped event: its fields built only when written.
-      if (this.logger.isLevelEnabled?.('debug') !== false) {
-        this.logger.debug(
-          {eventKey: event.key, fresh: stored.fresh},
-          'Event stored; no workflow is mapped to it',
-        );
-      }
+      this.logger.debug(
+        {eventKey: event.key, fresh: stored.fresh},
+        'Event stored; no workflow is mapped to it',
+      );
       return;
     }
     await this.startMapped(event, stored, workflowKeys);
