@@ -11,8 +11,20 @@ const {env} = require('./lib/env');
 const {scratchDatabase} = require('./lib/db');
 const {load, interleave} = require('./lib/load');
 const {profiled} = require('./lib/proc');
-const {fmt, header, infoLine, median, ratioLine} = require('./lib/report');
-const {bearer, startFloor, startService} = require('./lib/service');
+const {
+  fmt,
+  frameworkLine,
+  header,
+  infoLine,
+  median,
+  ratioLine,
+} = require('./lib/report');
+const {
+  bearer,
+  startFloor,
+  startLoopbackAlone,
+  startService,
+} = require('./lib/service');
 
 const BENCH = 'ingest';
 
@@ -25,6 +37,8 @@ async function main() {
     children.push(service);
     const floor = await startFloor(db);
     children.push(floor);
+    const alone = await startLoopbackAlone(db);
+    children.push(alone);
     const request = {
       method: 'POST',
       headers: {authorization: bearer(), 'content-type': 'application/json'},
@@ -48,10 +62,12 @@ async function main() {
     // Warm-up: JIT, pools, caches.
     await run(service, 2);
     await run(floor, 2);
+    await run(alone, 2);
     const rounds = await interleave(
       env.rounds,
       () => run(service),
       () => run(floor),
+      () => run(alone),
     );
     ratioLine({
       bench: BENCH,
@@ -62,10 +78,19 @@ async function main() {
       ceilingName: 'floor',
       target: 0.5,
     });
+    frameworkLine({
+      bench: BENCH,
+      unit: 'req/s',
+      ours: rounds.a.map(r => r.rate),
+      alone: rounds.c.map(r => r.rate),
+      ceiling: rounds.b.map(r => r.rate),
+      ceilingName: 'floor',
+    });
     const describe = rs =>
       `p50 ${fmt(median(rs.map(r => r.p50)), 1)} ms, p99 ${fmt(median(rs.map(r => r.p99)), 1)} ms, CPU ${fmt(median(rs.map(r => r.cpuMs)), 2)} ms/request`;
     infoLine(BENCH, 'service', describe(rounds.a));
     infoLine(BENCH, 'floor', describe(rounds.b));
+    infoLine(BENCH, 'LoopBack alone', describe(rounds.c));
     const stored = rounds.a.concat(rounds.b).reduce((n, r) => n + r.ok, 0);
     const [{count}] = await db.query(
       'SELECT count(*)::int AS count FROM main.events',

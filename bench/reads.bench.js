@@ -14,13 +14,19 @@ const {load, interleave} = require('./lib/load');
 const {profiled} = require('./lib/proc');
 const {
   fmt,
+  frameworkLine,
   header,
   infoLine,
   median,
   ratioLine,
   targetLine,
 } = require('./lib/report');
-const {bearer, startFloor, startService} = require('./lib/service');
+const {
+  bearer,
+  startFloor,
+  startLoopbackAlone,
+  startService,
+} = require('./lib/service');
 
 const BENCH = 'reads';
 const SAMPLES = 500;
@@ -90,6 +96,8 @@ async function main() {
     children.push(service);
     const floor = await startFloor(db);
     children.push(floor);
+    const alone = await startLoopbackAlone(db);
+    children.push(alone);
     const headers = {authorization: bearer()};
     for (const read of await readPaths(db)) {
       const run = (child, connections, seconds = env.seconds) =>
@@ -103,6 +111,7 @@ async function main() {
       // Warm-up, then one client alone: the latency a caller sees.
       await run(service, env.concurrency, 2);
       await run(floor, env.concurrency, 2);
+      await run(alone, env.concurrency, 2);
       const single = await run(service, 1);
       targetLine({
         bench: BENCH,
@@ -116,6 +125,7 @@ async function main() {
         env.rounds,
         () => run(service, env.concurrency),
         () => run(floor, env.concurrency),
+        () => run(alone, env.concurrency),
       );
       ratioLine({
         bench: BENCH,
@@ -125,6 +135,14 @@ async function main() {
         ceiling: rounds.b.map(r => r.rate),
         ceilingName: 'floor',
         target: 0.5,
+      });
+      frameworkLine({
+        bench: BENCH,
+        unit: 'req/s',
+        ours: rounds.a.map(r => r.rate),
+        alone: rounds.c.map(r => r.rate),
+        ceiling: rounds.b.map(r => r.rate),
+        ceilingName: 'floor',
       });
       infoLine(
         BENCH,

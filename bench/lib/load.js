@@ -53,16 +53,17 @@ async function load({
 }
 
 /**
- * `rounds` rounds of `a` and `b`, the order turned round each time
- * (a b, b a, a b, ...), so a drift of the machine's load hits both alike.
+ * `rounds` rounds of `a` and `b` (and `c`, when given), the order turned
+ * round each time (a b c, c b a, a b c, ...), so a drift of the machine's
+ * load hits each alike.
  */
-async function interleave(rounds, a, b) {
-  const out = {a: [], b: []};
+async function interleave(rounds, a, b, c) {
+  const targets = {a, b, c};
+  const names = c ? ['a', 'b', 'c'] : ['a', 'b'];
+  const out = {a: [], b: [], c: []};
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 ? ['b', 'a'] : ['a', 'b'];
-    for (const which of order) {
-      out[which].push(await (which === 'a' ? a : b)(r));
-    }
+    const order = r % 2 ? [...names].reverse() : names;
+    for (const which of order) out[which].push(await targets[which](r));
   }
   return out;
 }

@@ -86,4 +86,27 @@ function infoLine(bench, what, text) {
   record({bench, what, info: text});
 }
 
-module.exports = {fmt, median, header, ratioLine, targetLine, infoLine, record};
+/**
+ * What LoopBack's REST layer alone reaches on the same path in the same
+ * rounds (`alone`), against the ceiling and against ours: the part of the
+ * ceiling any app on LoopBack can reach here, and how much of that ours keeps.
+ */
+function frameworkLine({bench, unit, ours, alone, ceiling, ceilingName}) {
+  const ratio = (xs, ys) => median(xs.map((x, i) => x / ys[i]));
+  infoLine(
+    bench,
+    'LoopBack alone (no auth, no database per request)',
+    `${fmt(median(alone))} ${unit}, ${fmt(ratio(alone, ceiling), 2)} × ${ceilingName}; ours ${fmt(ratio(ours, alone), 2)} × LoopBack alone`,
+  );
+}
+
+module.exports = {
+  fmt,
+  median,
+  header,
+  ratioLine,
+  targetLine,
+  infoLine,
+  frameworkLine,
+  record,
+};

@@ -76,4 +76,16 @@ function startFloor(db) {
   return startChild('floor', commonEnv(db), {name: 'floor'});
 }
 
-module.exports = {bearer, commonEnv, startService, startFloor, PERMISSIONS};
+/** LoopBack's REST layer alone (no auth, no database per request), on `db`'s rows. */
+function startLoopbackAlone(db) {
+  return startChild('loopback-alone', db.appEnv(), {name: 'LoopBack alone'});
+}
+
+module.exports = {
+  bearer,
+  commonEnv,
+  startService,
+  startFloor,
+  startLoopbackAlone,
+  PERMISSIONS,
+};

@@ -11,6 +11,7 @@ const {createSecretKey} = require('crypto');
 const jwt = require('jsonwebtoken');
 const {Pool} = require('pg');
 const {ready, exitOnSigterm} = require('../lib/child');
+const {TASK_COLUMNS, USER_TASK_COLUMNS, EVENT_COLUMNS} = require('./columns');
 
 const pool = new Pool({
   host: process.env.DB_HOST,
@@ -23,18 +24,6 @@ const pool = new Pool({
 });
 const key = createSecretKey(Buffer.from(process.env.JWT_SECRET, 'utf8'));
 const issuer = process.env.JWT_ISSUER;
-
-const TASK_COLUMNS = `id, key, name, description, status, priority, severity,
-  type, start_date AS "startDate", due_date AS "dueDate", end_date AS "endDate",
-  assignee_id AS "assigneeId", metadata, external_id AS "externalId",
-  created_on AS "createdOn", modified_on AS "modifiedOn",
-  created_by AS "createdBy", modified_by AS "modifiedBy", deleted,
-  deleted_on AS "deletedOn", deleted_by AS "deletedBy"`;
-const USER_TASK_COLUMNS = `id, task_id AS "taskId", name, status,
-  external_id AS "externalId", created_on AS "createdOn",
-  modified_on AS "modifiedOn", created_by AS "createdBy",
-  modified_by AS "modifiedBy", deleted, deleted_on AS "deletedOn",
-  deleted_by AS "deletedBy"`;
 
 function authenticate(req) {
   const header = req.headers.authorization ?? '';
@@ -104,7 +93,7 @@ const routes = {
     const {where = {}} = JSON.parse(url.searchParams.get('filter') ?? '{}');
     const [from, to] = where.timestamp.between;
     const {rows} = await pool.query(
-      `SELECT id, key, description, source, payload, "timestamp"
+      `SELECT ${EVENT_COLUMNS}
          FROM main.events
         WHERE key = $1 AND "timestamp" BETWEEN $2 AND $3
         ORDER BY "timestamp" DESC, id DESC`,

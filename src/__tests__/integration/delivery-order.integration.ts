@@ -1,5 +1,5 @@
 import {juggler} from '@loopback/repository';
-import {Client, expect} from '@loopback/testlab';
+import {Client, expect, sinon} from '@loopback/testlab';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {TaskServiceBindings} from '../../keys';
 import {EventType} from '../../models';
@@ -221,6 +221,66 @@ for (const cell of dataCells()) {
       }
       // It really failed for a while: retries happened.
       expect(receiver.received.length).to.be.above(26);
+    });
+
+    it('a batch is queued with one look-up of its keys, and a statement only for the events someone subscribed to', async () => {
+      const receiver = await givenReceiver();
+      const res = await client
+        .post('/client-apps')
+        .set(admin)
+        .send({clientName: `batch-${++clients}`})
+        .expect(200);
+      const creds = {
+        'x-api-key': res.body.apiKey as string,
+        'x-api-secret': res.body.apiSecret as string,
+      };
+      for (const key of ['batch-a', 'batch-b']) {
+        await client
+          .post('/webhooks/subscribe')
+          .set(admin)
+          .set(creds)
+          .send({url: receiver.url, key})
+          .expect(200);
+      }
+      const connector = await t.app.get(TaskServiceBindings.OUTGOING_CONNECTOR);
+      const store = await t.app.get(TaskHttpBindings.DELIVERY_STORE);
+      const lookups = sinon.spy(store, 'subscribedKeys');
+      const enqueues = sinon.spy(store, 'enqueue');
+      const event = (key: string, step: string): IEvent => ({
+        key,
+        payload: {step},
+        timestamp: Date.now(),
+        source: 'task-service',
+      });
+      try {
+        await connector.publishBatch!([
+          event('batch-a', 'a1'),
+          event('batch-nobody', 'n1'),
+          event('batch-b', 'b1'),
+          event('batch-a', 'a2'),
+          event('batch-nobody', 'n2'),
+        ]);
+      } finally {
+        lookups.restore();
+        enqueues.restore();
+      }
+      expect(lookups.callCount).to.equal(1);
+      expect([...lookups.firstCall.args[0]].sort()).to.eql([
+        'batch-a',
+        'batch-b',
+        'batch-nobody',
+      ]);
+      expect(enqueues.getCalls().map(c => c.args[0].payload.step)).to.eql([
+        'a1',
+        'b1',
+        'a2',
+      ]);
+      await allDelivered(receiver.url, 3);
+      expect((await deliveriesTo(receiver.url)).map(d => d.n)).to.eql([
+        'a1',
+        'b1',
+        'a2',
+      ]);
     });
 
     it('two instances on one database share the work and keep each task in order', async () => {

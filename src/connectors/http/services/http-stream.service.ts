@@ -60,10 +60,22 @@ export class HttpStreamService implements HttpEventStream {
     if (queued && !options?.transaction) this.worker.notify();
   }
 
-  /** `publish` of each event, in the caller's transaction when given. */
+  /**
+   * `publish` of each event, in the caller's transaction when given. Where
+   * the store can tell which keys have subscribers, one look-up for the
+   * batch spares a statement for every event nobody subscribed to.
+   */
   async publishBatch(events: IEvent[], options?: Options): Promise<void> {
+    const subscribed =
+      events.length > 1 && this.deliveries.subscribedKeys
+        ? await this.deliveries.subscribedKeys(
+            [...new Set(events.map(e => e.key))],
+            options,
+          )
+        : undefined;
     let queued = 0;
     for (const event of events) {
+      if (subscribed && !subscribed.has(event.key)) continue;
       queued += await this.deliveries.enqueue(event, options);
     }
     if (queued && !options?.transaction) this.worker.notify();

@@ -86,6 +86,12 @@ export interface WebhookDeliveryStore {
    */
   enqueue(event: IEvent, options?: Options): Promise<number>;
   /**
+   * Optional: which of `keys` have a live subscription of a live client
+   * app (inside `options.transaction` when given). A batch is then queued
+   * with one look-up and no statement for the events nobody subscribed to.
+   */
+  subscribedKeys?(keys: string[], options?: Options): Promise<Set<string>>;
+  /**
    * Claims up to `limit` due deliveries no other worker holds, until
    * `lockMs` from now, each the first undelivered one of its receiver and
    * keys. The claim commits at once; a worker that dies mid-delivery loses

@@ -85,6 +85,24 @@ const NOT_BEFORE = (a: string) =>
 export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
   constructor(private readonly sql: SqlSession) {}
 
+  async subscribedKeys(
+    keys: string[],
+    options?: Options,
+  ): Promise<Set<string>> {
+    if (!keys.length) return new Set();
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT DISTINCT s.\`key\`
+           FROM ${SUBSCRIPTIONS} s
+           JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
+          WHERE s.\`key\` IN (${mySqlPlaceholders(keys)}) AND NOT s.deleted`,
+        keys,
+        options,
+      ),
+    );
+    return new Set(rows.map(row => String(row.key)));
+  }
+
   async enqueue(event: IEvent, options?: Options): Promise<number> {
     const keys = orderingKeysOf(event);
     const body = JSON.stringify(event);

@@ -45,6 +45,23 @@ const RECEIVER = (alias: string) =>
 export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
   constructor(private readonly sql: SqlSession) {}
 
+  async subscribedKeys(
+    keys: string[],
+    options?: Options,
+  ): Promise<Set<string>> {
+    const rows = rowsOf(
+      await this.sql.execute(
+        `SELECT DISTINCT s.key
+           FROM ${SUBSCRIPTIONS} s
+           JOIN ${CLIENT_APPS} c ON c.id = s.client_app_id AND NOT c.deleted
+          WHERE s.key = ANY($1::varchar[]) AND NOT s.deleted`,
+        [keys],
+        options,
+      ),
+    );
+    return new Set(rows.map(row => String(row.key)));
+  }
+
   async enqueue(event: IEvent, options?: Options): Promise<number> {
     const [row] = rowsOf(
       await this.sql.execute(
