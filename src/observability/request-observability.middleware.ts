@@ -3,12 +3,13 @@ import {
   BindingType,
   inject,
   injectable,
-  Next,
   Provider,
 } from '@loopback/core';
 import {
   Middleware,
   MiddlewareContext,
+  Request,
+  Response,
   RestBindings,
   RouteEntry,
 } from '@loopback/rest';
@@ -48,14 +49,26 @@ export class RequestObservabilityProvider implements Provider<Middleware> {
   ) {}
 
   value(): Middleware {
-    return (context, next) => this.observe(context, next);
+    return (context, next) =>
+      this.observe(
+        context.request,
+        context.response,
+        async () => next(),
+        () => routeOf(context),
+      );
   }
 
-  private async observe(
-    context: MiddlewareContext,
-    next: Next,
+  /**
+   * Observes one request answered by `next`; `matched` tells the matched
+   * route's template once `next` is done. The lean routes' front door
+   * observes the requests it answers with this too.
+   */
+  async observe(
+    request: Request,
+    response: Response,
+    next: () => Promise<unknown>,
+    matched: () => string | undefined,
   ): Promise<unknown> {
-    const {request, response} = context;
     const started = performance.now();
     const given = request.headers[REQUEST_ID_HEADER];
     const requestId =
@@ -101,7 +114,7 @@ export class RequestObservabilityProvider implements Provider<Middleware> {
       try {
         return await next();
       } finally {
-        route = routeOf(context);
+        route = matched();
       }
     });
   }

@@ -28,6 +28,7 @@ import {
   Provider,
 } from '@loopback/core';
 import {
+  ExpressRequestHandler,
   getControllerSpec,
   HttpHandler,
   Middleware,
@@ -36,17 +37,27 @@ import {
   OperationObject,
   parseOperationArgs,
   RequestBodyParser,
+  Request,
   ResolvedRoute,
   RestApplication,
   RestBindings,
+  Reject,
+  Response,
   RestServer,
+  RestTags,
+  Send,
+  SequenceActions,
   ValidationOptions,
 } from '@loopback/rest';
+import cors from 'cors';
+import type {IncomingMessage, ServerResponse} from 'http';
 import {BearerJwtStrategy, JWT_STRATEGY_NAME} from '../auth/jwt.strategy';
 import {decideByPermissions} from '../auth/permission.authorizer';
 import {TaskAuthBindings} from '../auth/keys';
 import {asHttpErrors, toHttpError} from '../controllers/http-errors';
 import {TaskObservabilityBindings} from '../observability/keys';
+import {RequestObservabilityProvider} from '../observability/request-observability.middleware';
+import {ServiceState} from '../observability/service-state';
 import {fallbackLogger} from '../observability/logger';
 import type {TaskLogger} from '../observability/types';
 import {
@@ -54,6 +65,12 @@ import {
   RequestGuardInterceptor,
 } from '../security/request-guard.interceptor';
 import {TaskSecurityBindings} from '../security/keys';
+import {
+  PATH_GUARD_MIDDLEWARE,
+  refuseInheritedPathSegments,
+  SECURITY_HEADERS_HANDLER,
+  SECURITY_HEADERS_MIDDLEWARE,
+} from '../security/http-hardening';
 import {
   clientAddress,
   RateLimit,
@@ -109,6 +126,51 @@ interface LeanSetup {
   strategy: BearerJwtStrategy;
   guard: RequestGuardInterceptor;
 }
+
+/** The Express app of the REST server, as far as the front door uses it. */
+interface ExpressAppLike {
+  handle(
+    request: IncomingMessage,
+    response: ServerResponse,
+    done?: (err?: unknown) => void,
+  ): void;
+  request: object;
+  response: object;
+  get(setting: string): unknown;
+  enabled(setting: string): boolean;
+}
+
+/** What the front door does besides the lean path's own steps. */
+interface FrontDoor {
+  express: ExpressAppLike;
+  parseQuery: (query: string | undefined) => unknown;
+  observer: RequestObservabilityProvider;
+  state: ServiceState;
+  cors: ExpressRequestHandler;
+  headers?: ExpressRequestHandler;
+  send: Send;
+  reject: Reject;
+}
+
+/**
+ * The middleware of the default chain the front door knows: it opens only
+ * when the chain holds these and no other, so it does all the chain does.
+ */
+const FRONT_DOOR_CHAIN = new Set([
+  'middleware.TaskRequestObservability',
+  'middleware.TaskLeanRoutes',
+  'middleware.cors',
+  PATH_GUARD_MIDDLEWARE,
+  SECURITY_HEADERS_MIDDLEWARE,
+  // The OpenAPI document and explorer routes: not a lean route's path.
+  'middleware.apiSpec.defaults',
+  // LoopBack's own, after the lean routes.
+  'providers.FindRouteMiddlewareProvider',
+  'middleware.authentication',
+  'providers.ParseParamsMiddlewareProvider',
+  'providers.InvokeMethodMiddlewareProvider',
+  'providers.SendResponseMiddlewareProvider',
+]);
 
 /**
  * The lean path of the hottest routes (`POST /events/trigger` and the
@@ -169,13 +231,40 @@ export class LeanRoutesProvider implements Provider<Middleware> {
     const known = this.plans.get(route.spec);
     const plan = known !== undefined ? known : await this.makePlanOnce(route);
     if (!plan) return next();
-    const user = await this.userOf(setup, request);
-    if (!user || !allows(user, plan)) return next();
-    const userKey = `user:${user.id}`;
-    if (plan.rateLimit && !(await underLimit(plan.rateLimit, userKey))) {
-      return next();
-    }
+    const user = await this.admit(setup, plan, request);
+    if (!user) return next();
     context.bind(RestBindings.Operation.ROUTE).to(route);
+    return this.answer(setup, plan, route, request, user);
+  }
+
+  /**
+   * The user a lean route serves: the token's, allowed the route and under
+   * its rate limit; none when the pipeline is to answer (and count).
+   */
+  private async admit(
+    setup: LeanSetup,
+    plan: LeanPlan,
+    request: Request,
+  ): Promise<TaskUserProfile | undefined> {
+    const user = await this.userOf(setup, request);
+    if (!user || !allows(user, plan)) return undefined;
+    if (
+      plan.rateLimit &&
+      !(await underLimit(plan.rateLimit, `user:${user.id}`))
+    ) {
+      return undefined;
+    }
+    return user;
+  }
+
+  /** The controller method's result for an admitted request, as the pipeline would give it. */
+  private async answer(
+    setup: LeanSetup,
+    plan: LeanPlan,
+    route: ResolvedRoute,
+    request: Request,
+    user: TaskUserProfile,
+  ): Promise<unknown> {
     const args = await parseOperationArgs(
       request,
       route,
@@ -183,7 +272,7 @@ export class LeanRoutesProvider implements Provider<Middleware> {
       setup.validation,
     );
     await setup.guard.checkRequest(request, route.spec, route.schemas, args);
-    await plan.rateLimit?.consume(userKey, request.res);
+    await plan.rateLimit?.consume(`user:${user.id}`, request.res);
     try {
       return await plan.controller[plan.method](...args);
     } catch (err) {
@@ -200,7 +289,7 @@ export class LeanRoutesProvider implements Provider<Middleware> {
   /** The token's user, or none (the pipeline then answers and counts). */
   private async userOf(
     {strategy}: LeanSetup,
-    request: MiddlewareContext['request'],
+    request: Request,
   ): Promise<TaskUserProfile | undefined> {
     if (!request.headers.authorization) return undefined;
     try {
@@ -306,7 +395,7 @@ export class LeanRoutesProvider implements Provider<Middleware> {
         server.get(RestBindings.AJV_FACTORY, {optional: true}),
         instantiateClass(RequestGuardInterceptor, this.app),
       ]);
-    return {
+    const setup: LeanSetup = {
       mayServe: this.leanPathMatcher(),
       handler,
       bodyParser,
@@ -314,6 +403,137 @@ export class LeanRoutesProvider implements Provider<Middleware> {
       strategy,
       guard,
     };
+    await this.openFrontDoor(server, setup);
+    return setup;
+  }
+
+  /**
+   * Opens the front door when the REST server's middleware chain is as the
+   * component set it up: the lean routes' requests are then answered ahead
+   * of Express and the sequence, with the same middleware called directly
+   * (CORS, the path check, helmet, request observability), the lean path's
+   * steps, and the sequence's own `send` and `reject`. Anything else, and
+   * any request the lean path would not serve, goes to Express as before.
+   * A route is served there once a request through the pipeline planned it.
+   */
+  private async openFrontDoor(server: RestServer, setup: LeanSetup) {
+    const refusal = this.frontDoorRefusal(server);
+    if (refusal) {
+      this.logger.info(
+        {reason: refusal},
+        'Lean routes front door closed: the lean routes are served in the sequence',
+      );
+      return;
+    }
+    const express = server.requestHandler as unknown as ExpressAppLike;
+    const [send, reject, observer, state, headers] = await Promise.all([
+      server.get<Send>(SequenceActions.SEND),
+      server.get<Reject>(SequenceActions.REJECT),
+      instantiateClass(RequestObservabilityProvider, this.app),
+      this.app.get(TaskObservabilityBindings.SERVICE_STATE),
+      server.get<ExpressRequestHandler>(SECURITY_HEADERS_HANDLER, {
+        optional: true,
+      }),
+    ]);
+    const door: FrontDoor = {
+      express,
+      parseQuery: express.get('query parser fn') as FrontDoor['parseQuery'],
+      observer,
+      state,
+      // As the server makes its own CORS middleware, from the same options.
+      cors: cors(server.config.cors) as ExpressRequestHandler,
+      headers,
+      send,
+      reject,
+    };
+    const pipeline = express.handle;
+    express.handle = (request, response, done) => {
+      this.enter(door, setup, request, response).then(
+        served => {
+          if (!served) pipeline.call(express, request, response, done);
+        },
+        () => pipeline.call(express, request, response, done),
+      );
+    };
+  }
+
+  /** Why the front door stays closed on this server; none when it can open. */
+  private frontDoorRefusal(server: RestServer): string | undefined {
+    const express = server.requestHandler as unknown as Partial<ExpressAppLike>;
+    if (
+      typeof express.handle !== 'function' ||
+      typeof express.get !== 'function' ||
+      typeof express.get('query parser fn') !== 'function'
+    ) {
+      return 'the request handler is not an Express app';
+    }
+    if (express.enabled?.('x-powered-by')) return 'X-Powered-By is on';
+    if (server.config.basePath) return 'the server has a base path';
+    const chain = server.find(extensionFilter(RestTags.REST_MIDDLEWARE_CHAIN));
+    const unknown = chain.find(b => !FRONT_DOOR_CHAIN.has(b.key));
+    if (unknown) return `middleware ${unknown.key}`;
+    const observability = chain.find(
+      b => b.key === 'middleware.TaskRequestObservability',
+    );
+    if (observability?.providerConstructor !== RequestObservabilityProvider) {
+      return "request observability is not the service's own";
+    }
+    return undefined;
+  }
+
+  /**
+   * Answers the request at the front door when the lean path serves it;
+   * false, having read and written nothing, when Express is to have it.
+   */
+  private async enter(
+    door: FrontDoor,
+    setup: LeanSetup,
+    incoming: IncomingMessage,
+    outgoing: ServerResponse,
+  ): Promise<boolean> {
+    const url = incoming.url ?? '/';
+    const mark = url.indexOf('?');
+    const path = mark < 0 ? url : url.slice(0, mark);
+    if (
+      !incoming.headers.authorization ||
+      door.state.refusesRequests ||
+      !setup.mayServe(incoming.method ?? '', path)
+    ) {
+      return false;
+    }
+    const {request, response} = asExpress(
+      door,
+      incoming,
+      outgoing,
+      mark < 0 ? undefined : url.slice(mark + 1),
+    );
+    let route: ResolvedRoute;
+    try {
+      route = setup.handler.findRoute(request);
+    } catch {
+      return false;
+    }
+    const plan = this.plans.get(route.spec);
+    if (!plan || !passes(refuseInheritedPathSegments, request, response)) {
+      return false;
+    }
+    const user = await this.admit(setup, plan, request);
+    if (!user) return false;
+    // From here on the request is this door's to answer, whatever happens.
+    const answer = async () => {
+      try {
+        await run(door.cors, request, response);
+        if (door.headers) await run(door.headers, request, response);
+        const result = await this.answer(setup, plan, route, request, user);
+        door.send(response, result);
+      } catch (err) {
+        door.reject({request, response}, err as Error);
+      }
+    };
+    await door.observer
+      .observe(request, response, answer, () => route.path)
+      .catch(err => door.reject({request, response}, err as Error));
+    return true;
   }
 
   /**
@@ -436,4 +656,60 @@ function interceptorsOf(
       method,
     ) ?? []),
   ];
+}
+
+/**
+ * The request and response as Express's first middleware makes them (its
+ * prototypes, each linked to the other, `res.locals`) with the query parsed
+ * by the app's own parser, as its query middleware does.
+ */
+function asExpress(
+  door: FrontDoor,
+  incoming: IncomingMessage,
+  outgoing: ServerResponse,
+  query: string | undefined,
+): {request: Request; response: Response} {
+  const request = Object.setPrototypeOf(
+    incoming,
+    door.express.request,
+  ) as Request;
+  const response = Object.setPrototypeOf(
+    outgoing,
+    door.express.response,
+  ) as Response;
+  request.res = response;
+  response.req = request;
+  response.locals = response.locals ?? Object.create(null);
+  request.originalUrl = request.url;
+  request.baseUrl = '';
+  request.query = door.parseQuery(query) as Request['query'];
+  return {request, response};
+}
+
+/** Whether `handler` lets the request through at once (calls `next` without an error). */
+function passes(
+  handler: ExpressRequestHandler,
+  request: Request,
+  response: Response,
+): boolean {
+  let passed = false;
+  handler(request, response, err => {
+    passed = !err;
+  });
+  return passed;
+}
+
+/** Runs an Express handler that goes on by calling `next`. */
+function run(
+  handler: ExpressRequestHandler,
+  request: Request,
+  response: Response,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    try {
+      handler(request, response, err => (err ? reject(err) : resolve()));
+    } catch (err) {
+      reject(err);
+    }
+  });
 }

@@ -15,6 +15,8 @@ type CorsOptions = RestServerResolvedConfig['cors'];
 
 /** Where the helmet middleware is bound. */
 export const SECURITY_HEADERS_MIDDLEWARE = 'middleware.task-security.headers';
+/** Where helmet's own handler is bound (the lean routes' front door calls it). */
+export const SECURITY_HEADERS_HANDLER = 'task-security.headers.handler';
 /** Where the path check is bound. */
 export const PATH_GUARD_MIDDLEWARE = 'middleware.task-security.path';
 
@@ -126,13 +128,15 @@ export function hardenRestServer(
     })
     .apply(bothChains);
   if (config.helmet === false) {
-    if (server.isBound(SECURITY_HEADERS_MIDDLEWARE)) {
-      server.unbind(SECURITY_HEADERS_MIDDLEWARE);
+    for (const key of [SECURITY_HEADERS_MIDDLEWARE, SECURITY_HEADERS_HANDLER]) {
+      if (server.isBound(key)) server.unbind(key);
     }
     return;
   }
+  const headers = helmet(config.helmet ?? {});
+  server.bind(SECURITY_HEADERS_HANDLER).to(headers);
   server
-    .middleware(synchronousFirst(helmet(config.helmet ?? {})), {
+    .middleware(synchronousFirst(headers), {
       key: SECURITY_HEADERS_MIDDLEWARE,
       group: RestMiddlewareGroups.CORS,
     })

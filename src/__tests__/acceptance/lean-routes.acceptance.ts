@@ -5,7 +5,7 @@ import {
   Next,
   Provider,
 } from '@loopback/core';
-import {RestBindings} from '@loopback/rest';
+import {MiddlewareSequence, RestBindings} from '@loopback/rest';
 import {Client, expect, sinon} from '@loopback/testlab';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {testHttpConfig} from '../fixtures/http-config';
@@ -71,14 +71,13 @@ async function answer(
   }>,
 ) {
   const res = await request;
-  return {
-    status: res.status,
-    body: res.body,
-    contentType: res.headers['content-type'],
-    retryAfter: res.headers['retry-after'],
-    security: res.headers['x-content-type-options'],
-  };
+  // Every header but those that differ from one answer to the next.
+  const headers = {...res.headers};
+  for (const name of VOLATILE_HEADERS) delete headers[name];
+  return {status: res.status, body: res.body, headers};
 }
+
+const VOLATILE_HEADERS = ['date', 'x-request-id', 'connection', 'keep-alive'];
 
 /**
  * The same requests, answered by an app on the lean path and one without
@@ -111,6 +110,24 @@ function exchanges(client: Client, taskId: string) {
         .post('/events/trigger')
         .set(admin)
         .send({key: 'x', payload: {a: 'nul\u0000'}}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('origin', 'https://app.example')
+        .send({key: 'lean-cors'}),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('x-request-id', 'given-id')
+        .send({key: 'x', description: 'd'.repeat(70000)}),
+    () =>
+      client.post('/tasks/constructor/user-tasks').set(admin).send({key: 'x'}),
+    () => client.get('/tasks/constructor/user-tasks').set(admin),
+    () => client.get('/tasks/%63onstructor/user-tasks').set(admin),
+    () => client.get('/tasks/__proto__/user-tasks').set(admin),
+    () => client.get('/tasks/toString/user-tasks').set(admin),
     () =>
       client
         .post('/events/trigger')
@@ -228,6 +245,51 @@ for (const cell of dataCells()) {
       expect([...new Set(ours.map(a => a.status))].sort()).to.eql([
         200, 204, 400, 401, 403, 404, 415, 422,
       ]);
+    });
+
+    it('answers the lean routes at the front door once planned: the sequence sees only the first of each', async () => {
+      const handled = sinon.spy(MiddlewareSequence.prototype, 'handle');
+      const requests = async (app: TestApp) => {
+        for (let i = 0; i < 3; i++) {
+          await app.client
+            .post('/events/trigger')
+            .set(admin)
+            .send({key: 'lean-door'})
+            .expect(204);
+          await app.client.get('/tasks').set(admin).expect(200);
+          await app.client
+            .get(`/tasks/${taskId}/user-tasks`)
+            .set(admin)
+            .expect(200);
+          // Not a lean route: always the sequence.
+          await app.client.get('/workflows').set(admin).expect(200);
+          // A lean route's path without a token: the sequence answers 401.
+          await app.client.get('/tasks').expect(401);
+        }
+      };
+      const fresh = await givenApp(db, {lean: true});
+      const closed = await givenApp(db, {
+        lean: true,
+        host: app =>
+          app.middleware((_ctx, next) => next(), {key: 'middleware.host'}),
+      });
+      try {
+        handled.resetHistory();
+        await requests(fresh);
+        // The first of each lean route plans it; then 3 × (workflows + 401).
+        expect(handled.callCount).to.equal(3 + 6);
+        handled.resetHistory();
+        await requests(closed);
+        expect(handled.callCount).to.equal(15);
+        const events = await fresh.app.getRepository(EventRepository);
+        expect(await events.count({key: 'lean-door', source: 'http'})).to.eql({
+          count: 6,
+        });
+      } finally {
+        handled.restore();
+        await fresh.stop();
+        await closed.stop();
+      }
     });
 
     it('stores what it is sent, once per Idempotency-Key', async () => {
