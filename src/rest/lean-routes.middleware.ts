@@ -491,6 +491,9 @@ export class LeanRoutesProvider implements Provider<Middleware> {
     incoming: IncomingMessage,
     outgoing: ServerResponse,
   ): Promise<boolean> {
+    // A request an outer Express app hands on (the app mounted in one) is
+    // that app's to route: its path is relative to the mount.
+    if ((incoming as Partial<Request>).originalUrl !== undefined) return false;
     const url = incoming.url ?? '/';
     const mark = url.indexOf('?');
     const path = mark < 0 ? url : url.slice(0, mark);

@@ -6,7 +6,8 @@ import {
   Provider,
 } from '@loopback/core';
 import {MiddlewareSequence, RestBindings} from '@loopback/rest';
-import {Client, expect, sinon} from '@loopback/testlab';
+import {Client, createClientForHandler, expect, sinon} from '@loopback/testlab';
+import express from 'express';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
 import {testHttpConfig} from '../fixtures/http-config';
 import {EventTriggerController} from '../../connectors/http/controllers';
@@ -393,6 +394,30 @@ for (const cell of dataCells()) {
         sent++;
       }
       expect({status, sent}).to.eql({status: 429, sent: 31});
+    });
+
+    it('answers an app mounted in an outer Express app through the pipeline, under the mount path', async () => {
+      const outer = express();
+      outer.use('/api', lean.app.requestHandler);
+      const client = createClientForHandler(outer);
+      // Planned at the front door first, so only the mount can close it.
+      const direct = await lean.client.get('/tasks').set(admin).expect(200);
+      const handled = sinon.spy(MiddlewareSequence.prototype, 'handle');
+      try {
+        const mounted = await client.get('/api/tasks').set(admin).expect(200);
+        expect(mounted.body).to.eql(direct.body);
+        await client
+          .post('/api/events/trigger')
+          .set(admin)
+          .send({key: 'lean-mounted'})
+          .expect(204);
+        await client.get('/api/tasks').expect(401);
+        expect(handled.callCount).to.equal(3);
+      } finally {
+        handled.restore();
+      }
+      const events = await lean.app.getRepository(EventRepository);
+      expect(await events.count({key: 'lean-mounted'})).to.eql({count: 1});
     });
 
     it('steps aside for a host that adds a global interceptor: it sees every call', async () => {
