@@ -1,9 +1,10 @@
-import {juggler} from '@loopback/repository';
+import {juggler, Options} from '@loopback/repository';
 import {expect} from '@loopback/testlab';
 import {IEvent, IOutgoingConnector} from '../../interfaces';
 import {TaskServiceBindings} from '../../keys';
 import {EventType} from '../../models';
 import {EventOutbox} from '../../services';
+import {TaskSqlBindings} from '../../sql';
 import {TaskDbSourceName} from '../../types';
 import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
@@ -477,6 +478,65 @@ for (const cell of dataCells()) {
           Object.keys(res.body.paths['/events/outbox/parked/{id}']),
         ).to.eql(['delete']);
       });
+    });
+  });
+
+  describe(`Relays claiming at once on ${cell.name} share the due events`, function () {
+    this.timeout(60000);
+    let db: CellDatabase;
+    let t: TestApp;
+
+    before(async () => {
+      db = await givenCellDatabase(cell, ['core']);
+      // The app's own relay stays asleep: the claims below are the test's.
+      t = await givenTestApp({
+        db,
+        after: app =>
+          app
+            .bind(TaskServiceBindings.OUTBOX_CONFIG)
+            .to({pollIntervalMs: 3_600_000}),
+      });
+    });
+    after(async () => {
+      await t?.stop();
+      await db?.drop();
+    });
+
+    it('a relay takes the due events another holds not, while that one holds its own', async () => {
+      const store = await t.app.get(TaskSqlBindings.OUTBOX_STORE);
+      const transactions = await t.app.get(TaskSqlBindings.TASK_TRANSACTIONS);
+      for (let task = 0; task < 6; task++) {
+        await store.add({
+          key: 'task-completed',
+          payload: {taskId: `share-${task}`},
+          timestamp: 1767225600000 + task,
+          source: 'test',
+        });
+      }
+      let release!: () => void;
+      const released = new Promise<void>(resolve => (release = resolve));
+      let holding!: () => void;
+      const held = new Promise<void>(resolve => (holding = resolve));
+      const claim = (options: Options) =>
+        store
+          .claimDue(3, options)
+          .then(entries => entries.map(e => e.event.payload.taskId));
+      let first: string[] = [];
+      const firstRound = transactions.run(async options => {
+        first = await claim(options);
+        holding();
+        await released;
+      });
+      await held;
+      let second: string[] = [];
+      try {
+        second = await transactions.run(claim);
+      } finally {
+        release();
+        await firstRound;
+      }
+      expect(first).to.eql(['share-0', 'share-1', 'share-2']);
+      expect(second).to.eql(['share-3', 'share-4', 'share-5']);
     });
   });
 

@@ -103,6 +103,8 @@ export class MySqlOutboxStore implements OutboxStore {
     // holding them to the end of this round while that relay marks them
     // published, and this one its own, was a deadlock between the two.
     await this.putBackWaiting();
+    // Twice the candidates wanted: another relay reading at the same time
+    // finds the same ones first, and takes what this one's locks skip.
     const due = rowsOf(
       await this.sql.execute(
         `SELECT o.id FROM ${OUTBOX} o
@@ -115,22 +117,31 @@ export class MySqlOutboxStore implements OutboxStore {
                    WHERE mine.event_id = o.id)
           ORDER BY o.available_on, o.seq
           LIMIT ?`,
-        [limit],
+        [limit * 2],
         options,
       ),
     ).map(row => String(row.id));
-    if (!due.length) return [];
-    const rows = rowsOf(
-      await this.sql.execute(
-        `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
-           FROM ${OUTBOX} o
-          WHERE o.id IN (${mySqlPlaceholders(due)}) AND ${DUE}
-          ORDER BY o.available_on, o.seq
-          FOR UPDATE SKIP LOCKED`,
-        due,
-        options,
-      ),
-    );
+    // Locked in their order, only as many at a time as are still wanted: a
+    // statement locks every row of its list it can, and holds them to the
+    // end of the round.
+    const rows: Row[] = [];
+    for (let next = 0; rows.length < limit && next < due.length;) {
+      const ids = due.slice(next, next + limit - rows.length);
+      next += ids.length;
+      rows.push(
+        ...rowsOf(
+          await this.sql.execute(
+            `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
+               FROM ${OUTBOX} o
+              WHERE o.id IN (${mySqlPlaceholders(ids)}) AND ${DUE}
+              ORDER BY o.available_on, o.seq
+              FOR UPDATE SKIP LOCKED`,
+            ids,
+            options,
+          ),
+        ),
+      );
+    }
     return rows.map(entryOf);
   }
 
