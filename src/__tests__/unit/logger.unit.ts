@@ -12,7 +12,9 @@ import {
   safeUrl,
   scrub,
   withLogContext,
+  withoutRedaction,
 } from '../../observability';
+import type {TaskLogger} from '../../observability';
 import {capturingLogger} from '../fixtures/log-capture';
 
 describe('Logging (unit)', () => {
@@ -94,6 +96,46 @@ describe('Logging (unit)', () => {
     }
     expect(output).to.containEql('other=1');
     expect(output).to.containEql('engine.example/engine-rest/x');
+  });
+
+  it('writes a line of fields without secrets the same without redaction, at the level the logger is at now', async () => {
+    const {logger: taskLogger, records} = capturingLogger('info');
+    const logger = taskLogger as TaskLogger & {level: string};
+    const plain = withoutRedaction(logger);
+    expect(plain).to.not.equal(logger);
+    expect(withoutRedaction(logger)).to.equal(plain);
+    const fields = {
+      method: 'GET',
+      path: '/tasks',
+      route: '/tasks',
+      status: 200,
+      durationMs: 1.5,
+    };
+    await withLogContext({requestId: 'r-1'}, async () => {
+      logger.info({...fields}, 'request https://u:pw@x.example/?token=t');
+      plain.info({...fields}, 'request https://u:pw@x.example/?token=t');
+    });
+    plain.debug('not at info');
+    logger.level = 'debug';
+    plain.debug('at debug now');
+    logger.level = 'warn';
+    plain.info('not at warn');
+    const [redacted, unredacted, ...rest] = records();
+    const same = {...unredacted, time: redacted.time};
+    expect(same).to.eql(redacted);
+    // Messages are still scrubbed.
+    expect(unredacted.msg).to.equal(
+      'request https://[redacted]@x.example/?token=[redacted]',
+    );
+    expect(rest.map(r => r.msg)).to.eql(['at debug now']);
+  });
+
+  it('leaves a logger it did not make as it is', () => {
+    const host = {
+      ...capturingLogger().logger,
+      child: () => host,
+    };
+    expect(withoutRedaction(host)).to.equal(host);
   });
 
   it('logs errors by type, message, code and status; their stack only at debug', () => {
