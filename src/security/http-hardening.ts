@@ -8,7 +8,7 @@ import {
   RestServerResolvedConfig,
   RestTags,
 } from '@loopback/rest';
-import helmet from 'helmet';
+import helmet, {HelmetOptions} from 'helmet';
 import {CorsConfig, TaskSecurityConfig} from './types';
 
 type CorsOptions = RestServerResolvedConfig['cors'];
@@ -133,7 +133,7 @@ export function hardenRestServer(
     }
     return;
   }
-  const headers = helmet(config.helmet ?? {});
+  const headers = securityHeaders(config.helmet ?? {});
   server.bind(SECURITY_HEADERS_HANDLER).to(headers);
   server
     .middleware(synchronousFirst(headers), {
@@ -176,4 +176,56 @@ export function synchronousFirst(handler: ExpressRequestHandler): Middleware {
       else response.once('close', () => resolve(true));
     }).then(answered => (answered ? response : next()));
   };
+}
+
+/** A header helmet sets (with its value) or removes (without one). */
+type HeaderStep = [name: string, value?: number | string | readonly string[]];
+
+/**
+ * helmet's handler for `options`. When they hold no function (a CSP nonce,
+ * say, which differs per request), helmet's answer is the same on every
+ * request: it is taken once, and each request gets the headers helmet set
+ * and removed then, in the same order, rather than helmet working them out
+ * again (2-3 % of a short route's CPU). helmet 8 touches nothing but
+ * `setHeader` and `removeHeader` of the response.
+ */
+export function securityHeaders(options: HelmetOptions): ExpressRequestHandler {
+  const handler = helmet(options);
+  if (holdsFunction(options)) return handler;
+  const steps: HeaderStep[] = [];
+  const recorder = {
+    setHeader(name: string, value: number | string | readonly string[]) {
+      steps.push([name, value]);
+      return recorder;
+    },
+    removeHeader(name: string) {
+      steps.push([name]);
+    },
+  };
+  let passed = false;
+  try {
+    handler(
+      {} as Parameters<ExpressRequestHandler>[0],
+      recorder as unknown as Parameters<ExpressRequestHandler>[1],
+      err => {
+        passed = !err;
+      },
+    );
+  } catch {
+    return handler;
+  }
+  if (!passed) return handler;
+  return (_request, response, next) => {
+    for (const [name, value] of steps) {
+      if (value === undefined) response.removeHeader(name);
+      else response.setHeader(name, value);
+    }
+    next();
+  };
+}
+
+function holdsFunction(value: unknown): boolean {
+  if (typeof value === 'function') return true;
+  if (value === null || typeof value !== 'object') return false;
+  return Object.values(value).some(holdsFunction);
 }

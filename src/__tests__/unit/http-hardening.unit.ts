@@ -6,8 +6,12 @@ import {
 } from '@loopback/rest';
 import {expect} from '@loopback/testlab';
 import {EventEmitter} from 'events';
+import helmet, {HelmetOptions} from 'helmet';
+import {IncomingMessage, ServerResponse} from 'http';
+import {Socket} from 'net';
 import {
   refuseInheritedPathSegments,
+  securityHeaders,
   synchronousFirst,
 } from '../../security/http-hardening';
 
@@ -157,6 +161,61 @@ describe('HTTP hardening (unit)', () => {
           });
         }
       }
+    });
+  });
+
+  describe('securityHeaders', () => {
+    /** The headers `handler` leaves on a real response that had X-Powered-By, in order. */
+    function headersOf(handler: ExpressRequestHandler) {
+      const request = new IncomingMessage(new Socket());
+      const response = new ServerResponse(request);
+      response.setHeader('X-Powered-By', 'Express');
+      let passed = false;
+      handler(request as Request, response as Response, err => {
+        passed = !err;
+      });
+      expect(passed).to.be.true();
+      return response
+        .getHeaderNames()
+        .map(name => [name, response.getHeader(name)]);
+    }
+
+    const cases: HelmetOptions[] = [
+      {},
+      {contentSecurityPolicy: false, strictTransportSecurity: {maxAge: 60}},
+      {
+        contentSecurityPolicy: {
+          directives: {defaultSrc: ["'self'"], upgradeInsecureRequests: null},
+        },
+        xFrameOptions: {action: 'deny'},
+        referrerPolicy: {policy: ['origin', 'no-referrer']},
+      },
+    ];
+    for (const options of cases) {
+      it(`sets and removes what helmet does, in its order: ${JSON.stringify(options)}`, () => {
+        const theirs = headersOf(helmet(options));
+        expect(theirs.length).to.be.above(5);
+        expect(theirs.map(([name]) => name)).to.not.containEql('x-powered-by');
+        const handler = securityHeaders(options);
+        expect(headersOf(handler)).to.eql(theirs);
+        // Again: the same each time.
+        expect(headersOf(handler)).to.eql(theirs);
+      });
+    }
+
+    it('asks helmet on every request when an option is a function (a nonce)', () => {
+      let nonces = 0;
+      const handler = securityHeaders({
+        contentSecurityPolicy: {
+          directives: {scriptSrc: ["'self'", () => `'nonce-${++nonces}'`]},
+        },
+      });
+      const csp = (headers: unknown[][]) =>
+        String(
+          headers.find(([name]) => name === 'content-security-policy')![1],
+        );
+      expect(csp(headersOf(handler))).to.containEql("'nonce-1'");
+      expect(csp(headersOf(handler))).to.containEql("'nonce-2'");
     });
   });
 });
