@@ -96,4 +96,17 @@ function exitOnSigterm(stop) {
   });
 }
 
-module.exports = {onRequest, ready, exitOnSigterm};
+/** A pg pool on the database the parent named (DB_HOST, DB_PORT, ...). */
+function poolFromEnv(max) {
+  const {Pool} = require('pg');
+  return new Pool({
+    host: process.env.DB_HOST,
+    port: Number(process.env.DB_PORT),
+    user: process.env.DB_USER,
+    password: process.env.DB_PASSWORD,
+    database: process.env.DB_DATABASE,
+    max,
+  });
+}
+
+module.exports = {onRequest, ready, exitOnSigterm, poolFromEnv};

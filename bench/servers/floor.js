@@ -9,19 +9,11 @@
 const http = require('http');
 const {createSecretKey} = require('crypto');
 const jwt = require('jsonwebtoken');
-const {Pool} = require('pg');
-const {ready, exitOnSigterm} = require('../lib/child');
+const {ready, exitOnSigterm, poolFromEnv} = require('../lib/child');
 const {TASK_COLUMNS, USER_TASK_COLUMNS, EVENT_COLUMNS} = require('./columns');
 
-const pool = new Pool({
-  host: process.env.DB_HOST,
-  port: Number(process.env.DB_PORT),
-  user: process.env.DB_USER,
-  password: process.env.DB_PASSWORD,
-  database: process.env.DB_DATABASE,
-  // The service's pool (loopback-connector-postgresql) defaults to 10.
-  max: 10,
-});
+// The service's pool (loopback-connector-postgresql) defaults to 10.
+const pool = poolFromEnv(10);
 const key = createSecretKey(Buffer.from(process.env.JWT_SECRET, 'utf8'));
 const issuer = process.env.JWT_ISSUER;
 

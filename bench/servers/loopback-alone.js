@@ -16,8 +16,7 @@ const {
   post,
   requestBody,
 } = require('@loopback/rest');
-const {Pool} = require('pg');
-const {ready, exitOnSigterm} = require('../lib/child');
+const {ready, exitOnSigterm, poolFromEnv} = require('../lib/child');
 const {TASK_COLUMNS, USER_TASK_COLUMNS, EVENT_COLUMNS} = require('./columns');
 
 /** The rows each read answers, as many as the benchmark's reads return. */
@@ -86,14 +85,7 @@ param.query.object('filter')(AloneController.prototype, 'userTasks', 1);
 
 /** Rows of the same shape and number as the service answers (none in an empty database). */
 async function loadRows() {
-  const pool = new Pool({
-    host: process.env.DB_HOST,
-    port: Number(process.env.DB_PORT),
-    user: process.env.DB_USER,
-    password: process.env.DB_PASSWORD,
-    database: process.env.DB_DATABASE,
-    max: 1,
-  });
+  const pool = poolFromEnv(1);
   try {
     rows.tasks = (
       await pool.query(`SELECT ${TASK_COLUMNS} FROM main.tasks LIMIT 20`)

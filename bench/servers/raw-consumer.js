@@ -5,17 +5,9 @@
  * the offsets of each handled batch. No framework.
  */
 const {Kafka, logLevel} = require('kafkajs');
-const {Pool} = require('pg');
-const {ready, exitOnSigterm} = require('../lib/child');
+const {ready, exitOnSigterm, poolFromEnv} = require('../lib/child');
 
-const pool = new Pool({
-  host: process.env.DB_HOST,
-  port: Number(process.env.DB_PORT),
-  user: process.env.DB_USER,
-  password: process.env.DB_PASSWORD,
-  database: process.env.DB_DATABASE,
-  max: 10,
-});
+const pool = poolFromEnv(10);
 const kafka = new Kafka({
   clientId: 'bench-raw-consumer',
   brokers: process.env.KAFKA_SERVER.split(','),
