@@ -567,6 +567,27 @@ for (const cell of dataCells()) {
         expect(rows.map(r => r.status)).to.eql(rows.map(() => 'delivered'));
       });
 
+      it('a claim finds a head queued behind many due deliveries that wait on a held one', async () => {
+        for (let n = 0; n < 60; n++) await completed('w', `w${n}`);
+        const held = (await store.claim(2, LOCK_MS, 1)).filter(
+          c => c.url === url,
+        );
+        expect(held.map(stepOfBody)).to.eql(['w0']);
+        // w1…w59 are due and come first, but wait behind w0: a small claim
+        // still reaches the next task's head past them.
+        await completed('v', 'v0');
+        const next = (await store.claim(2, LOCK_MS, 1)).filter(
+          c => c.url === url,
+        );
+        expect(next.map(stepOfBody)).to.eql(['v0']);
+        await delivered([...held, ...next]);
+        const rest = await claimHere(60);
+        expect(rest.runs.map(r => r.step)).to.eql(
+          Array.from({length: 59}, (_, i) => `w${i + 1}`),
+        );
+        await delivered(rest.claimed);
+      });
+
       it('a run is no longer than asked, and ends at a follower that is not claimable', async () => {
         for (const step of ['a0', 'a1', 'a2', 'a3', 'a4']) {
           await completed('a', step);

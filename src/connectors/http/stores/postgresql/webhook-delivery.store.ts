@@ -125,20 +125,38 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
     // held and of that key alone. They need no row lock of their own: while
     // the head is undelivered no claim can take them, and the claim's lock
     // (locked_until) keeps them once it commits.
+    //
+    // The due deliveries are put in order first (their ids only), and the
+    // costlier test of whether one is a head runs on them in that order
+    // until enough are found: were the order taken after the test, as the
+    // planner does when it expects few due rows, every due delivery waiting
+    // behind another would be tested on each claim. Twice as many heads as
+    // wanted are found, so that a claim running at the same time, holding
+    // the first ones, still leaves this one some.
     const rows = rowsOf(
       await this.sql.execute(
-        `WITH heads AS (
+        `WITH due AS MATERIALIZED (
            SELECT d.id FROM ${DELIVERIES} d
             WHERE d.status = 'pending' AND d.next_attempt_on <= now()
               AND (d.locked_until IS NULL OR d.locked_until <= now())
-              AND NOT EXISTS (
-                    SELECT 1 FROM ${KEYS} mine
-                      JOIN ${KEYS} earlier
-                        ON earlier.receiver = mine.receiver
-                       AND earlier.ordering_key = mine.ordering_key
-                       AND earlier.seq < mine.seq
-                     WHERE mine.delivery_id = d.id)
-            ORDER BY d.next_attempt_on
+            ORDER BY d.next_attempt_on, d.seq
+         ), heads AS (
+           SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.id IN (
+                    SELECT due.id FROM due
+                     -- A scalar subquery, not a join: tested row by row,
+                     -- in order, only until the LIMIT is reached.
+                     WHERE NOT (SELECT EXISTS (
+                             SELECT 1 FROM ${KEYS} mine
+                               JOIN ${KEYS} earlier
+                                 ON earlier.receiver = mine.receiver
+                                AND earlier.ordering_key = mine.ordering_key
+                                AND earlier.seq < mine.seq
+                              WHERE mine.delivery_id = due.id))
+                     LIMIT 2 * $1::int)
+              AND d.status = 'pending'
+              AND (d.locked_until IS NULL OR d.locked_until <= now())
+            ORDER BY d.next_attempt_on, d.seq
             LIMIT $1
             FOR UPDATE OF d SKIP LOCKED
          ), runs AS (
