@@ -1,6 +1,10 @@
 import {juggler} from '@loopback/repository';
 import {Client, expect, sinon} from '@loopback/testlab';
-import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
+import {
+  TaskHttpBindings,
+  TaskHttpComponent,
+  WebhookSubscriptionRepository,
+} from '../../connectors/http';
 import {TaskServiceBindings} from '../../keys';
 import {EventType} from '../../models';
 import {EventOutbox} from '../../services';
@@ -8,6 +12,8 @@ import {eventually, givenTestApp, TestApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
 import {testHttpConfig} from '../fixtures/http-config';
 import {TaskDbSourceName} from '../../types';
+import {sqlSessionOf, TaskDataSource} from '../../sql';
+import {WebhookDelivery} from '../../connectors/http/models';
 import {IEvent} from '../../interfaces';
 import {
   ClaimedDelivery,
@@ -490,6 +496,12 @@ for (const cell of dataCells()) {
       });
 
       beforeEach(async () => {
+        // Each test's events go to its own receiver alone: the earlier
+        // receivers no longer subscribe, so a small claim sees only these.
+        const subscriptions = await t.app.getRepository(
+          WebhookSubscriptionRepository,
+        );
+        await subscriptions.updateAll({deleted: true}, {deleted: false});
         const receiver = await givenReceiver();
         url = receiver.url;
         await subscribe(url);
@@ -586,6 +598,39 @@ for (const cell of dataCells()) {
           Array.from({length: 59}, (_, i) => `w${i + 1}`),
         );
         await delivered(rest.claimed);
+      });
+
+      it('a claim takes the heads that another claim, still under way, holds not', async () => {
+        const tasks = ['h0', 'h1', 'h2', 'h3', 'h4', 'h5'];
+        for (const task of tasks) await completed(task, task);
+        const queued = await deliveriesTo(url);
+        const ds = await t.app.get<TaskDataSource>(
+          `datasources.${TaskDbSourceName}`,
+        );
+        const session = sqlSessionOf(ds);
+        // Another worker's claim transaction, holding the first three.
+        const other = await session.beginTransaction();
+        let claimed: ClaimedDelivery[] = [];
+        try {
+          for (const row of queued.slice(0, 3)) {
+            await session.execute(
+              session.dialect.lockByIdStatement(WebhookDelivery),
+              [row.id],
+              {transaction: other},
+            );
+          }
+          claimed = (await store.claim(3, LOCK_MS, 1)).filter(
+            c => c.url === url,
+          );
+        } finally {
+          await other.rollback();
+        }
+        expect(claimed.map(stepOfBody)).to.eql(['h3', 'h4', 'h5']);
+        const rest = (await store.claim(3, LOCK_MS, 1)).filter(
+          c => c.url === url,
+        );
+        expect(rest.map(stepOfBody)).to.eql(['h0', 'h1', 'h2']);
+        await delivered([...claimed, ...rest]);
       });
 
       it('a run is no longer than asked, and ends at a follower that is not claimable', async () => {

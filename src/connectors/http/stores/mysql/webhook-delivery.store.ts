@@ -203,43 +203,23 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
                        AND earlier.ordering_key = mine.ordering_key
                        AND earlier.seq < mine.seq
                      WHERE mine.delivery_id = d.id)
-            ORDER BY d.next_attempt_on
+            ORDER BY d.next_attempt_on, d.seq
             LIMIT ?`,
-          [limit],
+          // Twice the heads wanted: another worker reading at the same
+          // time finds the same ones first, and takes what its locks skip.
+          [limit * 2],
           tx,
         ),
       );
-      if (!candidates.length) return [];
-      const runs =
-        perRun > 1
-          ? await this.followersOf(candidates, perRun - 1, tx)
-          : new Map<string, FollowerCandidate[]>();
-      const wanted = [
-        ...candidates.map(r => String(r.id)),
-        ...[...runs.values()].flatMap(fs => fs.map(f => f.id)),
-      ];
-      const locked = new Set(
-        rowsOf(
-          await this.sql.execute(
-            `SELECT d.id FROM ${DELIVERIES} d
-              WHERE d.id IN (${mySqlPlaceholders(wanted)}) AND ${CLAIMABLE}
-              FOR UPDATE SKIP LOCKED`,
-            wanted,
-            tx,
-          ),
-        ).map(r => String(r.id)),
-      );
-      // Each locked head, and behind it the followers up to the first that
-      // another worker holds, is not claimable, or has more than one key.
+      // Locked in their order, only as many heads at a time as are still
+      // wanted: a statement locks every row of its list it can, and holds
+      // them to the end of the claim.
       const headOf = new Map<string, string>();
-      for (const candidate of candidates) {
-        const head = String(candidate.id);
-        if (!locked.has(head)) continue;
-        headOf.set(head, head);
-        for (const follower of runs.get(head) ?? []) {
-          if (follower.keyCount !== 1 || !locked.has(follower.id)) break;
-          headOf.set(follower.id, head);
-        }
+      let heads = 0;
+      for (let next = 0; heads < limit && next < candidates.length;) {
+        const chunk = candidates.slice(next, next + limit - heads);
+        next += chunk.length;
+        heads += await this.lockRuns(chunk, perRun, headOf, tx);
       }
       if (!headOf.size) return [];
       const chosen = [...headOf.keys()];
@@ -268,6 +248,52 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       return claimed.map(row => ({...row, head: headOf.get(String(row.id))}));
     });
     return rows.map(claimedDeliveryOf);
+  }
+
+  /**
+   * Locks `candidates` (heads) and the deliveries queued behind them,
+   * skipping any another worker holds, and adds to `headOf` each locked
+   * head and, behind it, its followers up to the first that another worker
+   * holds, is not claimable, or has more than one key. Returns how many
+   * heads it locked.
+   */
+  private async lockRuns(
+    candidates: Row[],
+    perRun: number,
+    headOf: Map<string, string>,
+    tx: Options,
+  ): Promise<number> {
+    const runs =
+      perRun > 1
+        ? await this.followersOf(candidates, perRun - 1, tx)
+        : new Map<string, FollowerCandidate[]>();
+    const wanted = [
+      ...candidates.map(r => String(r.id)),
+      ...[...runs.values()].flatMap(fs => fs.map(f => f.id)),
+    ];
+    const locked = new Set(
+      rowsOf(
+        await this.sql.execute(
+          `SELECT d.id FROM ${DELIVERIES} d
+            WHERE d.id IN (${mySqlPlaceholders(wanted)}) AND ${CLAIMABLE}
+            FOR UPDATE SKIP LOCKED`,
+          wanted,
+          tx,
+        ),
+      ).map(r => String(r.id)),
+    );
+    let heads = 0;
+    for (const candidate of candidates) {
+      const head = String(candidate.id);
+      if (!locked.has(head)) continue;
+      heads++;
+      headOf.set(head, head);
+      for (const follower of runs.get(head) ?? []) {
+        if (follower.keyCount !== 1 || !locked.has(follower.id)) break;
+        headOf.set(follower.id, head);
+      }
+    }
+    return heads;
   }
 
   /**
