@@ -151,7 +151,9 @@ export class WebhookDeliveryWorker implements DeliveryWorker {
           nothingDue = true;
         }
       }
-      this.startWaiting();
+      // A claim that returns once the worker is stopping starts nothing:
+      // what it took is given back below.
+      if (!this.stopped) this.startWaiting();
       // Slots busy and deliveries waiting: wait for a slot. Nothing more due
       // now: wait for the next poll, or a publish or a finished POST.
       const full = this.inFlight.size >= concurrency || recordsLag;
