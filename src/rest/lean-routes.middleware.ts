@@ -55,6 +55,7 @@ import {BearerJwtStrategy, JWT_STRATEGY_NAME} from '../auth/jwt.strategy';
 import {decideByPermissions} from '../auth/permission.authorizer';
 import {TaskAuthBindings} from '../auth/keys';
 import {asHttpErrors, toHttpError} from '../controllers/http-errors';
+import {LeanJsonBodyParser} from './lean-json-body';
 import {TaskObservabilityBindings} from '../observability/keys';
 import {RequestObservabilityProvider} from '../observability/request-observability.middleware';
 import {ServiceState} from '../observability/service-state';
@@ -121,6 +122,7 @@ interface LeanSetup {
   /** Whether a request may be for a lean route: others skip the route lookup. */
   mayServe: (verb: string, path: string) => boolean;
   handler: HttpHandler;
+  /** LoopBack's body parser, reading a plain JSON body directly (`LeanJsonBodyParser`). */
   bodyParser: RequestBodyParser;
   validation: ValidationOptions;
   strategy: BearerJwtStrategy;
@@ -183,13 +185,15 @@ const FRONT_DOOR_CHAIN = new Set([
  *
  * It does what the pipeline does for such a request, with the same code:
  * LoopBack's router and `parseOperationArgs` (body parsing, coercion and
- * validation), the bearer strategy's verification, the permission
- * authorizer, the request guard's checks, the route's rate limit, the
- * error mapping of the controllers; the answer is written by the
- * sequence's `send` as usual. Any other request (no or a refused token, a
- * permission missing, an address over its failure limit, a user over the
- * rate limit) goes down the pipeline, which answers it as before, so every
- * refusal keeps its status, message and counting.
+ * validation; a plain JSON body is read by `LeanJsonBodyParser` with
+ * LoopBack's reviver, any other by LoopBack's parser), the bearer
+ * strategy's verification, the permission authorizer, the request guard's
+ * checks, the route's rate limit, the error mapping of the controllers;
+ * the answer is written by the sequence's `send` as usual. Any other
+ * request (no or a refused token, a permission missing, an address over its
+ * failure limit, a user over the rate limit) goes down the pipeline, which
+ * answers it as before, so every refusal keeps its status, message and
+ * counting.
  *
  * It serves nothing unless the app is as the component set it up: the
  * component's `MiddlewareSequence`, the bearer strategy and the permission
@@ -382,24 +386,24 @@ export class LeanRoutesProvider implements Provider<Middleware> {
       );
       return undefined;
     }
-    const [handler, bodyParser, validation, ajvFactory, guard] =
+    const [handler, bodyParser, parserOptions, ajvFactory, guard] =
       await Promise.all([
         server.get(RestBindings.HANDLER),
         server.get(RestBindings.REQUEST_BODY_PARSER),
-        server.get(
-          RestBindings.REQUEST_BODY_PARSER_OPTIONS.deepProperty<ValidationOptions>(
-            'validation',
-          ),
-          {optional: true},
-        ),
+        server.get(RestBindings.REQUEST_BODY_PARSER_OPTIONS, {optional: true}),
         server.get(RestBindings.AJV_FACTORY, {optional: true}),
         instantiateClass(RequestGuardInterceptor, this.app),
       ]);
     const setup: LeanSetup = {
       mayServe: this.leanPathMatcher(),
       handler,
-      bodyParser,
-      validation: {...(validation ?? {}), ajvFactory},
+      // Its own type has private members; it is called only through
+      // `loadRequestBodyIfNeeded`, which it has.
+      bodyParser: LeanJsonBodyParser.over(
+        bodyParser,
+        parserOptions,
+      ) as RequestBodyParser,
+      validation: {...(parserOptions?.validation ?? {}), ajvFactory},
       strategy,
       guard,
     };

@@ -1,3 +1,4 @@
+import {gzipSync} from 'zlib';
 import {
   globalInterceptor,
   Interceptor,
@@ -5,7 +6,11 @@ import {
   Next,
   Provider,
 } from '@loopback/core';
-import {MiddlewareSequence, RestBindings} from '@loopback/rest';
+import {
+  MiddlewareSequence,
+  RequestBodyParser,
+  RestBindings,
+} from '@loopback/rest';
 import {Client, createClientForHandler, expect, sinon} from '@loopback/testlab';
 import express from 'express';
 import {TaskHttpBindings, TaskHttpComponent} from '../../connectors/http';
@@ -123,6 +128,69 @@ function exchanges(client: Client, taskId: string) {
         .set(admin)
         .set('x-request-id', 'given-id')
         .send({key: 'x', description: 'd'.repeat(70000)}),
+    // Bodies the lean path reads itself, and those it hands to LoopBack's
+    // parser (read already, or untouched).
+    ...[
+      '{"key":"lean-json","payload":{"n":[1,2,{"m":null}]}}',
+      '\uFEFF{"key":"lean-bom"}',
+      '{"key":"x","__proto__":{"polluted":true}}',
+      '{"key":"x","payload":{"constructor":{"prototype":{"polluted":true}}}}',
+      '{"key":"x",}',
+      '  ',
+      '"a string"',
+      'null',
+      '',
+    ].map(
+      body => () =>
+        client
+          .post('/events/trigger')
+          .set(admin)
+          .set('content-type', 'application/json')
+          .send(body),
+    ),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'application/json; charset=utf-8')
+        .send('{"key":"lean-charset"}'),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'application/json; charset=iso-8859-1')
+        .send(
+          Buffer.from(
+            '{"key":"lean-latin1","description":"caf\xe9"}',
+            'latin1',
+          ),
+        ),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'application/json')
+        .send(
+          Buffer.from([
+            ...Buffer.from('{"key":"lean-'),
+            0xff,
+            0xfe,
+            ...Buffer.from('"}'),
+          ]),
+        ),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'application/json')
+        .set('content-encoding', 'gzip')
+        .send(gzipSync(Buffer.from('{"key":"lean-gzip"}'))),
+    () =>
+      client
+        .post('/events/trigger')
+        .set(admin)
+        .set('content-type', 'application/json')
+        .send(JSON.stringify({key: 'x', description: 'd'.repeat(1100000)})),
     () =>
       client.post('/tasks/constructor/user-tasks').set(admin).send({key: 'x'}),
     () => client.get('/tasks/constructor/user-tasks').set(admin),
@@ -244,7 +312,7 @@ for (const cell of dataCells()) {
       expect(ours).to.eql(theirs);
       // What was compared holds answers of every kind.
       expect([...new Set(ours.map(a => a.status))].sort()).to.eql([
-        200, 204, 400, 401, 403, 404, 415, 422,
+        200, 204, 400, 401, 403, 404, 413, 415, 422,
       ]);
     });
 
@@ -290,6 +358,45 @@ for (const cell of dataCells()) {
         handled.restore();
         await fresh.stop();
         await closed.stop();
+      }
+    });
+
+    it('reads a plain JSON body itself; any other goes to LoopBack’s parser, which answers it', async () => {
+      const loaded = sinon.spy(
+        RequestBodyParser.prototype,
+        'loadRequestBodyIfNeeded',
+      );
+      const trigger = () =>
+        lean.client
+          .post('/events/trigger')
+          .set(admin)
+          .set('content-type', 'application/json');
+      try {
+        // Planned by a first request (the pipeline), then at the front door.
+        await trigger().send('{"key":"lean-reader"}').expect(204);
+        loaded.resetHistory();
+        await trigger().send('{"key":"lean-reader"}').expect(204);
+        await trigger()
+          .set('content-type', 'application/json; charset=utf-8')
+          .send('{"key":"lean-reader"}')
+          .expect(204);
+        expect(loaded.callCount).to.equal(0);
+        // Read, then handed over as read: LoopBack's answer.
+        await trigger().send('\uFEFF{"key":"lean-reader"}').expect(204);
+        const refused = await trigger()
+          .send('{"key":"x","__proto__":{}}')
+          .expect(400);
+        expect(refused.body.error.message).to.match(/__proto__/);
+        // Not read here at all.
+        await trigger()
+          .set('content-type', 'application/json; charset=iso-8859-1')
+          .send(Buffer.from('{"key":"lean-reader"}', 'latin1'))
+          .expect(415);
+        expect(loaded.callCount).to.equal(3);
+        const events = await lean.app.getRepository(EventRepository);
+        expect(await events.count({key: 'lean-reader'})).to.eql({count: 4});
+      } finally {
+        loaded.restore();
       }
     });
 
