@@ -3,7 +3,7 @@ import {SqlSession} from '../session';
 import {randomUUID} from 'crypto';
 import {IEvent} from '../../interfaces';
 import {OutboxEvent, OutboxEventKey} from '../../models';
-import {chunksOf, orderingKeysOf} from '../../utils';
+import {chunksOf, orderingKeysOf, takeInOrder} from '../../utils';
 import {
   FollowerRow,
   FollowerRun,
@@ -125,23 +125,21 @@ export class MySqlOutboxStore implements OutboxStore {
     // statement locks every row of its list it can, and holds them to the
     // end of the round.
     const rows: Row[] = [];
-    for (let next = 0; rows.length < limit && next < due.length;) {
-      const ids = due.slice(next, next + limit - rows.length);
-      next += ids.length;
-      rows.push(
-        ...rowsOf(
-          await this.sql.execute(
-            `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
-               FROM ${OUTBOX} o
-              WHERE o.id IN (${mySqlPlaceholders(ids)}) AND ${DUE}
-              ORDER BY o.available_on, o.seq
-              FOR UPDATE SKIP LOCKED`,
-            ids,
-            options,
-          ),
+    await takeInOrder(due, limit, async ids => {
+      const locked = rowsOf(
+        await this.sql.execute(
+          `SELECT o.id, o.event, o.attempts, o.last_attempt_on, o.seq
+             FROM ${OUTBOX} o
+            WHERE o.id IN (${mySqlPlaceholders(ids)}) AND ${DUE}
+            ORDER BY o.available_on, o.seq
+            FOR UPDATE SKIP LOCKED`,
+          ids,
+          options,
         ),
       );
-    }
+      rows.push(...locked);
+      return locked.length;
+    });
     return rows.map(entryOf);
   }
 

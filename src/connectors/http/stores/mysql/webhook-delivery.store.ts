@@ -12,7 +12,7 @@ import {
   rowsOf,
   SqlSession,
 } from '../../../../sql';
-import {orderingKeysOf} from '../../../../utils';
+import {orderingKeysOf, takeInOrder} from '../../../../utils';
 import {
   ClientApp,
   WebhookDelivery,
@@ -215,12 +215,9 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
       // wanted: a statement locks every row of its list it can, and holds
       // them to the end of the claim.
       const headOf = new Map<string, string>();
-      let heads = 0;
-      for (let next = 0; heads < limit && next < candidates.length;) {
-        const chunk = candidates.slice(next, next + limit - heads);
-        next += chunk.length;
-        heads += await this.lockRuns(chunk, perRun, headOf, tx);
-      }
+      await takeInOrder(candidates, limit, heads =>
+        this.lockRuns(heads, perRun, headOf, tx),
+      );
       if (!headOf.size) return [];
       const chosen = [...headOf.keys()];
       // One token for the rows of this claim: `record` names the id too.
