@@ -1,4 +1,5 @@
 import {
+  BodyParser,
   isReferenceObject,
   JsonBodyParser,
   OperationObject,
@@ -9,6 +10,7 @@ import {
   sanitizeJsonParse,
 } from '@loopback/rest';
 import {isUtf8} from 'buffer';
+import bytes from 'bytes';
 import {Readable} from 'stream';
 
 /** What the lean path asks of a body parser: LoopBack's own method. */
@@ -17,8 +19,8 @@ export type OperationBodyLoader = Pick<
   'loadRequestBodyIfNeeded'
 >;
 
-/** body-parser's default `limit` ('1mb'), as LoopBack sets it. */
-const DEFAULT_LIMIT_BYTES = 1024 * 1024;
+/** body-parser's default `limit`, as LoopBack sets it. */
+const DEFAULT_LIMIT = '1mb';
 
 /** The only body parser options this reader reproduces. */
 const KNOWN_OPTIONS = new Set(['validation', 'limit']);
@@ -63,17 +65,16 @@ export class LeanJsonBodyParser implements OperationBodyLoader {
     inner: RequestBodyParser,
     options: RequestBodyParserOptions = {},
   ): OperationBodyLoader {
-    const parsers = (inner as unknown as {parsers?: unknown[]}).parsers;
-    const json = parsers?.find(
-      (p): p is {supports(type: string): boolean} =>
-        typeof (p as {supports?: unknown}).supports === 'function' &&
-        (p as {supports(type: string): boolean}).supports('application/json'),
+    // The parser LoopBack picks for the type: the first that supports it.
+    const json = (inner as unknown as {parsers?: BodyParser[]}).parsers?.find(
+      parser => parser.supports('application/json'),
     );
-    const limit = limitInBytes(options.limit);
+    // Read as body-parser reads it (`bytes`); null when it cannot.
+    const limit = bytes.parse(options.limit ?? DEFAULT_LIMIT);
     if (
       !(json instanceof JsonBodyParser) ||
       Object.keys(options).some(key => !KNOWN_OPTIONS.has(key)) ||
-      limit === undefined
+      limit === null
     ) {
       return inner;
     }
@@ -181,15 +182,4 @@ function replayOf(request: Request, raw: Buffer): Request {
     url: request.url,
     get: request.get.bind(request),
   }) as unknown as Request;
-}
-
-/** `limit` in bytes as body-parser reads it (a number, or '100kb', '1mb'...). */
-function limitInBytes(limit: unknown): number | undefined {
-  if (limit === undefined) return DEFAULT_LIMIT_BYTES;
-  if (typeof limit === 'number') return limit;
-  const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?$/i.exec(String(limit));
-  if (!match) return undefined;
-  const unit = (match[2] ?? 'b').toLowerCase();
-  const scale = {b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3}[unit]!;
-  return Math.floor(Number(match[1]) * scale);
 }
