@@ -53,6 +53,7 @@ import {
   LeanRoutesProvider,
   leanRouteMethod,
 } from './rest/lean-routes.middleware';
+import {TaskTrieRouter} from './rest/trie-router';
 import {
   CommandWorkersObserver,
   IncomingEventsObserver,
@@ -242,6 +243,7 @@ export class TaskServiceComponent implements Component {
       key: TaskLifeCycleBindings.COMMAND_WORKERS.key,
     });
     this.setupObservability();
+    this.bindDefault(RestBindings.ROUTER, b => b.toClass(TaskTrieRouter));
 
     // Our strategy is registered either way, so a custom sequence can use it.
     registerAuthenticationStrategy(app, BearerJwtStrategy);

@@ -1,1 +1,2 @@
 export * from './lean-routes.middleware';
+export * from './trie-router';

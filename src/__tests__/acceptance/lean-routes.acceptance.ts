@@ -9,6 +9,7 @@ import {
 import {
   MiddlewareSequence,
   RequestBodyParser,
+  RegExpRouter,
   RestBindings,
 } from '@loopback/rest';
 import {Client, createClientForHandler, expect, sinon} from '@loopback/testlab';
@@ -23,6 +24,7 @@ import {
   TaskRepository,
   UserTaskRepository,
 } from '../../repositories';
+import {TaskTrieRouter} from '../../rest';
 import {TaskSecurityBindings} from '../../security';
 import {givenTestApp, TestApp, TestTaskApp} from '../fixtures/app';
 import {CellDatabase, dataCells, givenCellDatabase} from '../fixtures/matrix';
@@ -525,6 +527,26 @@ for (const cell of dataCells()) {
       }
       const events = await lean.app.getRepository(EventRepository);
       expect(await events.count({key: 'lean-mounted'})).to.eql({count: 1});
+    });
+
+    it('routes with the service’s trie router unless the host binds a router of its own', async () => {
+      const routerOf = (app: TestApp) =>
+        app.app.restServer.get(RestBindings.ROUTER);
+      expect(await routerOf(lean)).to.be.instanceOf(TaskTrieRouter);
+      const host = await givenApp(db, {
+        lean: true,
+        host: app => app.bind(RestBindings.ROUTER).toClass(RegExpRouter),
+      });
+      try {
+        expect(await routerOf(host)).to.be.instanceOf(RegExpRouter);
+        const res = await host.client
+          .get(`/tasks/${taskId}/user-tasks`)
+          .set(admin)
+          .expect(200);
+        expect(res.body).to.have.length(2);
+      } finally {
+        await host.stop();
+      }
     });
 
     it('steps aside for a host that adds a global interceptor: it sees every call', async () => {
