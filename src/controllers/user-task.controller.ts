@@ -24,6 +24,15 @@ import {UserTask} from '../models';
 import {andWhere, TaskRepository, UserTaskRepository} from '../repositories';
 import {USER_TASK_NOT_FOUND} from '../services';
 
+/**
+ * The user tasks of a task. The reads look the task up only when they find
+ * nothing of it (then an unknown task is a 404 "Task not found"): a user
+ * task's row implies its task's (a foreign key, and a task's user tasks go
+ * with it when it is deleted), so a read that finds some costs one statement.
+ * A task soft-deleted through `TaskRepository` (the REST API deletes for
+ * real) whose user tasks were left live still shows them to these reads;
+ * the writes below check the task first.
+ */
 @intercept(asHttpErrors)
 export class UserTaskController {
   constructor(
@@ -45,8 +54,9 @@ export class UserTaskController {
     @param.where(UserTask) where?: Where<UserTask>,
   ): Promise<Count> {
     assertKnownProperties(UserTask, {where});
-    await this.ensureTask(taskId);
-    return this.userTasks.count(andWhere(where, {taskId}));
+    const counted = await this.userTasks.count(andWhere(where, {taskId}));
+    if (!counted.count) await this.ensureTask(taskId);
+    return counted;
   }
 
   @requires('ViewUserTask')
@@ -64,14 +74,11 @@ export class UserTaskController {
     @param.filter(UserTask) filter?: Filter<UserTask>,
   ): Promise<UserTask[]> {
     assertKnownProperties(UserTask, filter);
-    // Both at once: the answer waits for one round trip, not two.
-    const [, found] = await Promise.all([
-      this.ensureTask(taskId),
-      this.userTasks.find({
-        ...filter,
-        where: andWhere(filter?.where, {taskId}),
-      }),
-    ]);
+    const found = await this.userTasks.find({
+      ...filter,
+      where: andWhere(filter?.where, {taskId}),
+    });
+    if (!found.length) await this.ensureTask(taskId);
     return found;
   }
 
@@ -85,7 +92,12 @@ export class UserTaskController {
     @uuidParam('taskId') taskId: string,
     @uuidParam('userTaskId') userTaskId: string,
   ): Promise<UserTask> {
-    return this.findOwned(taskId, userTaskId);
+    const userTask = await this.userTasks.findOne({
+      where: {id: userTaskId, taskId},
+    });
+    if (userTask) return userTask;
+    await this.ensureTask(taskId);
+    throw new HttpErrors.NotFound(USER_TASK_NOT_FOUND);
   }
 
   @requires('CompleteUserTask')

@@ -1,5 +1,5 @@
 import {Client, expect} from '@loopback/testlab';
-import {UserTaskRepository} from '../../repositories';
+import {TaskRepository, UserTaskRepository} from '../../repositories';
 import {CellDatabase, dataCells} from '../fixtures/matrix';
 import {TaskApi, withTaskApi} from '../fixtures/task-api';
 import {bearer, tokenWith} from '../fixtures/tokens';
@@ -9,11 +9,12 @@ for (const cell of dataCells()) {
     const api = withTaskApi(cell);
     let db: CellDatabase;
     let client: Client;
+    let tasks: TaskRepository;
     let userTasks: UserTaskRepository;
     let givenTask: TaskApi['givenTask'];
 
     before(() => {
-      ({db, client, userTasks, givenTask} = api);
+      ({db, client, tasks, userTasks, givenTask} = api);
     });
 
     describe('/tasks/{taskId}/user-tasks', () => {
@@ -60,6 +61,45 @@ for (const cell of dataCells()) {
           .get(`/tasks/${a.id}/user-tasks`)
           .set(bearer(tokenWith(['16003'])))
           .expect(403);
+      });
+
+      it('reads of an unknown or deleted task are a 404 that names the task; of a task with none, empty', async () => {
+        const perm = bearer(tokenWith(['16004']));
+        const none = await givenTask();
+        const gone = await givenTask();
+        await tasks.deleteById(gone.id!);
+        const unknown = '00000000-0000-4000-8000-000000000000';
+        const userTaskId = '00000000-0000-4000-8000-000000000001';
+        const answers = async (taskId: string) => {
+          const list = await client
+            .get(`/tasks/${taskId}/user-tasks`)
+            .set(perm);
+          const count = await client
+            .get(`/tasks/${taskId}/user-tasks/count`)
+            .set(perm);
+          const one = await client
+            .get(`/tasks/${taskId}/user-tasks/${userTaskId}`)
+            .set(perm);
+          return [list, count, one].map(r => [
+            r.status,
+            r.status === 200 ? r.body : r.body.error.message,
+          ]);
+        };
+        expect(await answers(unknown)).to.eql([
+          [404, 'Task not found'],
+          [404, 'Task not found'],
+          [404, 'Task not found'],
+        ]);
+        expect(await answers(gone.id!)).to.eql([
+          [404, 'Task not found'],
+          [404, 'Task not found'],
+          [404, 'Task not found'],
+        ]);
+        expect(await answers(none.id!)).to.eql([
+          [200, []],
+          [200, {count: 0}],
+          [404, 'User Task not found'],
+        ]);
       });
 
       it('complete needs the user task to belong to the task in the path', async () => {
