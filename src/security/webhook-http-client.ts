@@ -1,6 +1,7 @@
 import dns from 'dns';
 import http, {IncomingMessage} from 'http';
 import https from 'https';
+import {LRUCache} from 'lru-cache';
 import {
   RequestFilteringHttpAgent,
   RequestFilteringHttpsAgent,
@@ -52,7 +53,7 @@ export class WebhookHttpClient {
   private readonly httpsAgent: https.Agent;
   private readonly lookup: ReturnType<typeof guardedLookup>;
   /** Parsed and checked URLs (a Map keeps them in order of last use). */
-  private readonly targets = new Map<string, Target>();
+  private readonly targets = new LRUCache<string, Target>({max: MAX_TARGETS});
 
   constructor(private readonly options: WebhookHttpClientOptions) {
     const agentOptions = {
@@ -119,12 +120,7 @@ export class WebhookHttpClient {
    */
   private targetOf(url: string): Target {
     const known = this.targets.get(url);
-    if (known) {
-      // Most recently used last.
-      this.targets.delete(url);
-      this.targets.set(url, known);
-      return known;
-    }
+    if (known) return known;
     const parsed = new URL(url);
     let target: Target;
     const literal = classifyAddress(parsed.hostname);
@@ -138,9 +134,6 @@ export class WebhookHttpClient {
       target = {url: parsed, secure: parsed.protocol === 'https:'};
     }
     this.targets.set(url, target);
-    if (this.targets.size > MAX_TARGETS) {
-      this.targets.delete(this.targets.keys().next().value as string);
-    }
     return target;
   }
 

@@ -1,5 +1,6 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {AnyObject} from '@loopback/repository';
+import {LRUCache} from 'lru-cache';
 import {
   DeployedWorkflow,
   IWorkflowManager,
@@ -85,10 +86,14 @@ export class CamundaService implements IWorkflowManager {
   private readonly baseUrl: string;
   private readonly historyTimeToLive: string;
   private readonly tenantId?: string;
-  /** Definition ids known to belong to our tenant, oldest first. */
-  private readonly ownDefinitions = new Set<string>();
-  /** Whether each definition holds a user task, oldest first. */
-  private readonly userTaskDefinitions = new Map<string, Promise<boolean>>();
+  /** Definition ids known to belong to our tenant. */
+  private readonly ownDefinitions = new LRUCache<string, true>({
+    max: OWN_DEFINITIONS_CACHED,
+  });
+  /** Whether each definition holds a user task. */
+  private readonly userTaskDefinitions = new LRUCache<string, Promise<boolean>>(
+    {max: USER_TASK_DEFINITIONS_CACHED},
+  );
 
   constructor(
     @inject(ExportedWorkflowServiceBindingConfig, {optional: true})
@@ -271,11 +276,7 @@ export class CamundaService implements IWorkflowManager {
         `/process-definition/${definitionId}`,
       );
     }
-    this.ownDefinitions.add(definitionId);
-    if (this.ownDefinitions.size > OWN_DEFINITIONS_CACHED) {
-      const [oldest] = this.ownDefinitions;
-      this.ownDefinitions.delete(oldest);
-    }
+    this.ownDefinitions.set(definitionId, true);
   }
 
   /** Deletes definitions with their instances; ones already gone are skipped. */
@@ -327,10 +328,6 @@ export class CamundaService implements IWorkflowManager {
     this.userTaskDefinitions.set(definitionId, answer);
     // A failed read is asked again next time.
     answer.catch(() => this.userTaskDefinitions.delete(definitionId));
-    if (this.userTaskDefinitions.size > USER_TASK_DEFINITIONS_CACHED) {
-      const [oldest] = this.userTaskDefinitions.keys();
-      this.userTaskDefinitions.delete(oldest);
-    }
     return answer;
   }
 
