@@ -232,23 +232,38 @@ export class MySqlOutboxStore implements OutboxStore {
   }
 
   /**
-   * Due events that wait behind an unpublished one of their keys get that
-   * one's time (never, while it is parked), so the claim's range holds no
-   * event that cannot go. An event added while the one ahead of it failed
-   * (the relay recording the failure could not see it yet) is the one this
+   * Due events that wait behind the first event of one of their keys while
+   * that one cannot go (its next try is later, or it is parked) get its
+   * time (never, while it is parked), so the claim's range holds no event
+   * that cannot go. An event added while the one ahead of it failed (the
+   * relay recording the failure could not see it yet) is the one this
    * finds; usually there is none.
+   *
+   * It starts from those first events, which are few (failed ones), and
+   * joins in that order (STRAIGHT_JOIN: with statistics from before a
+   * burst MariaDB started from the due events): tested against every
+   * earlier event of their keys, a backlog of n due events on one key made
+   * n²/2 rows on every claim (6.6 s a claim at 3,000). An event that waits
+   * only behind a waiting event on another key keeps its time; the claim's
+   * key test passes it by.
    */
   private async putBackWaiting(): Promise<void> {
     const waiting = rowsOf(
       await this.sql.execute(
-        `SELECT o.id, ${NOT_BEFORE('a')} AS not_before
-           FROM ${OUTBOX} o
-           JOIN ${KEYS} mine ON mine.event_id = o.id
-           JOIN ${KEYS} earlier
-             ON earlier.ordering_key = mine.ordering_key
-            AND earlier.seq < mine.seq
-           JOIN ${OUTBOX} a ON a.id = earlier.event_id
-          WHERE ${DUE}
+        `SELECT STRAIGHT_JOIN o.id, ${NOT_BEFORE('a')} AS not_before
+           FROM ${OUTBOX} a
+           JOIN ${KEYS} head ON head.event_id = a.id
+           JOIN ${KEYS} mine
+             ON mine.ordering_key = head.ordering_key
+            AND mine.seq > head.seq
+           JOIN ${OUTBOX} o ON o.id = mine.event_id
+          WHERE a.published_on IS NULL AND a.discarded_on IS NULL
+            AND (a.parked_on IS NOT NULL OR a.available_on > UTC_TIMESTAMP(3))
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${KEYS} earlier
+                   WHERE earlier.ordering_key = head.ordering_key
+                     AND earlier.seq < head.seq)
+            AND ${DUE}
           GROUP BY o.id
          HAVING not_before > UTC_TIMESTAMP(3)`,
         [],

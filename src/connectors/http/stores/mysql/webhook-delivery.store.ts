@@ -342,24 +342,37 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
   }
 
   /**
-   * Due deliveries that wait behind an undelivered one of their receiver
-   * and keys get that one's time (never, while it is dead), so the claims'
-   * range holds no delivery that cannot go. A delivery queued while the
-   * one ahead of it failed (the worker recording the failure could not see
-   * it yet) is the one this finds; usually there is none.
+   * Due deliveries that wait behind the first undelivered delivery of one
+   * of their receiver's keys while that one cannot go (its next try is
+   * later, or it is dead) get its time (never, while it is dead), so the
+   * claims' range holds no delivery that cannot go. A delivery queued while
+   * the one ahead of it failed (the worker recording the failure could not
+   * see it yet) is the one this finds; usually there is none.
+   *
+   * As the outbox's (`MySqlOutboxStore`): from those first deliveries, few,
+   * in that join order, not from every due delivery tested against every
+   * earlier one of its keys (n²/2 rows on every claim for a backlog of n).
    */
   private async putBackWaiting(options: Options): Promise<void> {
     const waiting = rowsOf(
       await this.sql.execute(
-        `SELECT d.id, ${NOT_BEFORE('a')} AS not_before
-           FROM ${DELIVERIES} d
-           JOIN ${KEYS} mine ON mine.delivery_id = d.id
-           JOIN ${KEYS} earlier
-             ON earlier.receiver = mine.receiver
-            AND earlier.ordering_key = mine.ordering_key
-            AND earlier.seq < mine.seq
-           JOIN ${DELIVERIES} a ON a.id = earlier.delivery_id
-          WHERE d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
+        `SELECT STRAIGHT_JOIN d.id, ${NOT_BEFORE('a')} AS not_before
+           FROM ${DELIVERIES} a
+           JOIN ${KEYS} head ON head.delivery_id = a.id
+           JOIN ${KEYS} mine
+             ON mine.receiver = head.receiver
+            AND mine.ordering_key = head.ordering_key
+            AND mine.seq > head.seq
+           JOIN ${DELIVERIES} d ON d.id = mine.delivery_id
+          WHERE (a.status = 'dead'
+                 OR (a.status = 'pending'
+                     AND a.next_attempt_on > UTC_TIMESTAMP(3)))
+            AND NOT EXISTS (
+                  SELECT 1 FROM ${KEYS} earlier
+                   WHERE earlier.receiver = head.receiver
+                     AND earlier.ordering_key = head.ordering_key
+                     AND earlier.seq < head.seq)
+            AND d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
           GROUP BY d.id
          HAVING not_before > UTC_TIMESTAMP(3)
           ORDER BY d.id`,
