@@ -59,20 +59,37 @@ export class MySqlOutboxStore implements OutboxStore {
     const keys = orderingKeysOf(event);
     const id = randomUUID();
     await inTransaction(this.sql, options, async tx => {
-      // Not before the unpublished events ahead of it on its keys (see
-      // NOT_BEFORE). Read without locks: a relay
-      // recording that one's failure at this moment cannot see this event
-      // yet, and the next claim puts it back out of its range.
+      // Not before the latest unpublished event on each of its keys (its
+      // next try, which those before it do not pass), never while a parked
+      // event shares a key, as on PostgreSQL; each read by index, not every
+      // event of the key. Read without locks: a relay recording a failure
+      // at this moment cannot see this event yet, and the next claim puts
+      // it back out of its range.
+      const latest = keys.map(
+        () =>
+          `SELECT (SELECT CASE WHEN o.available_on < ${MYSQL_NEVER}
+                               THEN o.available_on END
+                     FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
+                    WHERE e.ordering_key = ?
+                    ORDER BY e.seq DESC
+                    LIMIT 1) AS t`,
+      );
       const ahead = keys.length
-        ? `(SELECT ${NOT_BEFORE('o')}
-              FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
-             WHERE e.ordering_key IN (${mySqlPlaceholders(keys)}))`
+        ? `(SELECT CASE
+              WHEN EXISTS (
+                SELECT STRAIGHT_JOIN 1 FROM ${OUTBOX} p
+                  JOIN ${KEYS} pk ON pk.event_id = p.id
+                 WHERE p.parked_on IS NOT NULL
+                   AND pk.ordering_key IN (${mySqlPlaceholders(keys)}))
+              THEN ${MYSQL_NEVER}
+              ELSE (SELECT MAX(t) FROM (${latest.join(' UNION ALL ')}) l)
+            END)`
         : 'NULL';
       const inserted = await this.sql.execute(
         `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on, key_count)
          SELECT ?, ?, ?, GREATEST(UTC_TIMESTAMP(3),
                                   COALESCE(${ahead}, UTC_TIMESTAMP(3))), ?`,
-        [id, event.key, JSON.stringify(event), ...keys, keys.length],
+        [id, event.key, JSON.stringify(event), ...keys, ...keys, keys.length],
         tx,
       );
       if (!keys.length) return;
@@ -109,12 +126,15 @@ export class MySqlOutboxStore implements OutboxStore {
       await this.sql.execute(
         `SELECT o.id FROM ${OUTBOX} o
           WHERE ${DUE}
-            AND NOT EXISTS (
+            -- Tested row by row: as NOT EXISTS, MariaDB may make it
+            -- NOT IN and materialize every row with an earlier one.
+            AND (
                   SELECT 1 FROM ${KEYS} mine
                     JOIN ${KEYS} earlier
                       ON earlier.ordering_key = mine.ordering_key
                      AND earlier.seq < mine.seq
-                   WHERE mine.event_id = o.id)
+                   WHERE mine.event_id = o.id
+                  LIMIT 1) IS NULL
           ORDER BY o.available_on, o.seq
           LIMIT ?`,
         [limit * 2],
@@ -259,10 +279,13 @@ export class MySqlOutboxStore implements OutboxStore {
            JOIN ${OUTBOX} o ON o.id = mine.event_id
           WHERE a.published_on IS NULL AND a.discarded_on IS NULL
             AND (a.parked_on IS NOT NULL OR a.available_on > UTC_TIMESTAMP(3))
-            AND NOT EXISTS (
+            -- Tested row by row: as NOT EXISTS, MariaDB may make it
+            -- NOT IN and materialize every row with an earlier one.
+            AND (
                   SELECT 1 FROM ${KEYS} earlier
                    WHERE earlier.ordering_key = head.ordering_key
-                     AND earlier.seq < head.seq)
+                     AND earlier.seq < head.seq
+                  LIMIT 1) IS NULL
             AND ${DUE}
           GROUP BY o.id
          HAVING not_before > UTC_TIMESTAMP(3)`,

@@ -55,11 +55,13 @@ export class PostgresOutboxStore implements OutboxStore {
          -- waits behind a parked event on another key passes no "never"
          -- on: that replay would not wake this one.
          SELECT max(CASE
-                      WHEN o.parked_on IS NOT NULL OR EXISTS (
-                        SELECT 1 FROM ${KEYS} pk
-                          JOIN ${OUTBOX} p ON p.id = pk.event_id
-                         WHERE pk.ordering_key = k.key
-                           AND p.parked_on IS NOT NULL) THEN ${POSTGRES_NEVER}
+                      -- The keys of the parked events, from the parked
+                      -- ones (few, by their index), not every event of
+                      -- the key tested.
+                      WHEN o.parked_on IS NOT NULL OR k.key IN (
+                        SELECT pk.ordering_key FROM ${OUTBOX} p
+                          JOIN ${KEYS} pk ON pk.event_id = p.id
+                         WHERE p.parked_on IS NOT NULL) THEN ${POSTGRES_NEVER}
                       WHEN o.available_on >= ${POSTGRES_NEVER} THEN now()
                       ELSE o.available_on END) AS not_before
            FROM unnest($3::varchar[]) AS k(key)

@@ -196,13 +196,16 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
                   (SELECT MIN(k.ordering_key) FROM ${KEYS} k WHERE k.delivery_id = d.id) AS ordering_key
              FROM ${DELIVERIES} d
             WHERE ${CLAIMABLE}
-              AND NOT EXISTS (
+              -- Tested row by row: as NOT EXISTS, MariaDB may make it
+              -- NOT IN and materialize every row with an earlier one.
+              AND (
                     SELECT 1 FROM ${KEYS} mine
                       JOIN ${KEYS} earlier
                         ON earlier.receiver = mine.receiver
                        AND earlier.ordering_key = mine.ordering_key
                        AND earlier.seq < mine.seq
-                     WHERE mine.delivery_id = d.id)
+                     WHERE mine.delivery_id = d.id
+                    LIMIT 1) IS NULL
             ORDER BY d.next_attempt_on, d.seq
             LIMIT ?`,
           // Twice the heads wanted: another worker reading at the same
@@ -367,11 +370,14 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
           WHERE (a.status = 'dead'
                  OR (a.status = 'pending'
                      AND a.next_attempt_on > UTC_TIMESTAMP(3)))
-            AND NOT EXISTS (
+            -- Tested row by row: as NOT EXISTS, MariaDB may make it
+            -- NOT IN and materialize every row with an earlier one.
+            AND (
                   SELECT 1 FROM ${KEYS} earlier
                    WHERE earlier.receiver = head.receiver
                      AND earlier.ordering_key = head.ordering_key
-                     AND earlier.seq < head.seq)
+                     AND earlier.seq < head.seq
+                  LIMIT 1) IS NULL
             AND d.status = 'pending' AND d.next_attempt_on <= UTC_TIMESTAMP(3)
           GROUP BY d.id
          HAVING not_before > UTC_TIMESTAMP(3)
