@@ -575,6 +575,22 @@ for (const cell of dataCells()) {
         }
         expect(mine(heads).sort()).to.eql(['later0', 'parked0']);
       });
+      // One added after the failures waits too: for the failed one's next try, and for
+      // ever behind the parked one (the first of its key).
+      for (const taskId of ['later', 'parked']) {
+        await store.add({
+          key: 'task-completed',
+          payload: {taskId, n: `${taskId}3`},
+          timestamp: 1767225600003,
+          source: 'test',
+        });
+      }
+      const added = new Map((await outboxRows(db)).map(r => [r.n, r]));
+      const timeOf = (n: string) => added.get(n)!.available_on.getTime();
+      expect({
+        later3: timeOf('later3') >= timeOf('later0'),
+        parked3: timeOf('parked3') > Date.now() + 366 * 24 * 3600 * 1000,
+      }).to.eql({later3: true, parked3: true});
       // As if they were added while the failures were being recorded (their
       // add read the times from before): due again.
       const followers = (await outboxRows(db))

@@ -60,36 +60,41 @@ export class MySqlOutboxStore implements OutboxStore {
     const id = randomUUID();
     await inTransaction(this.sql, options, async tx => {
       // Not before the latest unpublished event on each of its keys (its
-      // next try, which those before it do not pass), never while a parked
-      // event shares a key, as on PostgreSQL; each read by index, not every
-      // event of the key. Read without locks: a relay recording a failure
-      // at this moment cannot see this event yet, and the next claim puts
-      // it back out of its range.
-      const latest = keys.map(
+      // next try, which those before it do not pass); never while the
+      // first is parked (a parked event was tried, so it is first on each
+      // of its keys): as on PostgreSQL, two reads by index per key, not
+      // every event of the key. Read without locks: a relay recording a
+      // failure at this moment cannot see this event yet, and the next
+      // claim puts it back out of its range.
+      const perKey = keys.map(
         () =>
           `SELECT (SELECT CASE WHEN o.available_on < ${MYSQL_NEVER}
                                THEN o.available_on END
                      FROM ${KEYS} e JOIN ${OUTBOX} o ON o.id = e.event_id
                     WHERE e.ordering_key = ?
                     ORDER BY e.seq DESC
-                    LIMIT 1) AS t`,
+                    LIMIT 1) AS t,
+                  (SELECT f.parked_on IS NOT NULL
+                     FROM ${KEYS} fk JOIN ${OUTBOX} f ON f.id = fk.event_id
+                    WHERE fk.ordering_key = ?
+                    ORDER BY fk.seq
+                    LIMIT 1) AS parked`,
       );
       const ahead = keys.length
-        ? `(SELECT CASE
-              WHEN EXISTS (
-                SELECT STRAIGHT_JOIN 1 FROM ${OUTBOX} p
-                  JOIN ${KEYS} pk ON pk.event_id = p.id
-                 WHERE p.parked_on IS NOT NULL
-                   AND pk.ordering_key IN (${mySqlPlaceholders(keys)}))
-              THEN ${MYSQL_NEVER}
-              ELSE (SELECT MAX(t) FROM (${latest.join(' UNION ALL ')}) l)
-            END)`
+        ? `(SELECT CASE WHEN MAX(parked) = 1 THEN ${MYSQL_NEVER} ELSE MAX(t) END
+              FROM (${perKey.join(' UNION ALL ')}) k)`
         : 'NULL';
       const inserted = await this.sql.execute(
         `INSERT INTO ${OUTBOX} (id, \`key\`, event, available_on, key_count)
          SELECT ?, ?, ?, GREATEST(UTC_TIMESTAMP(3),
                                   COALESCE(${ahead}, UTC_TIMESTAMP(3))), ?`,
-        [id, event.key, JSON.stringify(event), ...keys, ...keys, keys.length],
+        [
+          id,
+          event.key,
+          JSON.stringify(event),
+          ...keys.flatMap(key => [key, key]),
+          keys.length,
+        ],
         tx,
       );
       if (!keys.length) return;

@@ -55,13 +55,15 @@ export class PostgresOutboxStore implements OutboxStore {
          -- waits behind a parked event on another key passes no "never"
          -- on: that replay would not wake this one.
          SELECT max(CASE
-                      -- The keys of the parked events, from the parked
-                      -- ones (few, by their index), not every event of
-                      -- the key tested.
-                      WHEN o.parked_on IS NOT NULL OR k.key IN (
-                        SELECT pk.ordering_key FROM ${OUTBOX} p
-                          JOIN ${KEYS} pk ON pk.event_id = p.id
-                         WHERE p.parked_on IS NOT NULL) THEN ${POSTGRES_NEVER}
+                      -- A parked event is the first of its keys (it was
+                      -- tried, so first on each; later ones come after),
+                      -- so the first is tested, not every event of the key.
+                      WHEN o.parked_on IS NOT NULL OR (
+                        SELECT f.parked_on IS NOT NULL FROM ${KEYS} fk
+                          JOIN ${OUTBOX} f ON f.id = fk.event_id
+                         WHERE fk.ordering_key = k.key
+                         ORDER BY fk.seq
+                         LIMIT 1) THEN ${POSTGRES_NEVER}
                       WHEN o.available_on >= ${POSTGRES_NEVER} THEN now()
                       ELSE o.available_on END) AS not_before
            FROM unnest($3::varchar[]) AS k(key)
