@@ -52,7 +52,7 @@ export class WebhookHttpClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly lookup: ReturnType<typeof guardedLookup>;
-  /** Parsed and checked URLs (a Map keeps them in order of last use). */
+  /** Parsed and checked URLs, the least recently used dropped first. */
   private readonly targets = new LRUCache<string, Target>({max: MAX_TARGETS});
 
   constructor(private readonly options: WebhookHttpClientOptions) {

@@ -57,8 +57,9 @@ export class PostgresOutboxStore implements OutboxStore {
          SELECT max(CASE
                       -- A parked event is the first of its keys (it was
                       -- tried, so first on each; later ones come after),
-                      -- so the first is tested, not every event of the key.
-                      WHEN o.parked_on IS NOT NULL OR (
+                      -- so the first is tested, not every event of the key
+                      -- (the latest, o, when parked, is that first).
+                      WHEN (
                         SELECT f.parked_on IS NOT NULL FROM ${KEYS} fk
                           JOIN ${OUTBOX} f ON f.id = fk.event_id
                          WHERE fk.ordering_key = k.key
