@@ -620,6 +620,16 @@ for (const cell of dataCells()) {
             },
           })),
         );
+        // One queued after the failures waits too: for the failed one's
+        // next try, and for ever behind the dead one (the first of its key,
+        // while the latest of its key is only held back).
+        for (const task of ['later', 'dead']) await completed(task, `${task}3`);
+        const queued = new Map((await deliveriesTo(url)).map(r => [r.n, r]));
+        const timeOf = (n: string) => queued.get(n)!.nextAttemptOn.getTime();
+        expect({
+          later3: timeOf('later3') >= timeOf('later0'),
+          dead3: timeOf('dead3') > Date.now() + 366 * 24 * 3600 * 1000,
+        }).to.eql({later3: true, dead3: true});
         // As if they were queued while the failures were being recorded
         // (their enqueue read the times from before): due again.
         const followers = (await deliveriesTo(url))

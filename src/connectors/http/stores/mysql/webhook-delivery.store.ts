@@ -133,15 +133,31 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
     options: Options,
   ): Promise<void> {
     const id = randomUUID();
-    // Not before the undelivered deliveries ahead of it on its keys (see
-    // NOT_BEFORE). Read
-    // without locks: a worker recording that one's failure at this moment
-    // cannot see this delivery yet, and the next claim puts it back out of
-    // its range (see `claim`).
+    // Not before the latest undelivered delivery on each of its keys (its
+    // next try, which those before it do not pass); never while the latest
+    // or the first is dead (a dead delivery was tried, so it is first on
+    // each of its keys): as on PostgreSQL, two reads by index per key, not
+    // every delivery of the key. Read without locks: a worker recording
+    // that one's failure at this moment cannot see this delivery yet, and
+    // the next claim puts it back out of its range (see `claim`).
+    const perKey = keys.map(
+      () =>
+        `SELECT (SELECT CASE WHEN d.status = 'dead' THEN ${MYSQL_NEVER}
+                             WHEN d.next_attempt_on < ${MYSQL_NEVER}
+                             THEN d.next_attempt_on END
+                   FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
+                  WHERE e.receiver = ? AND e.ordering_key = ?
+                  ORDER BY e.seq DESC
+                  LIMIT 1) AS t,
+                (SELECT f.status = 'dead'
+                   FROM ${KEYS} fk JOIN ${DELIVERIES} f ON f.id = fk.delivery_id
+                  WHERE fk.receiver = ? AND fk.ordering_key = ?
+                  ORDER BY fk.seq
+                  LIMIT 1) AS dead`,
+    );
     const ahead = keys.length
-      ? `(SELECT ${NOT_BEFORE('d')}
-            FROM ${KEYS} e JOIN ${DELIVERIES} d ON d.id = e.delivery_id
-           WHERE e.receiver = ? AND e.ordering_key IN (${mySqlPlaceholders(keys)}))`
+      ? `(SELECT CASE WHEN MAX(dead) = 1 THEN ${MYSQL_NEVER} ELSE MAX(t) END
+            FROM (${perKey.join(' UNION ALL ')}) k)`
       : 'NULL';
     const inserted = await this.sql.execute(
       `INSERT INTO ${DELIVERIES}
@@ -156,7 +172,7 @@ export class MySqlWebhookDeliveryStore implements WebhookDeliveryStore {
         target.url,
         target.key,
         body,
-        ...(keys.length ? [target.receiver, ...keys] : []),
+        ...keys.flatMap(key => [target.receiver, key, target.receiver, key]),
       ],
       options,
     );

@@ -75,30 +75,35 @@ export class PostgresWebhookDeliveryStore implements WebhookDeliveryStore {
                   (subscription_id, client_app_id, url, event_key, event,
                    next_attempt_on)
            SELECT t.id, t.client_app_id, t.url, t.key, $2::json,
-                  -- Not before the undelivered delivery ahead of it on any
-                  -- of its keys: its next try, or never while it is dead.
+                  -- Not before the latest undelivered delivery on each of
+                  -- its keys: its next try, which those before it do not
+                  -- pass. Never while a dead delivery shares the key (its
+                  -- re-queue wakes what shares its keys). One that itself
+                  -- waits behind a dead delivery on another key passes no
+                  -- "never" on: that re-queue would not wake this one.
                   GREATEST(now(), COALESCE((
-                    SELECT max(ahead.not_before)
+                    SELECT max(CASE
+                                 -- A dead delivery is the first of its keys
+                                 -- (it was tried, so first on each; later
+                                 -- ones come after), so the latest and the
+                                 -- first are tested, not every delivery of
+                                 -- the key.
+                                 WHEN d.status = 'dead' OR (
+                                   SELECT f.status = 'dead' FROM ${KEYS} fk
+                                     JOIN ${DELIVERIES} f ON f.id = fk.delivery_id
+                                    WHERE fk.receiver = t.receiver
+                                      AND fk.ordering_key = k.key
+                                    ORDER BY fk.seq
+                                    LIMIT 1) THEN ${POSTGRES_NEVER}
+                                 WHEN d.next_attempt_on >= ${POSTGRES_NEVER} THEN now()
+                                 ELSE d.next_attempt_on END)
                       FROM unnest($3::varchar[]) AS k(key)
                       CROSS JOIN LATERAL (
-                        -- Never while a dead delivery shares this key (its
-                        -- re-queue wakes what shares its keys). One held back
-                        -- behind a dead delivery on another key passes no
-                        -- "never" on: that re-queue would not wake this one.
-                        SELECT CASE
-                                 WHEN d.status = 'dead' OR EXISTS (
-                                   SELECT 1 FROM ${KEYS} de
-                                     JOIN ${DELIVERIES} dd ON dd.id = de.delivery_id
-                                    WHERE de.receiver = t.receiver
-                                      AND de.ordering_key = k.key
-                                      AND dd.status = 'dead') THEN ${POSTGRES_NEVER}
-                                 WHEN d.next_attempt_on >= ${POSTGRES_NEVER} THEN now()
-                                 ELSE d.next_attempt_on END AS not_before
-                          FROM ${KEYS} e
-                          JOIN ${DELIVERIES} d ON d.id = e.delivery_id
+                        SELECT e.delivery_id FROM ${KEYS} e
                          WHERE e.receiver = t.receiver AND e.ordering_key = k.key
                          ORDER BY e.seq DESC
-                         LIMIT 1) ahead), now()))
+                         LIMIT 1) latest
+                      JOIN ${DELIVERIES} d ON d.id = latest.delivery_id), now()))
              FROM targets t
            RETURNING id, seq, client_app_id, url
          ), keyed AS (
