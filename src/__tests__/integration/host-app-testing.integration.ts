@@ -81,3 +81,49 @@ describe('The engine URL is optional: Camunda on its default port (real Camunda)
     );
   });
 });
+
+describe('The engine client sends a form of Node’s own FormData (real Camunda)', () => {
+  it('deploys a BPMN posted as a global FormData through `request`', async () => {
+    await assertCamundaUp(DEFAULT_WORKFLOW_ENGINE_URL);
+    const camunda = new CamundaService({useCustomSequence: true});
+    const key = `global_form_${Date.now()}`;
+    const form = new FormData();
+    form.append('deployment-name', key);
+    form.append('tenant-id', key);
+    form.append(
+      'data',
+      new Blob(
+        [
+          `<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"
+                  xmlns:camunda="http://camunda.org/schema/1.0/bpmn"
+                  id="d" targetNamespace="http://bpmn.io/schema/bpmn">
+  <bpmn:process id="${key}" isExecutable="true" camunda:historyTimeToLive="1">
+    <bpmn:startEvent id="start" />
+  </bpmn:process>
+</bpmn:definitions>`,
+        ],
+        {type: 'application/xml'},
+      ),
+      `${key}.bpmn`,
+    );
+    const deployment = await camunda.request<{
+      id: string;
+      tenantId: string | null;
+      deployedProcessDefinitions: Record<string, {key: string}>;
+    }>('POST', '/deployment/create', form);
+    try {
+      expect({
+        tenantId: deployment.tenantId,
+        keys: Object.values(deployment.deployedProcessDefinitions).map(
+          d => d.key,
+        ),
+      }).to.eql({tenantId: key, keys: [key]});
+    } finally {
+      await camunda.request(
+        'DELETE',
+        `/deployment/${deployment.id}?cascade=true`,
+      );
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import {BindingScope, inject, injectable} from '@loopback/core';
 import {AnyObject} from '@loopback/repository';
 import {LRUCache} from 'lru-cache';
+import {Agent, Dispatcher, FormData, request as httpRequest} from 'undici';
 import {
   DeployedWorkflow,
   IWorkflowManager,
@@ -80,7 +81,13 @@ export interface CamundaTask {
   processInstanceId: string;
 }
 
-/** Camunda 7's REST API, on Node's own fetch, as a workflow manager. */
+/**
+ * Keep-alive connections to the engines, shared by every engine client of
+ * the process, as Node's own fetch shares its one.
+ */
+const engineConnections = new Agent();
+
+/** Camunda 7's REST API, on undici's `request`, as a workflow manager. */
 @injectable({scope: BindingScope.SINGLETON})
 export class CamundaService implements IWorkflowManager {
   private readonly baseUrl: string;
@@ -423,30 +430,39 @@ export class CamundaService implements IWorkflowManager {
     body?: unknown,
   ): Promise<T> {
     const url = `${this.baseUrl}${path}`;
-    const init: RequestInit = {method, headers: {accept: 'application/json'}};
+    // undici's `request` rather than `fetch`: the same client without the
+    // WHATWG streams, about half the CPU per call.
+    const headers: Record<string, string> = {accept: 'application/json'};
+    let payload: string | FormData | undefined;
     if (body instanceof FormData) {
-      init.body = body;
+      payload = body;
+    } else if (body instanceof globalThis.FormData) {
+      payload = asUndiciForm(body);
     } else if (body !== undefined) {
-      init.body = JSON.stringify(body);
-      (init.headers as Record<string, string>)['content-type'] =
-        'application/json';
+      payload = JSON.stringify(body);
+      headers['content-type'] = 'application/json';
     }
-    let response: Response;
+    let status: number;
+    let text: string;
     try {
-      response = await fetch(url, init);
+      const response = await httpRequest(url, {
+        method: method as Dispatcher.HttpMethod,
+        headers,
+        body: payload,
+        dispatcher: engineConnections,
+      });
+      status = response.statusCode;
+      text = await response.body.text();
     } catch (err) {
-      const cause =
-        (err as {cause?: Error}).cause?.message ?? (err as Error).message;
       throw new CamundaError(
         503,
-        `engine not reachable at ${this.baseUrl} (${cause})`,
+        `engine not reachable at ${this.baseUrl} (${(err as Error).message})`,
         'Unreachable',
         path,
       );
     }
-    const text = await response.text();
-    if (!response.ok) {
-      let message = text || response.statusText;
+    if (status < 200 || status >= 300) {
+      let message = text || `HTTP ${status}`;
       let type: string | undefined;
       try {
         const parsed = JSON.parse(text) as {message?: string; type?: string};
@@ -455,10 +471,20 @@ export class CamundaService implements IWorkflowManager {
       } catch {
         // not JSON: keep the text as the message
       }
-      throw new CamundaError(response.status, message, type, path);
+      throw new CamundaError(status, message, type, path);
     }
     return (text ? JSON.parse(text) : undefined) as T;
   }
+}
+
+/** A form of Node's global `FormData` (which undici's `request` does not take) as undici's own. */
+function asUndiciForm(form: globalThis.FormData): FormData {
+  const copy = new FormData();
+  for (const [name, value] of form) {
+    if (typeof value === 'string') copy.append(name, value);
+    else copy.append(name, value, value.name);
+  }
+  return copy;
 }
 
 function isMissingDefinition(err: CamundaError): boolean {
